@@ -1,0 +1,11 @@
+/* commands.h: one entry point per subcommand of gseq_mpi; main.c dispatches on argv[1].
+ * Each returns the process exit status; argv[0] is the subcommand's name. */
+#ifndef GSEQ_COMMANDS_H
+#define GSEQ_COMMANDS_H
+
+int cmd_info(int argc, char **argv);    /* src/cmd_info.c */
+int cmd_train(int argc, char **argv);   /* src/cmd_train.c */
+int cmd_convert(int argc, char **argv); /* src/cmd_convert.c */
+int cmd_synth(int argc, char **argv);   /* src/cmd_synth.c */
+
+#endif

@@ -1,0 +1,53 @@
+/* model.h: a stack of layers over one flat parameter buffer (and a gradient buffer that mirrors it),
+ * with every run-time buffer allocated once for the largest batch, so that a training step allocates
+ * nothing. The model knows nothing of files or processes: it maps tokens to logits and back. */
+#ifndef GSEQ_MODEL_H
+#define GSEQ_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "layer.h"
+#include "loss.h"
+
+typedef struct {
+    int n_layers;
+    Layer *layers;
+    int length;  /* input tokens per sample */
+    int targets; /* K */
+    Task task;
+    LossKind loss;
+    Activation out_act; /* sigmoid or softmax, applied by model_probabilities */
+    size_t n_params;
+    float *params, *grads; /* (n_params) each, 64-byte aligned */
+    int max_batch;
+    float **act;      /* act[i]: output of layer i, (max_batch, out.t * out.c); flatten aliases */
+    float *dbuf[2];   /* ping-pong gradient buffers for backward */
+    uint8_t *mask;    /* (max_batch, length): 1 = real token */
+    int uses_mask;    /* some layer reads the mask */
+} Model;
+
+/* Plans layers from the config for inputs of `length` tokens and `targets` outputs of `task`
+ * (the config's [data] values, when set, must agree: the caller resolves them). */
+int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+                Error *err);
+void model_free(Model *m);
+void model_init_params(Model *m, uint64_t seed);
+
+/* Forward pass over p->n samples of p->tokens; fills p->mask. Returns the logits (n, K). */
+const float *model_forward(Model *m, Pass *p);
+/* Loss SUM over the batch after model_forward; d(loss)/d(logits) is divided by `norm` (the global
+ * count of loss terms), then the backward pass ADDS the parameter gradients into m->grads. */
+double model_backward(Model *m, const Pass *p, const float *targets, double norm);
+/* Loss sum without a backward pass. */
+double model_loss(const Model *m, const Pass *p, const float *targets);
+void model_zero_grads(Model *m);
+/* Probabilities from logits (sigmoid or softmax per the task). */
+void model_probabilities(const Model *m, const float *logits, float *probs, int n);
+
+/* Floats held by training at batch B: parameters, gradients, two Adam moments are 4 * n_params;
+ * this returns the activations and layer buffers for B samples. */
+size_t model_activation_floats(const Model *m, int batch);
+
+#endif

@@ -1,0 +1,42 @@
+/* util.h: fatal errors, checked allocation and small helpers shared by every module.
+ * A fatal error prints one line naming what failed and stops every rank: the MPI module installs
+ * the hook that turns die() into MPI_Abort, so nothing here knows about MPI. */
+#ifndef GSEQ_UTIL_H
+#define GSEQ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define GSEQ_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define GSEQ_NORETURN __attribute__((noreturn))
+#else
+#define GSEQ_PRINTF(a, b)
+#define GSEQ_NORETURN
+#endif
+
+/* Prints "gseq_mpi: <message>" on stderr and ends the run (all ranks, once the MPI hook is set). */
+GSEQ_NORETURN void die(const char *fmt, ...) GSEQ_PRINTF(1, 2);
+
+/* What die() calls after printing; the MPI module sets it to abort every rank. */
+typedef void (*DieHook)(int status);
+void util_set_die_hook(DieHook hook);
+
+/* Allocations that die with the call site on failure or on n * size overflow. */
+#define xmalloc(n, size) xmalloc_at((n), (size), __FILE__, __LINE__)
+#define xcalloc(n, size) xcalloc_at((n), (size), __FILE__, __LINE__)
+#define xalloc_floats(n) xalloc_floats_at((n), __FILE__, __LINE__)
+void *xmalloc_at(size_t n, size_t size, const char *file, int line);
+void *xcalloc_at(size_t n, size_t size, const char *file, int line);
+/* 64-byte aligned, zeroed floats: the buffers the BLAS kernels work on. Free with free(). */
+float *xalloc_floats_at(size_t n, const char *file, int line);
+
+/* Error text carried back to the caller instead of dying (parsers, loaders). */
+typedef struct {
+    char msg[512];
+} Error;
+int error_set(Error *err, const char *fmt, ...) GSEQ_PRINTF(2, 3); /* always returns -1 */
+
+double now_seconds(void);
+
+#endif

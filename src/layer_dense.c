@@ -1,0 +1,53 @@
+/* layer_dense.c: y = act(x W + b) over the last axis: (N, T, C_in) -> (N, T, C_out), one sgemm each
+ * way. The model's output layer writes logits; the loss applies its sigmoid or softmax. */
+#include "kernels.h"
+
+static int dense_plan(Layer *l, Error *err)
+{
+    if (l->spec.units <= 0)
+        return error_set(err, "dense units must be positive, got %d", l->spec.units);
+    if (l->spec.act == ACT_SOFTMAX && !l->is_output)
+        return error_set(err, "dense activation softmax is only supported on the output layer");
+    l->out = (Shape){l->in.t, l->spec.units};
+    l->n_params = (size_t)l->in.c * l->spec.units + l->spec.units;
+    return 0;
+}
+
+static void dense_init(Layer *l, uint64_t seed)
+{
+    size_t nw = (size_t)l->in.c * l->out.c;
+    init_glorot_uniform(l->w, nw, l->in.c, l->out.c, seed, l->index, 0);
+    for (int j = 0; j < l->out.c; j++)
+        l->w[nw + j] = 0.0f;
+}
+
+static void dense_forward(Layer *l, const Pass *p, const float *x, float *y)
+{
+    int rows = p->n * l->in.t, I = l->in.c, O = l->out.c;
+    const float *W = l->w, *b = l->w + (size_t)I * O;
+    gemm(0, 0, rows, O, I, 1.0f, x, I, W, O, 0.0f, y, O);
+    add_bias_rows(y, b, rows, O);
+    if (!l->is_output)
+        activation_forward(l->spec.act, y, (size_t)rows * O, O);
+}
+
+static void dense_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,
+                           float *dx)
+{
+    int rows = p->n * l->in.t, I = l->in.c, O = l->out.c;
+    if (!l->is_output)
+        activation_backward(l->spec.act, y, dy, (size_t)rows * O);
+    float *dW = l->dw, *db = l->dw + (size_t)I * O;
+    gemm(1, 0, I, O, rows, 1.0f, x, I, dy, O, 1.0f, dW, O);
+    sum_rows_into(db, dy, rows, O);
+    if (dx)
+        gemm(0, 1, rows, I, O, 1.0f, dy, O, l->w, O, 0.0f, dx, I);
+}
+
+const LayerOps dense_ops = {
+    .kind = "dense",
+    .plan = dense_plan,
+    .init = dense_init,
+    .forward = dense_forward,
+    .backward = dense_backward,
+};

@@ -1,0 +1,40 @@
+/* main.c: gseq_mpi's command line: `gseq_mpi <command> [options]`. Dispatches to src/cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"train", cmd_train, "train a model (mpirun -np N for data-parallel training)"},
+    {"info", cmd_info, "print a model's layers, shapes, parameters and training memory"},
+    {"convert", cmd_convert, "convert FASTA+TSV, DeepSEA .mat, Basset or NumPy data to gseq HDF5"},
+    {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: gseq_mpi <command> [options]   (gseq_mpi <command> --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "gseq_mpi: unknown command '%s' (expected train, info, convert or synth)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,80 @@
+/* rng.c: Philox4x32-10 and the keyed draws built on it. See rng.h. */
+#include "rng.h"
+
+#include <math.h>
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+static inline uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t *hi)
+{
+    uint64_t p = (uint64_t)a * b;
+    *hi = (uint32_t)(p >> 32);
+    return (uint32_t)p;
+}
+
+void philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
+{
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; round++) {
+        uint32_t hi0, hi1;
+        uint32_t lo0 = mulhilo(PHILOX_M0, c0, &hi0);
+        uint32_t lo1 = mulhilo(PHILOX_M1, c2, &hi1);
+        c0 = hi1 ^ c1 ^ k0;
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ k1;
+        c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+static void draw_block(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t block,
+                       uint32_t out[4])
+{
+    uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    uint32_t ctr[4] = {(uint32_t)block, (uint32_t)(block >> 32) ^ ((uint32_t)domain << 24), stream, sub};
+    philox4x32(ctr, key, out);
+}
+
+static inline float to_unit(uint32_t u) { return (float)(u >> 8) * (1.0f / 16777216.0f); }
+
+void rng_uniform4(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t block,
+                  float out[4])
+{
+    uint32_t r[4];
+    draw_block(seed, domain, stream, sub, block, r);
+    for (int k = 0; k < 4; k++)
+        out[k] = to_unit(r[k]);
+}
+
+float rng_uniform_at(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t i)
+{
+    uint32_t r[4];
+    draw_block(seed, domain, stream, sub, i / 4, r);
+    return to_unit(r[i % 4]);
+}
+
+double rng_normal_at(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t i)
+{
+    uint32_t r[4];
+    draw_block(seed, domain, stream, sub, i, r);
+    /* 53-bit uniforms from two words each; u1 in (0, 1] keeps the log finite. */
+    double u1 = ((double)(((uint64_t)r[0] << 21) ^ (r[1] >> 11)) + 1.0) / 9007199254740992.0;
+    double u2 = (double)(((uint64_t)r[2] << 21) ^ (r[3] >> 11)) / 9007199254740992.0;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+uint64_t rng_u64_at(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t i)
+{
+    uint32_t r[4];
+    draw_block(seed, domain, stream, sub, i, r);
+    return ((uint64_t)r[0] << 32) | r[1];
+}

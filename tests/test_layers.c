@@ -1,0 +1,379 @@
+/* test_layers.c: every layer's fast (float, BLAS) forward and backward pass against the plain-loop
+ * double reference (tests/reference.c), and the reference against central finite differences; the
+ * losses, dropout's keyed masks, the initialisers and Adam. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "adam.h"
+#include "kernels.h"
+#include "loss.h"
+#include "reference.h"
+#include "rng.h"
+#include "testutil.h"
+
+typedef struct {
+    const char *name;
+    LayerSpec spec;
+    Shape in;
+    int masked, is_output, n;
+} Case;
+
+#define FAST_ATOL 2e-5
+#define FAST_RTOL 2e-4
+#define FD_STEP 1e-6
+#define FD_ATOL 1e-6
+#define FD_RTOL 1e-5
+#define FD_PROBES 48
+
+/* f = sum(y * r): the scalar whose gradient the backward pass computes when dy = r. */
+static double weighted_output(const Layer *l, int n, const uint8_t *tok, const uint8_t *mask,
+                              const double *x, const double *w, const double *r, double *y)
+{
+    ref_forward(l, n, tok, mask, x, w, y);
+    double f = 0.0;
+    for (size_t i = 0; i < (size_t)n * l->out.t * l->out.c; i++)
+        f += y[i] * r[i];
+    return f;
+}
+
+/* Central differences of f along `probes` coordinates of v, against the analytic gradient g. */
+static double fd_check(const char *what, const Layer *l, int n, const uint8_t *tok,
+                       const uint8_t *mask, double *x, double *w, double *v, size_t len,
+                       const double *g, const double *r, double *scratch)
+{
+    double worst = 0.0;
+    size_t stride = len > FD_PROBES ? len / FD_PROBES : 1;
+    for (size_t i = 0; i < len; i += stride) {
+        double keep = v[i];
+        v[i] = keep + FD_STEP;
+        double up = weighted_output(l, n, tok, mask, x, w, r, scratch);
+        v[i] = keep - FD_STEP;
+        double down = weighted_output(l, n, tok, mask, x, w, r, scratch);
+        v[i] = keep;
+        double fd = (up - down) / (2 * FD_STEP);
+        double ratio = compare_dd(what, &g[i], &fd, 1, FD_ATOL, FD_RTOL);
+        worst = ratio > worst ? ratio : worst;
+    }
+    return worst;
+}
+
+static void run_case(void **state)
+{
+    const Case *c = *state;
+    int n = c->n;
+    int first = c->spec.kind == LAYER_EMBEDDING || c->spec.kind == LAYER_ONEHOT;
+    Layer l = layer_make(c->spec, c->in, first ? 0 : 3, c->masked, c->is_output, n);
+    size_t nx = (size_t)n * l.in.t * l.in.c, ny = (size_t)n * l.out.t * l.out.c, nw = l.n_params;
+    uint8_t *tok = xmalloc((size_t)n * l.in.t, 1), *mask = xmalloc((size_t)n * l.in.t, 1);
+    float *x = xalloc_floats(nx), *y = xalloc_floats(ny), *dy = xalloc_floats(ny);
+    float *dx = xalloc_floats(nx);
+    double *xd = xcalloc(nx + 1, sizeof(double)), *wd = xcalloc(nw + 1, sizeof(double));
+    double *yd = xcalloc(ny, sizeof(double)), *rd = xcalloc(ny, sizeof(double));
+    double *dxd = xcalloc(nx + 1, sizeof(double)), *dwd = xcalloc(nw + 1, sizeof(double));
+    tokens_with_padding(tok, mask, n, l.in.t, 1);
+    fill_uniform(x, nx, 1.0f, 2);
+    fill_uniform(l.w, nw, 0.5f, 3);
+    fill_uniform(dy, ny, 1.0f, 4);
+    to_double(x, xd, nx);
+    to_double(l.w, wd, nw);
+    to_double(dy, rd, ny);
+    Pass p = {.n = n, .tokens = tok, .mask = mask, .seed = 1};
+
+
+    l.ops->forward(&l, &p, first ? NULL : x, y);
+    ref_forward(&l, n, tok, mask, xd, wd, yd);
+    double worst = compare_fd("forward y", y, yd, ny, FAST_ATOL, FAST_RTOL);
+
+    l.ops->backward(&l, &p, first ? NULL : x, y, dy, first ? NULL : dx);
+    ref_backward(&l, n, tok, mask, xd, wd, rd, first ? NULL : dxd, dwd);
+    if (!first)
+        worst = fmax(worst, compare_fd("backward dx", dx, dxd, nx, FAST_ATOL, FAST_RTOL));
+    worst = fmax(worst, compare_fd("backward dw", l.dw, dwd, nw, FAST_ATOL, FAST_RTOL));
+
+    double *scratch = xcalloc(ny, sizeof(double));
+    double fd = 0.0;
+    if (!first)
+        fd = fmax(fd, fd_check("finite differences dx", &l, n, tok, mask, xd, wd, xd, nx, dxd, rd, scratch));
+    if (nw)
+        fd = fmax(fd, fd_check("finite differences dw", &l, n, tok, mask, xd, wd, wd, nw, dwd, rd, scratch));
+    printf("    %-34s fast/reference worst %.3f, finite differences worst %.3f (of tolerance)\n",
+           c->name, worst, fd);
+    assert_true(worst <= 1.0);
+    assert_true(fd <= 1.0);
+
+    free(scratch);
+    free(tok), free(mask), free(x), free(y), free(dy), free(dx);
+    free(xd), free(wd), free(yd), free(rd), free(dxd), free(dwd);
+    layer_destroy(&l);
+}
+
+static LayerSpec lstm_spec(int units, int seq, int bi)
+{
+    LayerSpec s = spec_of(LAYER_LSTM);
+    s.units = units;
+    s.return_sequences = seq;
+    s.bidirectional = bi;
+    return s;
+}
+
+static LayerSpec with_act(LayerKind kind, Activation act)
+{
+    LayerSpec s = spec_of(kind);
+    s.act = act;
+    s.units = 5;
+    s.filters = 6;
+    s.width = 3;
+    return s;
+}
+
+static LayerSpec pool_spec(LayerKind kind, int pool, PoolMode mode)
+{
+    LayerSpec s = spec_of(kind);
+    s.pool = pool;
+    s.mode = mode;
+    s.dim = 5;
+    s.rate = 0.3f;
+    return s;
+}
+
+static Case cases[] = {
+    {"embedding", .in = {9, 1}, 1, 0, 5},
+    {"onehot", .in = {9, 1}, 1, 0, 5},
+    {"conv1d relu", .in = {11, 4}, 0, 0, 3},
+    {"conv1d sigmoid", .in = {11, 4}, 0, 0, 3},
+    {"conv1d linear, width 1", .in = {6, 3}, 0, 0, 2},
+    {"maxpool1d 3 (floor: 10 -> 3)", .in = {10, 3}, 0, 0, 3},
+    {"maxpool1d 2", .in = {9, 2}, 0, 0, 2},
+    {"lstm sequences", .in = {8, 3}, 0, 0, 4},
+    {"lstm sequences masked", .in = {8, 3}, 1, 0, 4},
+    {"lstm last state", .in = {8, 3}, 0, 0, 4},
+    {"lstm last state masked", .in = {8, 3}, 1, 0, 4},
+    {"bilstm sequences", .in = {8, 3}, 0, 0, 4},
+    {"bilstm sequences masked", .in = {8, 3}, 1, 0, 4},
+    {"bilstm last state masked", .in = {8, 3}, 1, 0, 4},
+    {"bilstm last state", .in = {8, 3}, 0, 0, 4},
+    {"pool_time last", .in = {7, 3}, 0, 0, 4},
+    {"pool_time last masked", .in = {7, 3}, 1, 0, 4},
+    {"pool_time mean masked", .in = {7, 3}, 1, 0, 4},
+    {"pool_time max masked", .in = {7, 3}, 1, 0, 4},
+    {"pool_time max", .in = {7, 3}, 0, 0, 4},
+    {"dense relu", .in = {1, 7}, 0, 0, 4},
+    {"dense sigmoid on a sequence", .in = {3, 7}, 0, 0, 4},
+    {"dense output (logits)", .in = {1, 7}, 0, 1, 4},
+    {"dropout (inference)", .in = {4, 3}, 0, 0, 3},
+    {"flatten", .in = {4, 3}, 0, 0, 3},
+};
+
+static void fill_case_specs(void)
+{
+    cases[0].spec = pool_spec(LAYER_EMBEDDING, 0, POOL_LAST);
+    cases[1].spec = spec_of(LAYER_ONEHOT);
+    cases[2].spec = with_act(LAYER_CONV1D, ACT_RELU);
+    cases[3].spec = with_act(LAYER_CONV1D, ACT_SIGMOID);
+    cases[4].spec = with_act(LAYER_CONV1D, ACT_LINEAR);
+    cases[4].spec.width = 1;
+    cases[5].spec = pool_spec(LAYER_MAXPOOL1D, 3, POOL_LAST);
+    cases[6].spec = pool_spec(LAYER_MAXPOOL1D, 2, POOL_LAST);
+    cases[7].spec = lstm_spec(4, 1, 0);
+    cases[8].spec = lstm_spec(4, 1, 0);
+    cases[9].spec = lstm_spec(4, 0, 0);
+    cases[10].spec = lstm_spec(4, 0, 0);
+    cases[11].spec = lstm_spec(4, 1, 1);
+    cases[12].spec = lstm_spec(4, 1, 1);
+    cases[13].spec = lstm_spec(4, 0, 1);
+    cases[14].spec = lstm_spec(4, 0, 1);
+    cases[15].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_LAST);
+    cases[16].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_LAST);
+    cases[17].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MEAN);
+    cases[18].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MAX);
+    cases[19].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MAX);
+    cases[20].spec = with_act(LAYER_DENSE, ACT_RELU);
+    cases[21].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
+    cases[22].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
+    cases[23].spec = pool_spec(LAYER_DROPOUT, 0, POOL_LAST);
+    cases[24].spec = spec_of(LAYER_FLATTEN);
+}
+
+/* ---- losses ---- */
+
+static void check_loss(LossKind kind)
+{
+    enum { N = 5, K = 4 };
+    float z[N * K], y[N * K], dz[N * K];
+    double zd[N * K], yd[N * K], dzd[N * K];
+    fill_uniform(z, N * K, 3.0f, 11);
+    for (int r = 0; r < N; r++)
+        for (int k = 0; k < K; k++)
+            y[r * K + k] = kind == LOSS_BCE ? (float)((r + k) % 2) : (float)(k == r % K);
+    to_double(z, zd, N * K);
+    to_double(y, yd, N * K);
+    double norm = loss_count(kind, N, K);
+    double mean = loss_sum(kind, z, y, N, K, dz, norm) / norm;
+    double ref = kind == LOSS_BCE ? ref_bce_logits(zd, yd, N, K, dzd) : ref_softmax_ce(zd, yd, N, K, dzd);
+    assert_true(compare_fd("loss", (float[]){(float)mean}, &ref, 1, 1e-6, 1e-5) <= 1.0);
+    assert_true(compare_fd("dloss/dz", dz, dzd, N * K, 1e-7, 1e-5) <= 1.0);
+    for (int i = 0; i < N * K; i++) { /* finite differences of the reference */
+        double keep = zd[i], g[N * K];
+        zd[i] = keep + 1e-6;
+        double up = kind == LOSS_BCE ? ref_bce_logits(zd, yd, N, K, g) : ref_softmax_ce(zd, yd, N, K, g);
+        zd[i] = keep - 1e-6;
+        double down = kind == LOSS_BCE ? ref_bce_logits(zd, yd, N, K, g) : ref_softmax_ce(zd, yd, N, K, g);
+        zd[i] = keep;
+        double fd = (up - down) / 2e-6;
+        assert_true(compare_dd("loss finite differences", &dzd[i], &fd, 1, 1e-8, 1e-5) <= 1.0);
+    }
+    /* stable for huge logits: finite loss and gradients */
+    float big[N * K];
+    for (int i = 0; i < N * K; i++)
+        big[i] = (i % 2 ? 1.0f : -1.0f) * 1000.0f;
+    double s = loss_sum(kind, big, y, N, K, dz, norm);
+    assert_true(isfinite(s));
+    for (int i = 0; i < N * K; i++)
+        assert_true(isfinite(dz[i]));
+}
+
+static void test_bce_logits(void **state) { check_loss(LOSS_BCE); }
+static void test_softmax_ce(void **state) { check_loss(LOSS_SOFTMAX_CE); }
+
+/* ---- dropout ---- */
+
+static void test_dropout_masks(void **state)
+{
+    enum { N = 3, T = 50, C = 40 };
+    LayerSpec s = spec_of(LAYER_DROPOUT);
+    s.rate = 0.25f;
+    Layer l = layer_make(s, (Shape){T, C}, 4, 0, 0, N);
+    float *x = xalloc_floats(N * T * C), *y = xalloc_floats(N * T * C), *y2 = xalloc_floats(N * T * C);
+    for (int i = 0; i < N * T * C; i++)
+        x[i] = 1.0f;
+    uint32_t idx[N] = {7, 1000003, 42}, swapped[N] = {42, 7, 1000003};
+    Pass p = {.n = N, .training = 1, .sample_index = idx, .seed = 9, .epoch = 2};
+    l.ops->forward(&l, &p, x, y);
+    size_t kept = 0;
+    for (int i = 0; i < N * T * C; i++) {
+        assert_true(y[i] == 0.0f || fabsf(y[i] - 1.0f / 0.75f) < 1e-6f);
+        kept += y[i] != 0.0f;
+    }
+    double frac = (double)kept / (N * T * C), sd = sqrt(0.75 * 0.25 / (N * T * C));
+    printf("    kept %.4f (expected 0.75 +- %.4f)\n", frac, 3 * sd);
+    assert_true(fabs(frac - 0.75) < 4 * sd);
+    /* a sample's mask follows its global index, not its place in the batch */
+    Pass q = p;
+    q.sample_index = swapped;
+    l.ops->forward(&l, &q, x, y2);
+    assert_memory_equal(y, y2 + T * C, sizeof(float) * T * C);       /* sample 7 */
+    assert_memory_equal(y + 2 * T * C, y2, sizeof(float) * T * C);   /* sample 42 */
+    /* another epoch draws another mask */
+    q = p;
+    q.epoch = 3;
+    l.ops->forward(&l, &q, x, y2);
+    assert_true(memcmp(y, y2, sizeof(float) * N * T * C) != 0);
+    /* backward applies the same mask */
+    l.ops->forward(&l, &p, x, y);
+    float *dx = xalloc_floats(N * T * C), *dy = xalloc_floats(N * T * C);
+    memcpy(dy, x, sizeof(float) * N * T * C);
+    l.ops->backward(&l, &p, x, y, dy, dx);
+    assert_memory_equal(dx, y, sizeof(float) * N * T * C);
+    free(x), free(y), free(y2), free(dx), free(dy);
+    layer_destroy(&l);
+}
+
+/* ---- initialisers ---- */
+
+static void test_orthogonal_init(void **state)
+{
+    enum { H = 12, G = 48 };
+    float u[H * G];
+    init_orthogonal(u, H, G, 5, 1, 1);
+    double worst = 0.0; /* rows orthonormal: U U^T = I */
+    for (int a = 0; a < H; a++)
+        for (int b = 0; b < H; b++) {
+            double dot = 0.0;
+            for (int j = 0; j < G; j++)
+                dot += (double)u[a * G + j] * u[b * G + j];
+            worst = fmax(worst, fabs(dot - (a == b)));
+        }
+    printf("    max |U U^T - I| = %.2e\n", worst);
+    assert_true(worst < 1e-5);
+    float tall[G * H]; /* and columns orthonormal for the transposed shape */
+    init_orthogonal(tall, G, H, 5, 1, 1);
+    for (int a = 0; a < H; a++) {
+        double dot = 0.0;
+        for (int i = 0; i < G; i++)
+            dot += (double)tall[i * H + a] * tall[i * H + a];
+        assert_true(fabs(dot - 1.0) < 1e-5);
+    }
+}
+
+static void test_glorot_and_keys(void **state)
+{
+    enum { I = 30, O = 50 };
+    float a[I * O], b[I * O], c[I * O];
+    init_glorot_uniform(a, I * O, I, O, 7, 2, 0);
+    init_glorot_uniform(b, I * O, I, O, 7, 2, 0);
+    init_glorot_uniform(c, I * O, I, O, 7, 3, 0);
+    float limit = sqrtf(6.0f / (I + O)), mx = 0.0f;
+    for (int i = 0; i < I * O; i++)
+        mx = fmaxf(mx, fabsf(a[i]));
+    assert_true(mx <= limit && mx > 0.9f * limit);
+    assert_memory_equal(a, b, sizeof a);          /* same key, same draw */
+    assert_true(memcmp(a, c, sizeof a) != 0);     /* another layer, another draw */
+}
+
+/* ---- Adam ---- */
+
+static void test_adam_keras_update(void **state)
+{
+    enum { P = 4 };
+    float p[P] = {0.5f, -1.0f, 2.0f, 0.0f}, g[P];
+    double pd[P] = {0.5, -1.0, 2.0, 0.0}, m[P] = {0}, v[P] = {0};
+    AdamConfig cfg = adam_defaults();
+    cfg.lr = 0.01f;
+    Adam a;
+    adam_build(&a, P);
+    for (int t = 1; t <= 5; t++) {
+        for (int i = 0; i < P; i++)
+            g[i] = (float)(0.3 * (i + 1) * (t % 2 ? 1 : -0.5));
+        double lr_t = 0.01 * sqrt(1 - pow(0.999, t)) / (1 - pow(0.9, t));
+        for (int i = 0; i < P; i++) {
+            m[i] = 0.9 * m[i] + 0.1 * g[i];
+            v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+            pd[i] -= lr_t * m[i] / (sqrt(v[i]) + 1e-7);
+        }
+        adam_step(&a, &cfg, p, g);
+    }
+    assert_true(compare_fd("adam parameters", p, pd, P, 1e-7, 1e-5) <= 1.0);
+    /* clipping scales the whole gradient to the norm */
+    adam_free(&a);
+    adam_build(&a, 2);
+    float h[2] = {3.0f, 4.0f};
+    cfg.clip_norm = 1.0f;
+    double norm = adam_step(&a, &cfg, p, h);
+    assert_true(fabs(norm - 5.0) < 1e-6);
+    assert_true(fabsf(h[0] - 0.6f) < 1e-6f && fabsf(h[1] - 0.8f) < 1e-6f);
+    adam_free(&a);
+}
+
+int main(void)
+{
+    fill_case_specs();
+    enum { NCASES = sizeof cases / sizeof cases[0] };
+    struct CMUnitTest tests[NCASES + 6];
+    for (int i = 0; i < NCASES; i++)
+        tests[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
+    tests[NCASES + 0] = (struct CMUnitTest)cmocka_unit_test(test_bce_logits);
+    tests[NCASES + 1] = (struct CMUnitTest)cmocka_unit_test(test_softmax_ce);
+    tests[NCASES + 2] = (struct CMUnitTest)cmocka_unit_test(test_dropout_masks);
+    tests[NCASES + 3] = (struct CMUnitTest)cmocka_unit_test(test_orthogonal_init);
+    tests[NCASES + 4] = (struct CMUnitTest)cmocka_unit_test(test_glorot_and_keys);
+    tests[NCASES + 5] = (struct CMUnitTest)cmocka_unit_test(test_adam_keras_update);
+    return _cmocka_run_group_tests("layers", tests, NCASES + 6, NULL, NULL);
+}
