@@ -258,7 +258,7 @@ static LayerSpec layer_defaults(const char *name, LayerKind kind, int line)
     snprintf(s.name, sizeof s.name, "%s", name);
     s.kind = kind;
     s.line = line;
-    s.act = kind == LAYER_CONV1D ? ACT_RELU : ACT_LINEAR;
+    s.act = kind == LAYER_CONV1D ? ACT_RELU : ACT_AUTO; /* dense: from the task if last, else linear */
     s.mode = POOL_LAST;
     s.unit_forget_bias = 1; /* Keras's default */
     s.dim = 32;             /* embedding width: our documented default */

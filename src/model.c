@@ -53,8 +53,7 @@ static int plan_layers(Model *m, const Config *cfg, Error *err)
                                  activation_name(l->spec.act), task_name(m->task),
                                  activation_name(want));
         } else if (l->spec.act == ACT_AUTO) {
-            return error_set(err, "%s:%d: [%s] activation auto is only for the last layer",
-                             cfg->path, l->spec.line, l->spec.name);
+            l->spec.act = ACT_LINEAR; /* Keras's Dense default */
         }
         Error why;
         if (l->ops->plan(l, &why) != 0)

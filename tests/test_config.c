@@ -1,0 +1,160 @@
+/* test_config.c: the shipped model configs plan to the documented shapes and parameter counts, and
+ * every bad config is refused with one message naming the file, the line and the key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "model.h"
+
+static Model build_shipped(const char *path, int length, int targets, Task task)
+{
+    Config cfg;
+    Error err;
+    Model m;
+    if (config_load(&cfg, path, &err) != 0)
+        fail_msg("%s", err.msg);
+    if (model_build(&m, &cfg, length, targets, task, 2, &err) != 0)
+        fail_msg("%s", err.msg);
+    config_free(&cfg);
+    return m;
+}
+
+static void test_danq_book_counts(void **state)
+{
+    Model m = build_shipped("jobs/configs/danq_book.ini", 1000, 690, TASK_MULTILABEL);
+    size_t want[] = {0, 33600, 0, 0, 1640960, 0, 0, 216618295, 480240};
+    assert_int_equal(m.n_layers, 9);
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(m.layers[i].n_params, want[i]);
+    assert_int_equal(m.n_params, 218773095);
+    assert_int_equal(m.layers[2].out.t, 487); /* 975 -> 487 for pool 2 */
+    model_free(&m);
+}
+
+static void test_danq_counts(void **state)
+{
+    Model m = build_shipped("jobs/configs/danq.ini", 1000, 919, TASK_MULTILABEL);
+    assert_int_equal(m.layers[2].out.t, 75); /* 975 -> 75 for pool 13 */
+    assert_int_equal(m.layers[7].n_params, 48000 * 925 + 925);
+    assert_int_equal(m.n_params, 46926479);
+    model_free(&m);
+}
+
+static void test_seed_lstm_counts(void **state)
+{
+    Model m = build_shipped("jobs/configs/seed_lstm.ini", 190, 1, TASK_BINARY);
+    assert_int_equal(m.layers[1].n_params, 4 * 60 * (32 + 60) + 240);
+    assert_int_equal(m.layers[2].n_params, 4 * 60 * (60 + 60) + 240);
+    assert_int_equal(m.n_params, 51613);
+    assert_int_equal(m.loss, LOSS_BCE);
+    model_free(&m);
+}
+
+static void test_set_overrides(void **state)
+{
+    Config cfg;
+    Error err;
+    assert_int_equal(config_load(&cfg, "jobs/configs/seed_lstm.ini", &err), 0);
+    assert_int_equal(config_set(&cfg, "lstm_1.units=40", &err), 0);
+    assert_int_equal(config_set(&cfg, "train.batch=300", &err), 0);
+    assert_int_equal(config_set(&cfg, "lambda.mode=mean", &err), 0);
+    assert_int_equal(cfg.layers[1].units, 40);
+    assert_int_equal(cfg.train.batch, 300);
+    assert_int_equal(cfg.layers[3].mode, POOL_MEAN);
+    assert_int_not_equal(config_set(&cfg, "lstm_9.units=40", &err), 0);
+    assert_non_null(strstr(err.msg, "no section [lstm_9]"));
+    assert_int_not_equal(config_set(&cfg, "lstm_1.units=forty", &err), 0);
+    assert_non_null(strstr(err.msg, "--set lstm_1.units=forty"));
+    assert_int_not_equal(config_set(&cfg, "batch=3", &err), 0);
+    assert_non_null(strstr(err.msg, "expected section.key=value"));
+    config_free(&cfg);
+}
+
+typedef struct {
+    const char *name, *text;
+    const char *expect1, *expect2; /* substrings the one-line message must hold */
+    int at_build;                  /* found when planning the model (length 40, 1 target) */
+} BadConfig;
+
+#define LAYERS "[embedding]\ndim = 4\n[lstm_1]\nunits = 8\nreturn_sequences = true\n"
+#define TAIL "[lambda]\ntype = pool_time\n[output]\ntype = dense\nunits = auto\nactivation = auto\n"
+
+static const BadConfig bad[] = {
+    {"unknown train key", "[train]\nbatch = 4\nbogus = 1\n" LAYERS TAIL, "bad.ini:3:", "unknown key 'bogus'", 0},
+    {"bad number", "[train]\nbatch = 4x\n" LAYERS TAIL, "bad.ini:2:", "batch = 4x", 0},
+    {"negative size", LAYERS "[lstm_2]\nunits = -5\n" TAIL, "bad.ini:7:", "units = -5", 0},
+    {"zero batch", "[train]\nbatch = 0\n" LAYERS TAIL, "bad.ini:2:", "integer >= 1", 0},
+    {"learning rate out of range", "[train]\nlearning_rate = -1\n" LAYERS TAIL, "bad.ini:2:", "learning_rate", 0},
+    {"bad boolean", LAYERS "[lstm_2]\nunits = 5\nreturn_sequences = maybe\n" TAIL, "bad.ini:8:", "true or false", 0},
+    {"bad activation", LAYERS "[dense_1]\nunits = 3\nactivation = swish\n" TAIL, "bad.ini:8:", "activation = swish", 0},
+    {"bad pool mode", LAYERS "[lambda]\ntype = pool_time\nmode = median\n[output]\ntype = dense\n", "bad.ini:8:", "last, mean or max", 0},
+    {"unknown layer type", LAYERS "[gru_1]\nunits = 3\n" TAIL, "bad.ini:6:", "[gru_1]", 0},
+    {"bad type value", LAYERS "[x]\ntype = transformer\n" TAIL, "bad.ini:7:", "type = transformer", 0},
+    {"key of another kind", LAYERS "[lstm_2]\nunits = 5\npool = 2\n" TAIL, "bad.ini:8:", "unknown key 'pool' for a lstm layer", 0},
+    {"duplicate section", LAYERS "[lstm_1]\nunits = 8\n" TAIL, "bad.ini:6:", "appears twice", 0},
+    {"missing rate", LAYERS "[dropout]\n" TAIL, "bad.ini:6:", "needs rate", 0},
+    {"missing lstm units", LAYERS "[lstm_2]\nreturn_sequences = true\n" TAIL, "bad.ini:6:", "needs units", 0},
+    {"hidden dense without units", LAYERS "[lambda]\ntype = pool_time\n[dense_1]\n[output]\ntype = dense\n", "bad.ini:8:", "needs units", 0},
+    {"key outside a section", "batch = 4\n" LAYERS TAIL, "bad.ini:1:", "outside any [section]", 0},
+    {"not INI", LAYERS "this is not ini\n" TAIL, "bad.ini:6:", "not INI syntax", 0},
+    {"no layers", "[train]\nbatch = 4\n", "bad.ini", "no layers", 0},
+    {"unknown data key", "[data]\nwidth = 3\n" LAYERS TAIL, "bad.ini:2:", "unknown key 'width'", 0},
+    {"bad task", "[data]\ntask = regression\n" LAYERS TAIL, "bad.ini:2:", "binary, multilabel or multiclass", 0},
+    {"conv after flatten", "[onehot]\n[flatten]\n[conv1d]\nfilters = 4\nwidth = 3\n" TAIL, "bad.ini:3:", "[conv1d] conv1d width 3 is longer than its input of 1 steps", 1},
+    {"pool larger than the sequence", "[onehot]\n[maxpool1d]\npool = 50\n[flatten]\n[output]\ntype = dense\n", "bad.ini:2:", "pool 50 is larger than its input of 40 steps", 1},
+    {"conv wider than the sequence", "[onehot]\n[conv1d]\nfilters = 4\nwidth = 41\n[flatten]\n[output]\ntype = dense\n", "bad.ini:2:", "width 41 is longer", 1},
+    {"embedding not first", LAYERS "[embedding_2]\ndim = 3\n" TAIL, "bad.ini:6:", "must be the first layer", 1},
+    {"output not dense", LAYERS "[lambda]\ntype = pool_time\n", "bad.ini:6:", "last layer must be dense", 1},
+    {"output still a sequence", LAYERS "[output]\ntype = dense\n", "bad.ini:6:", "still a sequence", 1},
+    {"output width differs from the data", LAYERS "[lambda]\ntype = pool_time\n[output]\ntype = dense\nunits = 3\n", "bad.ini:8:", "3 units but the data has 1 targets", 1},
+    {"softmax on a binary task", LAYERS "[lambda]\ntype = pool_time\n[output]\ntype = dense\nactivation = softmax\n", "bad.ini:8:", "does not fit a binary task", 1},
+};
+
+static void run_bad(void **state)
+{
+    const BadConfig *b = *state;
+    Config cfg;
+    Model m;
+    Error err = {{0}};
+    int rc = config_load_text(&cfg, b->text, "bad.ini", &err);
+    if (b->at_build) {
+        if (rc != 0)
+            fail_msg("parsing failed early: %s", err.msg);
+        rc = model_build(&m, &cfg, 40, 1, TASK_BINARY, 2, &err);
+    }
+    printf("    %-36s -> %s\n", b->name, err.msg);
+    assert_int_not_equal(rc, 0);
+    assert_null(strchr(err.msg, '\n'));
+    if (!strstr(err.msg, b->expect1) || !strstr(err.msg, b->expect2))
+        fail_msg("expected '%s' and '%s' in: %s", b->expect1, b->expect2, err.msg);
+    config_free(&cfg);
+}
+
+static void test_missing_file(void **state)
+{
+    Config cfg;
+    Error err;
+    assert_int_not_equal(config_load(&cfg, "no/such/model.ini", &err), 0);
+    assert_non_null(strstr(err.msg, "no/such/model.ini: cannot open config"));
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    enum { NBAD = sizeof bad / sizeof bad[0], NFIXED = 5 };
+    struct CMUnitTest tests[NBAD + NFIXED] = {
+        cmocka_unit_test(test_danq_book_counts), cmocka_unit_test(test_danq_counts),
+        cmocka_unit_test(test_seed_lstm_counts), cmocka_unit_test(test_set_overrides),
+        cmocka_unit_test(test_missing_file),
+    };
+    for (int i = 0; i < NBAD; i++)
+        tests[NFIXED + i] = (struct CMUnitTest){bad[i].name, run_bad, NULL, NULL, (void *)&bad[i]};
+    return _cmocka_run_group_tests("config", tests, NBAD + NFIXED, NULL, NULL);
+}
