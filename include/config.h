@@ -1,6 +1,7 @@
 /* config.h: a model and its training settings, read from an INI file (libinih).
  *
- *   [data]      length, targets, task: 0 / auto = taken from the data file
+ *   [data]      train, valid, test (files); length, targets, task: auto = from the data file;
+ *               test_fraction, valid_fraction: held out of train when no test / valid file is given
  *   [train]     batch, epochs, learning_rate, beta_1, beta_2, epsilon, clip_norm, seed, ...
  *   [<name>]    one section per layer, in order; `type = <kind>`, or the kind is the section name
  *               without a trailing _N ([lstm_2] is an lstm). The section name is the layer's name.
@@ -14,11 +15,10 @@
 
 #include "adam.h"
 #include "layer.h"
+#include "task.h"
 #include "util.h"
 
 #define CONFIG_MAX_LAYERS 64
-
-typedef enum { TASK_AUTO, TASK_BINARY, TASK_MULTILABEL, TASK_MULTICLASS } Task;
 
 typedef struct {
     int batch;        /* global mini-batch */
@@ -41,6 +41,8 @@ typedef struct {
     char *text; /* the file as read, stored in checkpoints */
     int length, targets; /* 0 = from the data */
     Task task;
+    char data_train[512], data_valid[512], data_test[512]; /* files; valid/test may be empty */
+    float test_fraction, valid_fraction; /* held out when no test / valid file is given */
     TrainConfig train;
     int n_layers;
     LayerSpec layers[CONFIG_MAX_LAYERS];
@@ -58,8 +60,7 @@ int config_load_text(Config *cfg, const char *text, const char *path, Error *err
 /* Applies "section.key=value" and re-resolves. */
 int config_set(Config *cfg, const char *assignment, Error *err);
 void config_free(Config *cfg);
-
-const char *task_name(Task t);
-int task_parse(const char *s, Task *t);
+/* The config as run: every section and entry, --set overrides applied, as INI text (malloc'd). */
+char *config_effective_text(const Config *cfg);
 
 #endif

@@ -26,6 +26,9 @@ typedef struct {
     float *dbuf[2];   /* ping-pong gradient buffers for backward */
     uint8_t *mask;    /* (max_batch, length): 1 = real token */
     int uses_mask;    /* some layer reads the mask */
+    /* Called in backward as soon as a layer's parameter gradients are final (gradient exchange). */
+    void (*grad_ready)(void *ctx, int layer);
+    void *grad_ready_ctx;
 } Model;
 
 /* Plans layers from the config for inputs of `length` tokens and `targets` outputs of `task`

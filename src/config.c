@@ -199,13 +199,28 @@ static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
         return parse_int_auto(cfg, e, &cfg->length, err);
     if (!strcmp(e->key, "targets"))
         return parse_int_auto(cfg, e, &cfg->targets, err);
+    char *paths[3] = {cfg->data_train, cfg->data_valid, cfg->data_test};
+    const char *path_keys[3] = {"train", "valid", "test"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(e->key, path_keys[i])) {
+            if (strlen(e->value) >= sizeof cfg->data_train)
+                return where(err, cfg, e, "a path under 512 characters");
+            snprintf(paths[i], sizeof cfg->data_train, "%s", e->value);
+            return 0;
+        }
+    if (!strcmp(e->key, "test_fraction"))
+        return parse_float(cfg, e, 0.0, 0.9, 0, &cfg->test_fraction, err);
+    if (!strcmp(e->key, "valid_fraction"))
+        return parse_float(cfg, e, 0.0, 0.9, 0, &cfg->valid_fraction, err);
     if (!strcmp(e->key, "task")) {
         if (parse_choice(cfg, e, task_names, 4, "auto, binary, multilabel or multiclass", &v, err))
             return -1;
         cfg->task = (Task)v;
         return 0;
     }
-    return unknown_key(err, cfg, e, "[data] (length, targets, task)");
+    return unknown_key(err, cfg, e,
+                       "[data] (train, valid, test, length, targets, task, test_fraction, "
+                       "valid_fraction)");
 }
 
 static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
@@ -218,7 +233,7 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
         return parse_int(cfg, e, 1, &t->epochs, err);
     if (!strcmp(k, "patience"))
         return parse_int(cfg, e, 0, &t->patience, err);
-    if (!strcmp(k, "learning_rate"))
+    if (!strcmp(k, "lr") || !strcmp(k, "learning_rate"))
         return parse_float(cfg, e, 0.0, 10.0, 1, &t->adam.lr, err);
     if (!strcmp(k, "beta_1"))
         return parse_float(cfg, e, 0.0, 0.999999, 0, &t->adam.beta1, err);
@@ -248,8 +263,8 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
         return 0;
     }
     return unknown_key(err, cfg, e,
-                       "[train] (batch, epochs, learning_rate, beta_1, beta_2, epsilon, clip_norm, "
-                       "seed, patience, min_delta, monitor)");
+                       "[train] (batch, epochs, lr, beta_1, beta_2, epsilon, clip_norm, seed, "
+                       "patience, min_delta, monitor)");
 }
 
 static LayerSpec layer_defaults(const char *name, LayerKind kind, int line)
@@ -412,6 +427,9 @@ static int resolve(Config *cfg, Error *err)
 {
     cfg->length = cfg->targets = 0;
     cfg->task = TASK_AUTO;
+    cfg->data_train[0] = cfg->data_valid[0] = cfg->data_test[0] = '\0';
+    cfg->test_fraction = 0.2f;
+    cfg->valid_fraction = 0.1f;
     cfg->n_layers = 0;
     train_defaults(&cfg->train);
     for (int sec = 0; sec < cfg->n_sections; sec++) {
@@ -520,4 +538,22 @@ void config_free(Config *cfg)
     free(cfg->entries);
     free(cfg->text);
     memset(cfg, 0, sizeof *cfg);
+}
+
+char *config_effective_text(const Config *cfg)
+{
+    size_t cap = 256;
+    for (int i = 0; i < cfg->n_entries; i++)
+        cap += strlen(cfg->entries[i].key) + strlen(cfg->entries[i].value) + 8;
+    cap += (size_t)cfg->n_sections * 56;
+    char *text = xmalloc(cap, 1);
+    size_t at = (size_t)snprintf(text, cap, "; %s as run (--set overrides applied)\n", cfg->path);
+    for (int s = 0; s < cfg->n_sections; s++) {
+        at += (size_t)snprintf(text + at, cap - at, "\n[%s]\n", cfg->sections[s]);
+        for (int i = 0; i < cfg->n_entries; i++)
+            if (!strcmp(cfg->entries[i].section, cfg->sections[s]))
+                at += (size_t)snprintf(text + at, cap - at, "%s = %s\n", cfg->entries[i].key,
+                                       cfg->entries[i].value);
+    }
+    return text;
 }

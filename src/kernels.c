@@ -13,6 +13,12 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
 {
     if (M == 0 || N == 0)
         return;
+    if (K == 0) { /* no terms: C = beta C (an empty local batch) */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+                C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
                 K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

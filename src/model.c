@@ -206,6 +206,8 @@ double model_backward(Model *m, const Pass *p, const float *targets, double norm
         const float *x = i > 0 ? m->act[i - 1] : NULL;
         float *dx = l->need_dx ? (l->aliases ? dy : other) : NULL;
         l->ops->backward(l, p, x, m->act[i], dy, dx);
+        if (m->grad_ready && l->n_params)
+            m->grad_ready(m->grad_ready_ctx, i);
         if (!dx)
             break;
         if (dx == other) {

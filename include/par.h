@@ -1,0 +1,46 @@
+/* par.h: every use of MPI goes through here (src/par.c is the only file that includes mpi.h).
+ * Wrappers are named by intent; each checks its MPI call and dies with MPI's own message. The rest of
+ * the program sees a communicator as an opaque ParComm with plain integer rank and size.
+ * Without a launcher (./gseq_mpi train ...) MPI starts as a singleton: rank 0 of 1. */
+#ifndef GSEQ_PAR_H
+#define GSEQ_PAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ParComm ParComm;
+
+/* Starts MPI and makes die() abort every rank. */
+void par_init(int *argc, char ***argv);
+void par_finalize(void);
+ParComm *par_world(void);
+int par_rank(const ParComm *c);
+int par_size(const ParComm *c);
+/* Splits c into groups by color (ranks keep their order); free with par_comm_free. */
+ParComm *par_split(ParComm *c, int color);
+void par_comm_free(ParComm *c);
+
+/* Ranks of the world that share this node (for BLAS thread defaults). */
+int par_node_size(void);
+
+void par_barrier(ParComm *c);
+void par_bcast(ParComm *c, void *buf, size_t bytes, int root);
+void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n);
+void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n);
+void par_allreduce_max_f64(ParComm *c, double *buf, size_t n);
+void par_allreduce_min_f64(ParComm *c, double *buf, size_t n);
+/* Rank-ordered concatenation onto root of each rank's `count` floats (counts may differ). */
+void par_gather_f32(ParComm *c, const float *send, int count, float *recv, int root);
+
+/* Gradient exchange in fixed-order buckets that start while the backward pass goes on. */
+typedef struct ParBuckets ParBuckets;
+ParBuckets *par_buckets_create(ParComm *c, float *buf, const size_t *offsets, int n_buckets);
+void par_buckets_start(ParBuckets *b, int bucket); /* its range is final: start summing it */
+void par_buckets_poke(ParBuckets *b);              /* lets MPI progress the started ones */
+void par_buckets_wait(ParBuckets *b);              /* all started buckets are summed */
+void par_buckets_free(ParBuckets *b);
+
+/* Ends every rank now with the status (used by die()). */
+void par_abort(int status);
+
+#endif

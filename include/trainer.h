@@ -1,0 +1,75 @@
+/* trainer.h: data-parallel training of one model over one communicator. A global batch of B samples
+ * is split over the P ranks as evenly as it goes; each rank runs forward and backward on its part;
+ * the flat gradient is summed over the ranks (in fixed-order buckets that start while the backward
+ * pass goes on) and, because every rank divides its loss by the global count, is then the mean;
+ * every rank takes the same Adam step. Sample order and dropout masks are keyed by (seed, epoch,
+ * sample), never by rank, so results do not depend on P beyond the rounding of the sums.
+ * The trainer writes nothing itself: it calls back at each step and epoch (cmd_train.c reports). */
+#ifndef GSEQ_TRAINER_H
+#define GSEQ_TRAINER_H
+
+#include "adam.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "data_table.h"
+#include "metrics.h"
+#include "model.h"
+#include "par.h"
+
+typedef struct Trainer Trainer;
+
+typedef struct {
+    int epoch;            /* 1-based, finished */
+    long step;
+    double train_loss;    /* mean over the epoch's samples */
+    EvalSummary val;      /* loss, accuracy, AUROC on the validation rows */
+    double seconds, samples_per_s;
+    double exchange_share; /* of step time spent waiting for the gradient sum (max over ranks) */
+    int improved, stop_early;
+} EpochReport;
+
+typedef struct {
+    void *ctx;
+    void (*step)(void *ctx, const Trainer *t, int step_in_epoch, int steps, double running_loss,
+                 double samples_per_s);
+    /* Called after each epoch's validation, on every rank, after the best/last bookkeeping. */
+    void (*epoch)(void *ctx, const Trainer *t, const EpochReport *r);
+    /* Returns nonzero when this rank was asked to stop (a signal); polled every step. */
+    int (*should_stop)(void *ctx);
+} TrainerHooks;
+
+struct Trainer {
+    ParComm *comm;
+    const Config *cfg;
+    Model model; /* built for the local part of a batch */
+    Adam adam;
+    TrainState state;
+    const DataTable *data;   /* train rows and validation rows index into it */
+    RowSet train, valid;
+    int overlap;             /* bucketed, overlapped gradient exchange */
+    long fault_nan_step;     /* tests only: the loss of this step (1-based) becomes NaN */
+    TrainerHooks hooks;
+    /* results */
+    int stopped;             /* a signal stopped it between steps: state is mid-epoch */
+    int diverged;            /* the loss became NaN or Inf at state.step */
+    float *best_params;      /* copy of the parameters of the best epoch (n_params) */
+    /* run-time buffers, allocated once */
+    uint8_t *batch_tokens;   /* (local capacity, L) */
+    float *batch_labels;     /* (local capacity, K) */
+    uint32_t *batch_index;   /* (local capacity): global sample indices, key the dropout masks */
+    int64_t *order;          /* (train.n): this epoch's order */
+    ParBuckets *buckets;     /* one per layer with parameters, last layer first */
+    int *bucket_of_layer;
+    double exchange_seconds, step_seconds;
+};
+
+/* Builds the model for the data's shape, with initial parameters from rank 0 (seeded). */
+int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data, Error *err);
+void trainer_free(Trainer *t);
+/* Trains from t->state to the configured epochs or an early stop, a signal, or divergence. */
+void trainer_run(Trainer *t);
+/* Mean loss and metrics of the model on rows; probabilities (rows->n, K) land on rank 0 in
+ * `probs` when it is not NULL. */
+EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, float *probs);
+
+#endif

@@ -1,0 +1,196 @@
+/* par.c: the one compilation unit that calls MPI. See par.h. */
+#include "par.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct ParComm {
+    MPI_Comm comm;
+    int rank, size;
+};
+
+struct ParBuckets {
+    ParComm *comm;
+    float *buf;
+    size_t *offsets; /* n + 1 boundaries into buf */
+    int n;
+    MPI_Request *req;
+};
+
+static ParComm world;
+static int started;
+
+static void check(int rc, const char *what)
+{
+    if (rc == MPI_SUCCESS)
+        return;
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    die("MPI %s failed: %s", what, msg);
+}
+
+void par_abort(int status)
+{
+    int up = 0, down = 0;
+    MPI_Initialized(&up);
+    MPI_Finalized(&down);
+    if (up && !down)
+        MPI_Abort(MPI_COMM_WORLD, status);
+    exit(status);
+}
+
+void par_init(int *argc, char ***argv)
+{
+    int provided;
+    check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    started = 1;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    world.comm = MPI_COMM_WORLD;
+    check(MPI_Comm_rank(world.comm, &world.rank), "MPI_Comm_rank");
+    check(MPI_Comm_size(world.comm, &world.size), "MPI_Comm_size");
+    util_set_die_hook(world.size > 1 ? par_abort : NULL);
+}
+
+void par_finalize(void)
+{
+    if (started)
+        MPI_Finalize();
+    started = 0;
+}
+
+ParComm *par_world(void) { return &world; }
+int par_rank(const ParComm *c) { return c->rank; }
+int par_size(const ParComm *c) { return c->size; }
+
+ParComm *par_split(ParComm *c, int color)
+{
+    ParComm *g = xcalloc(1, sizeof *g);
+    check(MPI_Comm_split(c->comm, color, c->rank, &g->comm), "MPI_Comm_split");
+    MPI_Comm_set_errhandler(g->comm, MPI_ERRORS_RETURN);
+    check(MPI_Comm_rank(g->comm, &g->rank), "MPI_Comm_rank");
+    check(MPI_Comm_size(g->comm, &g->size), "MPI_Comm_size");
+    return g;
+}
+
+void par_comm_free(ParComm *c)
+{
+    if (!c || c == &world)
+        return;
+    MPI_Comm_free(&c->comm);
+    free(c);
+}
+
+int par_node_size(void)
+{
+    MPI_Comm node;
+    int size = 1;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    check(MPI_Comm_size(node, &size), "MPI_Comm_size");
+    MPI_Comm_free(&node);
+    return size;
+}
+
+void par_barrier(ParComm *c) { check(MPI_Barrier(c->comm), "MPI_Barrier"); }
+
+void par_bcast(ParComm *c, void *buf, size_t bytes, int root)
+{
+    char *p = buf;
+    while (bytes > 0) { /* MPI counts are int: send in pieces under 1 GiB */
+        int piece = bytes > (1u << 30) ? (1 << 30) : (int)bytes;
+        check(MPI_Bcast(p, piece, MPI_BYTE, root, c->comm), "MPI_Bcast");
+        p += piece;
+        bytes -= (size_t)piece;
+    }
+}
+
+static void allreduce(ParComm *c, void *buf, size_t n, MPI_Datatype type, size_t width, MPI_Op op)
+{
+    if (c->size == 1)
+        return;
+    char *p = buf;
+    while (n > 0) {
+        int piece = n > (1u << 28) ? (1 << 28) : (int)n;
+        check(MPI_Allreduce(MPI_IN_PLACE, p, piece, type, op, c->comm), "MPI_Allreduce");
+        p += (size_t)piece * width;
+        n -= (size_t)piece;
+    }
+}
+
+void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n) { allreduce(c, buf, n, MPI_FLOAT, 4, MPI_SUM); }
+void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_SUM); }
+void par_allreduce_max_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MAX); }
+void par_allreduce_min_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MIN); }
+
+void par_gather_f32(ParComm *c, const float *send, int count, float *recv, int root)
+{
+    int *counts = NULL, *displs = NULL;
+    if (c->rank == root) {
+        counts = xmalloc((size_t)c->size, sizeof(int));
+        displs = xmalloc((size_t)c->size, sizeof(int));
+    }
+    check(MPI_Gather(&count, 1, MPI_INT, counts, 1, MPI_INT, root, c->comm), "MPI_Gather");
+    if (c->rank == root)
+        for (int r = 0, at = 0; r < c->size; at += counts[r], r++)
+            displs[r] = at;
+    check(MPI_Gatherv(send, count, MPI_FLOAT, recv, counts, displs, MPI_FLOAT, root, c->comm),
+          "MPI_Gatherv");
+    free(counts);
+    free(displs);
+}
+
+ParBuckets *par_buckets_create(ParComm *c, float *buf, const size_t *offsets, int n_buckets)
+{
+    ParBuckets *b = xcalloc(1, sizeof *b);
+    b->comm = c;
+    b->buf = buf;
+    b->n = n_buckets;
+    b->offsets = xmalloc((size_t)n_buckets + 1, sizeof(size_t));
+    memcpy(b->offsets, offsets, sizeof(size_t) * ((size_t)n_buckets + 1));
+    b->req = xmalloc((size_t)n_buckets, sizeof(MPI_Request));
+    for (int i = 0; i < n_buckets; i++) {
+        b->req[i] = MPI_REQUEST_NULL;
+        if (b->offsets[i + 1] - b->offsets[i] > (size_t)INT32_MAX)
+            die("gradient bucket %d holds more than 2^31 floats", i);
+    }
+    return b;
+}
+
+void par_buckets_start(ParBuckets *b, int i)
+{
+    if (b->comm->size == 1)
+        return;
+    int count = (int)(b->offsets[i + 1] - b->offsets[i]);
+    check(MPI_Iallreduce(MPI_IN_PLACE, b->buf + b->offsets[i], count, MPI_FLOAT, MPI_SUM,
+                         b->comm->comm, &b->req[i]),
+          "MPI_Iallreduce");
+}
+
+void par_buckets_poke(ParBuckets *b)
+{
+    if (b->comm->size == 1)
+        return;
+    int done;
+    check(MPI_Testall(b->n, b->req, &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+}
+
+void par_buckets_wait(ParBuckets *b)
+{
+    if (b->comm->size == 1)
+        return;
+    check(MPI_Waitall(b->n, b->req, MPI_STATUSES_IGNORE), "MPI_Waitall");
+}
+
+void par_buckets_free(ParBuckets *b)
+{
+    if (!b)
+        return;
+    free(b->offsets);
+    free(b->req);
+    free(b);
+}

@@ -1,0 +1,261 @@
+/* trainer.c: the data-parallel training loop and distributed evaluation. See trainer.h. */
+#include "trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loss.h"
+
+static int local_capacity(int batch, int ranks) { return (batch + ranks - 1) / ranks; }
+
+static void on_grad_ready(void *ctx, int layer)
+{
+    Trainer *t = ctx;
+    par_buckets_start(t->buckets, t->bucket_of_layer[layer]);
+    par_buckets_poke(t->buckets);
+}
+
+/* One bucket per layer with parameters: contiguous ranges of the flat gradient, which backward
+ * finishes last layer first. */
+static void plan_buckets(Trainer *t)
+{
+    Model *m = &t->model;
+    size_t *bounds = xmalloc((size_t)m->n_layers + 1, sizeof(size_t));
+    int n = 0;
+    t->bucket_of_layer = xmalloc((size_t)m->n_layers, sizeof(int));
+    for (int i = 0; i < m->n_layers; i++) {
+        t->bucket_of_layer[i] = m->layers[i].n_params ? n : -1;
+        if (m->layers[i].n_params)
+            bounds[n++] = m->layers[i].offset;
+    }
+    bounds[n] = m->n_params;
+    t->buckets = par_buckets_create(t->comm, m->grads, bounds, n);
+    free(bounds);
+    m->grad_ready_ctx = t;
+}
+
+static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Error *err)
+{
+    if (cfg->length && cfg->length != d->length)
+        return error_set(err, "%s: [data] length = %d but %s holds sequences of %d", cfg->path,
+                         cfg->length, d->path, d->length);
+    if (cfg->targets && cfg->targets != d->targets)
+        return error_set(err, "%s: [data] targets = %d but %s holds %d targets", cfg->path,
+                         cfg->targets, d->path, d->targets);
+    if (cfg->task != TASK_AUTO && cfg->task != d->task)
+        return error_set(err, "%s: [data] task = %s but %s is %s", cfg->path, task_name(cfg->task),
+                         d->path, task_name(d->task));
+    *task = d->task;
+    return 0;
+}
+
+int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->comm = comm;
+    t->cfg = cfg;
+    t->data = data;
+    t->overlap = 1;
+    Task task;
+    int cap = local_capacity(cfg->train.batch, par_size(comm));
+    if (resolve_shape(cfg, data, &task, err) ||
+        model_build(&t->model, cfg, data->length, data->targets, task, cap, err))
+        return -1;
+    if (par_rank(comm) == 0)
+        model_init_params(&t->model, cfg->train.seed);
+    par_bcast(comm, t->model.params, sizeof(float) * t->model.n_params, 0);
+    adam_build(&t->adam, t->model.n_params);
+    t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1};
+    memcpy(t->state.fingerprint, data->fingerprint, sizeof t->state.fingerprint);
+    t->best_params = xalloc_floats(t->model.n_params);
+    memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
+    t->batch_tokens = xmalloc((size_t)cap, (size_t)data->length);
+    t->batch_labels = xalloc_floats((size_t)cap * data->targets);
+    t->batch_index = xmalloc((size_t)cap, sizeof(uint32_t));
+    plan_buckets(t);
+    return 0;
+}
+
+void trainer_free(Trainer *t)
+{
+    model_free(&t->model);
+    adam_free(&t->adam);
+    rowset_free(&t->train);
+    rowset_free(&t->valid);
+    free(t->best_params);
+    free(t->batch_tokens);
+    free(t->batch_labels);
+    free(t->batch_index);
+    free(t->order);
+    free(t->bucket_of_layer);
+    par_buckets_free(t->buckets);
+}
+
+/* Copies the rows of this rank's part of a batch into the local buffers. */
+static int gather_rows(Trainer *t, const DataTable *d, const int64_t *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t r = rows[i];
+        memcpy(t->batch_tokens + (size_t)i * d->length, d->tokens + r * d->length, (size_t)d->length);
+        memcpy(t->batch_labels + (size_t)i * d->targets, d->labels + r * d->targets,
+               sizeof(float) * d->targets);
+        t->batch_index[i] = (uint32_t)r;
+    }
+    return n;
+}
+
+/* Forward, backward and gradient exchange of one global batch; returns the global loss sum and
+ * sets *stop when any rank was asked to stop. */
+static double train_step(Trainer *t, const int64_t *rows, int nb, uint32_t epoch, int *stop)
+{
+    Model *m = &t->model;
+    int P = par_size(t->comm), r = par_rank(t->comm);
+    int lo = (int)((int64_t)nb * r / P), hi = (int)((int64_t)nb * (r + 1) / P);
+    int n = gather_rows(t, t->data, rows + lo, hi - lo);
+    double t0 = now_seconds();
+    Pass p = {.n = n, .training = 1, .tokens = t->batch_tokens, .sample_index = t->batch_index,
+              .seed = t->cfg->train.seed, .epoch = epoch};
+    model_forward(m, &p);
+    model_zero_grads(m);
+    m->grad_ready = t->overlap ? on_grad_ready : NULL;
+    double local = model_backward(m, &p, t->batch_labels, loss_count(m->loss, nb, m->targets));
+    double t1 = now_seconds();
+    if (t->overlap)
+        par_buckets_wait(t->buckets);
+    else
+        par_allreduce_sum_f32(t->comm, m->grads, m->n_params);
+    double status[2] = {local, t->hooks.should_stop ? (double)t->hooks.should_stop(t->hooks.ctx) : 0.0};
+    par_allreduce_sum_f64(t->comm, status, 2);
+    double t2 = now_seconds();
+    t->exchange_seconds += t2 - t1;
+    t->step_seconds += t2 - t0;
+    *stop = status[1] > 0.0;
+    return status[0];
+}
+
+static double monitored(const Config *cfg, const EvalSummary *v)
+{
+    if (!strcmp(cfg->train.monitor, "val_auroc"))
+        return -v->auroc_mean;
+    if (!strcmp(cfg->train.monitor, "val_accuracy"))
+        return -v->accuracy;
+    return v->loss;
+}
+
+static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
+{
+    EpochReport rep = {.epoch = epoch + 1, .step = t->state.step, .seconds = seconds};
+    rep.train_loss = t->state.epoch_loss_sum / (double)t->state.epoch_samples;
+    rep.samples_per_s = samples / (seconds > 0 ? seconds : 1e-9);
+    double share[1] = {t->step_seconds > 0 ? t->exchange_seconds / t->step_seconds : 0.0};
+    par_allreduce_max_f64(t->comm, share, 1);
+    rep.exchange_share = share[0];
+    rep.val = trainer_evaluate(t, t->data, &t->valid, NULL);
+    double score = monitored(t->cfg, &rep.val);
+    TrainState *s = &t->state;
+    s->epoch = epoch + 1;
+    s->step_in_epoch = 0;
+    s->epoch_loss_sum = 0.0;
+    s->epoch_samples = 0;
+    if (isfinite(score) && score < s->best_metric - t->cfg->train.min_delta) {
+        s->best_metric = score;
+        s->best_epoch = epoch;
+        s->bad_epochs = 0;
+        rep.improved = 1;
+        memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
+    } else {
+        s->bad_epochs++;
+    }
+    rep.stop_early = t->cfg->train.patience > 0 && s->bad_epochs >= t->cfg->train.patience;
+    if (t->hooks.epoch)
+        t->hooks.epoch(t->hooks.ctx, t, &rep);
+}
+
+static int stopped_early(const Trainer *t)
+{
+    return t->cfg->train.patience > 0 && t->state.bad_epochs >= t->cfg->train.patience;
+}
+
+void trainer_run(Trainer *t)
+{
+    const TrainConfig *tc = &t->cfg->train;
+    TrainState *s = &t->state;
+    int B = tc->batch;
+    int64_t n = t->train.n;
+    int steps = (int)((n + B - 1) / B);
+    if (!t->order)
+        t->order = xmalloc((size_t)n + 1, sizeof(int64_t));
+    while (s->epoch < tc->epochs && !stopped_early(t)) {
+        int epoch = s->epoch, samples = 0;
+        double start = now_seconds();
+        t->exchange_seconds = t->step_seconds = 0.0;
+        shuffle_rows(&t->train, tc->seed, (uint32_t)epoch, t->order);
+        for (int k = s->step_in_epoch; k < steps; k++) {
+            int nb = (int)(n - (int64_t)k * B < B ? n - (int64_t)k * B : B), stop = 0;
+            double loss = train_step(t, t->order + (int64_t)k * B, nb, (uint32_t)epoch, &stop);
+            if (t->fault_nan_step == s->step + 1)
+                loss = NAN;
+            if (!isfinite(loss)) {
+                t->diverged = 1;
+                return;
+            }
+            adam_step(&t->adam, &tc->adam, t->model.params, t->model.grads);
+            s->step++;
+            s->step_in_epoch = k + 1;
+            s->epoch_loss_sum += loss;
+            s->epoch_samples += nb;
+            samples += nb;
+            if (t->hooks.step)
+                t->hooks.step(t->hooks.ctx, t, k + 1, steps, s->epoch_loss_sum / s->epoch_samples,
+                              samples / (now_seconds() - start));
+            if (stop && k + 1 < steps) {
+                t->stopped = 1;
+                return;
+            }
+            if (stop) { /* the epoch is complete: finish it, then stop */
+                t->stopped = 1;
+                break;
+            }
+        }
+        finish_epoch(t, epoch, now_seconds() - start, samples);
+        if (t->stopped)
+            return;
+    }
+}
+
+EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, float *probs)
+{
+    Model *m = &t->model;
+    int P = par_size(t->comm), r = par_rank(t->comm), K = m->targets;
+    int64_t lo = rows->n * r / P, hi = rows->n * (r + 1) / P;
+    float *local = xalloc_floats((size_t)(hi - lo) * K + 1);
+    double sums[1] = {0.0};
+    for (int64_t at = lo; at < hi; at += m->max_batch) {
+        int n = (int)(hi - at < m->max_batch ? hi - at : m->max_batch);
+        gather_rows(t, d, rows->rows + at, n);
+        Pass p = {.n = n, .tokens = t->batch_tokens, .sample_index = t->batch_index};
+        const float *logits = model_forward(m, &p);
+        sums[0] += model_loss(m, &p, t->batch_labels);
+        model_probabilities(m, logits, local + (size_t)(at - lo) * K, n);
+    }
+    par_allreduce_sum_f64(t->comm, sums, 1);
+    int root = r == 0;
+    float *all = root ? xalloc_floats((size_t)rows->n * K + 1) : NULL;
+    par_gather_f32(t->comm, local, (int)((hi - lo) * K), all, 0);
+    EvalSummary sum = {0};
+    if (root) {
+        float *labels = xalloc_floats((size_t)rows->n * K + 1);
+        for (int64_t i = 0; i < rows->n; i++)
+            memcpy(labels + i * K, d->labels + rows->rows[i] * K, sizeof(float) * K);
+        metrics_summarise(m->task, all, labels, (size_t)rows->n, K, &sum);
+        if (probs)
+            memcpy(probs, all, sizeof(float) * (size_t)rows->n * K);
+        free(labels);
+    }
+    sum.loss = sums[0] / loss_count(m->loss, (int)rows->n, K);
+    par_bcast(t->comm, &sum, sizeof sum, 0);
+    free(all);
+    free(local);
+    return sum;
+}
