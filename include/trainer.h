@@ -48,6 +48,7 @@ struct Trainer {
     RowSet train, valid;
     int overlap;             /* bucketed, overlapped gradient exchange */
     long fault_nan_step;     /* tests only: the loss of this step (1-based) becomes NaN */
+    int fault_sleep_ms;      /* tests only: each step sleeps this long (signals land mid-run) */
     TrainerHooks hooks;
     /* results */
     int stopped;             /* a signal stopped it between steps: state is mid-epoch */

@@ -171,8 +171,12 @@ static int load_config(ParComm *c, const TrainArgs *a, Config *cfg, Error *err)
     for (int i = 0; i < a->n_sets; i++)
         if (config_set(cfg, a->sets[i], err) != 0)
             return -1;
-    if (a->data && snprintf(cfg->data_train, sizeof cfg->data_train, "%s", a->data) >= 512)
-        return error_set(err, "--data: path too long");
+    if (a->data) {
+        char set[600];
+        snprintf(set, sizeof set, "data.train=%s", a->data);
+        if (config_set(cfg, set, err) != 0)
+            return -1;
+    }
     if (!cfg->data_train[0])
         return error_set(err, "%s: no training data: set [data] train = FILE, --set data.train=FILE "
                          "or --data FILE", name);
@@ -515,11 +519,13 @@ int cmd_train(int argc, char **argv)
         (cfg.data_test[0] && load_data(c, cfg.data_test, &test, &err) != 0))
         return fail(&r, c, &err, 1);
     Trainer t;
-    const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"); /* tests: make step N's loss NaN */
+    /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
+    const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
     if (agree(c, trainer_init(&t, c, &cfg, &data, &err)) != 0)
         return fail(&r, c, &err, 1);
     t.overlap = !a.no_overlap;
     t.fault_nan_step = fault ? atol(fault) : 0;
+    t.fault_sleep_ms = slow ? atoi(slow) : 0;
     RowSet test_rows;
     if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, &t, &test_rows)) {
         error_set(&err, "%s: too few samples (%lld) to hold out validation and test rows", data.path,

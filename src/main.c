@@ -1,5 +1,6 @@
 /* main.c: gseq_mpi's command line: `gseq_mpi <command> [options]`. Dispatches to src/cmd_*.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -35,6 +36,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "gseq_mpi: unknown command '%s' (expected train, info, convert or synth)\n", argv[1]);
+    const char *rank = getenv("OMPI_COMM_WORLD_RANK"); /* under mpirun, say it once */
+    if (!rank || !strcmp(rank, "0"))
+        fprintf(stderr, "gseq_mpi: unknown command '%s' (expected train, info, convert or synth)\n",
+                argv[1]);
     return 2;
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "loss.h"
 
@@ -57,7 +58,7 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     t->cfg = cfg;
     t->data = data;
     t->overlap = 1;
-    Task task;
+    Task task = TASK_AUTO;
     int cap = local_capacity(cfg->train.batch, par_size(comm));
     if (resolve_shape(cfg, data, &task, err) ||
         model_build(&t->model, cfg, data->length, data->targets, task, cap, err))
@@ -196,6 +197,8 @@ void trainer_run(Trainer *t)
             double loss = train_step(t, t->order + (int64_t)k * B, nb, (uint32_t)epoch, &stop);
             if (t->fault_nan_step == s->step + 1)
                 loss = NAN;
+            if (t->fault_sleep_ms)
+                nanosleep(&(struct timespec){0, 1000000L * t->fault_sleep_ms}, NULL);
             if (!isfinite(loss)) {
                 t->diverged = 1;
                 return;

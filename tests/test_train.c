@@ -1,0 +1,254 @@
+/* test_train.c: `gseq_mpi train` as users run it, under mpirun and alone. The result does not depend
+ * on the number of ranks (P = 1, 2, 3, 4, oversubscribed); a run interrupted by a signal and resumed
+ * ends with the same parameters, bit for bit, as an uninterrupted one; a diverging run stops, names
+ * the step and leaves the checkpoints as they were; bad command lines fail with one clear line. */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "h5io.h"
+#include "testutil.h"
+
+#define WORK "build/test_train"
+#define DATA WORK "/data.h5"
+#define SMALL "--config jobs/configs/seed_lstm.ini --data " DATA " --set embedding.dim=8 " \
+              "--set lstm_1.units=12 --set lstm_2.units=12 --set train.batch=40 --set train.lr=0.01"
+#define MPIRUN "mpirun --oversubscribe -np "
+
+static int run(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    printf("    $ %s\n", cmd);
+    fflush(stdout);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static float *read_params(const char *path, size_t *n)
+{
+    Error err;
+    H5File *f = h5_open(path, 0, &err);
+    if (!f)
+        fail_msg("%s", err.msg);
+    int rank;
+    int64_t dims[H5IO_MAX_RANK];
+    assert_int_equal(h5_dims(f, "params", &rank, dims, &err), 0);
+    *n = (size_t)dims[0];
+    float *p = xalloc_floats(*n);
+    assert_int_equal(h5_read_f32(f, "params", p, *n, &err), 0);
+    h5_close(f, &err);
+    return p;
+}
+
+/* train_loss of every epoch from metrics.jsonl */
+static int read_losses(const char *dir, double *loss, int max)
+{
+    char path[256], line[1024];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("%s: missing", path);
+    int n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, "\"train_loss\": ");
+        assert_non_null(at);
+        loss[n++] = atof(at + 14);
+    }
+    fclose(f);
+    return n;
+}
+
+static int setup(void **state)
+{
+    mkdir("build", 0777);
+    mkdir(WORK, 0777);
+    return run("./gseq_mpi synth --mode binary --n 600 --seed 3 --out " DATA " >/dev/null");
+}
+
+static void test_result_independent_of_ranks(void **state)
+{
+    /* 432 training rows / 40 = 11 steps an epoch: 22 steps in all */
+    for (int p = 1; p <= 4; p++)
+        assert_int_equal(run(MPIRUN "%d ./gseq_mpi train " SMALL " --set train.epochs=2 --out " WORK
+                             "/p%d --force", p, p), 0);
+    size_t n1, n;
+    float *ref = read_params(WORK "/p1/last.h5", &n1);
+    double ref_loss[4], loss[4];
+    int epochs = read_losses(WORK "/p1", ref_loss, 4);
+    assert_int_equal(epochs, 2);
+    for (int p = 2; p <= 4; p++) {
+        char path[128], dir[64];
+        snprintf(dir, sizeof dir, WORK "/p%d", p);
+        snprintf(path, sizeof path, "%s/last.h5", dir);
+        float *got = read_params(path, &n);
+        assert_int_equal(n, n1);
+        double worst_p = compare_f("parameters vs P=1", got, ref, n, 1e-4, 0.0);
+        assert_int_equal(read_losses(dir, loss, 4), epochs);
+        double worst_l = 0.0;
+        for (int e = 0; e < epochs; e++)
+            worst_l = fmax(worst_l, fabs(loss[e] - ref_loss[e]) / (1e-4 * fabs(ref_loss[e])));
+        printf("    P=%d: parameters worst %.3f, losses worst %.3f (of tolerance 1e-4)\n", p, worst_p,
+               worst_l);
+        assert_true(worst_p <= 1.0 && worst_l <= 1.0);
+        free(got);
+    }
+    free(ref);
+}
+
+/* Starts a run in the background, signals it once its log shows a step, waits for it. */
+static int run_and_signal(const char *cmd, const char *log, int sig)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) { /* up to 60 s for the 4th step */
+        nanosleep(&(struct timespec){0, 20000000L}, NULL);
+        char line[512];
+        FILE *f = fopen(log, "r");
+        int seen = 0;
+        while (f && fgets(line, sizeof line, f))
+            seen |= strstr(line, "epoch 2/3 step 4/") != NULL;
+        if (f)
+            fclose(f);
+        if (seen)
+            break;
+    }
+    kill(pid, sig);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void check_interrupt_resume(const char *launcher, int sig, const char *name)
+{
+    char cmd[2048], dir[128], log[160], last[160], whole[160];
+    snprintf(dir, sizeof dir, WORK "/%s", name);
+    snprintf(log, sizeof log, "%s/train.log", dir);
+    snprintf(last, sizeof last, "%s/last.h5", dir);
+    snprintf(whole, sizeof whole, WORK "/%s_whole/last.h5", name);
+    assert_int_equal(run("%s./gseq_mpi train " SMALL " --set train.epochs=3 --out " WORK
+                         "/%s_whole --force", launcher, name), 0);
+    snprintf(cmd, sizeof cmd, "GSEQ_FAULT_STEP_SLEEP_MS=100 exec %s./gseq_mpi train " SMALL
+             " --set train.epochs=3 --log-every 1 --out %s --force > %s/stdout 2>&1", launcher, dir, dir);
+    mkdir(dir, 0777);
+    unlink(log);
+    int st = run_and_signal(cmd, log, sig);
+    printf("    interrupted run exited with %d\n", st);
+    assert_int_equal(st, 0);
+    assert_int_equal(run("grep -q 'stopped by signal' %s", log), 0);
+    assert_int_equal(run("%s./gseq_mpi train --resume %s --quiet", launcher, last), 0);
+    size_t n, m;
+    float *a = read_params(whole, &n), *b = read_params(last, &m);
+    assert_int_equal(n, m);
+    assert_memory_equal(a, b, sizeof(float) * n);
+    double la[3], lb[3];
+    char wdir[128];
+    snprintf(wdir, sizeof wdir, WORK "/%s_whole", name);
+    assert_int_equal(read_losses(wdir, la, 3), 3);
+    assert_int_equal(read_losses(dir, lb, 3), 3);
+    assert_memory_equal(la, lb, sizeof la);
+    free(a), free(b);
+}
+
+static void test_sigterm_resume_single(void **state) { check_interrupt_resume("", SIGTERM, "sigterm"); }
+static void test_sigusr1_resume_mpirun(void **state)
+{
+    check_interrupt_resume(MPIRUN "2 ", SIGUSR1, "sigusr1");
+}
+
+static void test_divergence_stops(void **state)
+{
+    assert_int_equal(run("./gseq_mpi train " SMALL " --set train.epochs=1 --out " WORK "/nan --force"), 0);
+    assert_int_equal(run("cp " WORK "/nan/last.h5 " WORK "/nan_last_before.h5 && cp " WORK
+                         "/nan/best.h5 " WORK "/nan_best_before.h5"), 0);
+    /* epoch 2 of a resumed run: step 11 + 3 = 14 becomes NaN */
+    int st = run("GSEQ_FAULT_NAN_AT_STEP=14 " MPIRUN "2 ./gseq_mpi train --resume " WORK
+                 "/nan/last.h5 --set train.epochs=3 2> " WORK "/nan/stderr");
+    assert_int_not_equal(st, 0);
+    assert_int_equal(run("grep -q 'diverged at step 14' " WORK "/nan/stderr"), 0);
+    assert_int_equal(run("cmp " WORK "/nan/last.h5 " WORK "/nan_last_before.h5"), 0);
+    assert_int_equal(run("cmp " WORK "/nan/best.h5 " WORK "/nan_best_before.h5"), 0);
+}
+
+typedef struct {
+    const char *name, *args, *expect;
+} BadRun;
+
+static const BadRun bad_runs[] = {
+    {"unknown option", "train --bogus", "unknown option --bogus"},
+    {"missing value", "train --config", "--config needs a value"},
+    {"no config", "train --out " WORK "/x", "--config FILE is required"},
+    {"no out", "train --config jobs/configs/seed_lstm.ini", "--out DIR is required"},
+    {"unknown command", "trian", "unknown command 'trian'"},
+    {"missing config file", "train --config nope.ini --out " WORK "/x", "nope.ini: cannot open config"},
+    {"no data", "train --config jobs/configs/seed_lstm.ini --out " WORK "/x", "no training data"},
+    {"missing data file", "train --config jobs/configs/seed_lstm.ini --data nope.h5 --out " WORK "/x", "nope.h5"},
+    {"bad --set", "train " SMALL " --set train.batch=zero --out " WORK "/x", "--set train.batch=zero"},
+    {"bad threads", "train " SMALL " --threads -2 --out " WORK "/x", "--threads -2"},
+    {"unwritable out", "train " SMALL " --out /proc/gseq", "--out /proc/gseq"},
+    {"existing checkpoint", "train " SMALL " --out " WORK "/p1", "already holds a checkpoint"},
+    {"resume from a non-checkpoint", "train --resume " DATA, "not a gseq_mpi checkpoint"},
+    {"resume from a missing file", "train --resume " WORK "/none/last.h5", WORK "/none/last.h5"},
+};
+
+static void run_bad(void **state)
+{
+    const BadRun *b = *state;
+    char out[256];
+    snprintf(out, sizeof out, WORK "/bad.stderr");
+    int st = run("timeout 60 " MPIRUN "2 ./gseq_mpi %s > /dev/null 2> %s", b->args, out);
+    assert_int_not_equal(st, 0);
+    assert_true(st != 124); /* no hang */
+    char line[1024] = "";
+    FILE *f = fopen(out, "r");
+    int lines = 0, found = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "gseq_mpi", 8) == 0) {
+            lines++;
+            found |= strstr(line, b->expect) != NULL;
+            printf("    -> %s", line);
+        }
+    }
+    if (f)
+        fclose(f);
+    assert_int_equal(lines, 1); /* one line, from rank 0 only */
+    assert_true(found);
+}
+
+int main(void)
+{
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 4 };
+    struct CMUnitTest tests[NFIXED + NBAD] = {
+        cmocka_unit_test(test_result_independent_of_ranks),
+        cmocka_unit_test(test_sigterm_resume_single),
+        cmocka_unit_test(test_sigusr1_resume_mpirun),
+        cmocka_unit_test(test_divergence_stops),
+    };
+    for (int i = 0; i < NBAD; i++)
+        tests[NFIXED + i] = (struct CMUnitTest){bad_runs[i].name, run_bad, NULL, NULL, (void *)&bad_runs[i]};
+    return _cmocka_run_group_tests("train", tests, NFIXED + NBAD, setup, NULL);
+}
