@@ -122,10 +122,10 @@ static void cell_forward(float *z, const float *cprev, float *c, float *h, int H
     for (int j = 0; j < H; j++) {
         i[j] = sigmoidf(i[j]);
         f[j] = sigmoidf(f[j]);
-        g[j] = tanhf(g[j]);
+        g[j] = tanh_fast(g[j]);
         o[j] = sigmoidf(o[j]);
         c[j] = f[j] * (cprev ? cprev[j] : 0.0f) + i[j] * g[j];
-        h[j] = o[j] * tanhf(c[j]);
+        h[j] = o[j] * tanh_fast(c[j]);
     }
 }
 
@@ -189,7 +189,7 @@ static void cell_backward(float *gates, const float *c, const float *cprev, cons
 {
     float *i = gates, *f = gates + H, *g = gates + 2 * H, *o = gates + 3 * H;
     for (int j = 0; j < H; j++) {
-        float tc = tanhf(c[j]);
+        float tc = tanh_fast(c[j]);
         float dcj = dc[j] + dh[j] * o[j] * (1.0f - tc * tc);
         float cp = cprev ? cprev[j] : 0.0f;
         float di = dcj * g[j] * i[j] * (1.0f - i[j]);
