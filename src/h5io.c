@@ -106,6 +106,24 @@ static int has_hdf5_signature(const char *path, int64_t size)
     return found;
 }
 
+/* File access: closing a file closes everything in it; on file systems without flock (some NFS and
+ * Lustre mounts) HDF5 >= 1.10.7 would refuse to open, so locking is used where it works. -1 on error. */
+static hid_t file_access(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return -1;
+    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0
+#if H5_VERSION_GE(1, 10, 7)
+        || H5Pset_file_locking(fapl, 1, 1) < 0
+#endif
+    ) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
 H5File *h5_open(const char *path, int writable, Error *err)
 {
     h5io_silence();
@@ -122,20 +140,18 @@ H5File *h5_open(const char *path, int writable, Error *err)
         error_set(err, "%s: empty file (0 bytes), expected an HDF5 file", path);
         return NULL;
     }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+    hid_t fapl = file_access();
+    if (fapl < 0) {
         char reason[200];
         hdf5_reason(reason);
         error_set(err, "%s: cannot set up file access (HDF5: %s)", path, reason);
-        if (fapl >= 0)
-            H5Pclose(fapl);
         return NULL;
     }
     hid_t id = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    char reason[200];
+    hdf5_reason(reason); /* before the next HDF5 call clears the stack */
     H5Pclose(fapl);
     if (id < 0) {
-        char reason[200];
-        hdf5_reason(reason);
         if (!has_hdf5_signature(path, (int64_t)st.st_size))
             error_set(err, "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
                       (long long)st.st_size);
@@ -150,18 +166,16 @@ H5File *h5_open(const char *path, int writable, Error *err)
 H5File *h5_create(const char *path, Error *err)
 {
     h5io_silence();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
-        if (fapl >= 0)
-            H5Pclose(fapl);
+    hid_t fapl = file_access();
+    if (fapl < 0) {
         error_set(err, "%s: cannot set up file access", path);
         return NULL;
     }
     hid_t id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    char reason[200];
+    hdf5_reason(reason);
     H5Pclose(fapl);
     if (id < 0) {
-        char reason[200];
-        hdf5_reason(reason);
         error_set(err, "%s: cannot create HDF5 file: %s (HDF5: %s)", path, strerror(errno),
                   reason[0] ? reason : "no reason given");
         return NULL;
@@ -244,11 +258,12 @@ static hid_t dset_get(H5File *f, const char *name, Error *err)
         return -1;
     }
     hid_t id = H5Dopen2(f->id, name, dapl);
-    H5Pclose(dapl);
     if (id < 0) {
         fail(f, what, err, "cannot open (is it a group?)");
+        H5Pclose(dapl);
         return -1;
     }
+    H5Pclose(dapl);
     int slot = 0;
     for (int i = 0; i < H5IO_CACHE; i++) {
         if (!f->cache[i].name) {
@@ -780,6 +795,11 @@ int h5_write_attr_double(H5File *f, const char *obj, const char *attr, double va
     return attr_write(f, obj, attr, H5T_NATIVE_DOUBLE, &value, err);
 }
 
+int h5_write_attr_int(H5File *f, const char *obj, const char *attr, int64_t value, Error *err)
+{
+    return attr_write(f, obj, attr, H5T_NATIVE_INT64, &value, err);
+}
+
 /* ---- slabs ---- */
 
 int h5_create_dataset(H5File *f, const char *name, H5Type type, int rank, const int64_t *dims,
@@ -891,7 +911,7 @@ static int slab_io(H5File *f, const char *name, H5Type mem, const int64_t *start
     char what[300];
     dset_what(what, sizeof what, name);
     hid_t fspace, mspace;
-    int empty;
+    int empty = 0;
     int rc = select_box(f, name, d, start, count, &fspace, &mspace, &empty, err);
     if (rc != 0 || empty)
         goto done;
@@ -963,8 +983,12 @@ char **h5_list(H5File *f, const char *group, int *n, Error *err)
             return NULL;
         }
         names[i] = xmalloc((size_t)len + 1, 1);
-        H5Lget_name_by_idx(f->id, group, H5_INDEX_NAME, H5_ITER_INC, i, names[i], (size_t)len + 1,
-                           H5P_DEFAULT);
+        if (H5Lget_name_by_idx(f->id, group, H5_INDEX_NAME, H5_ITER_INC, i, names[i],
+                               (size_t)len + 1, H5P_DEFAULT) < 0) {
+            fail(f, what, err, "cannot list its members");
+            h5_free_strings(names, (int64_t)i + 1);
+            return NULL;
+        }
     }
     *n = (int)gi.nlinks;
     return names;
