@@ -68,6 +68,13 @@ demo: deps gseq_mpi
 	mpirun --oversubscribe -np 2 ./gseq_mpi train --config jobs/configs/seed_lstm.ini \
 	    --data $(DEMO_DIR)/data.h5 --out $(DEMO_DIR)/run --force $(DEMO_ARGS)
 
+# Benchmarks (never part of make test): see tools/bench.sh.
+bench: deps gseq_mpi $(BUILD)/bench_data
+	tools/bench.sh
+
+$(BUILD)/bench_data: tools/bench_data.c $(LIB)
+	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 # Regenerate the PyTorch parity fixtures (needs Debian's python3-torch and python3-h5py).
 fixtures:
 	/usr/bin/python3 tools/make_torch_fixtures.py tests/fixtures

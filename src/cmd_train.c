@@ -21,7 +21,7 @@ extern void openblas_set_num_threads(int);
 typedef struct {
     const char *config, *out, *resume, *data;
     const char *sets[64];
-    int n_sets, threads, quiet, log_every, no_overlap, force;
+    int n_sets, threads, quiet, log_every, overlap, force;
 } TrainArgs;
 
 typedef struct {
@@ -51,7 +51,9 @@ static void usage(FILE *out)
             "  --threads N          BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
             "                       OMP_NUM_THREADS, or cores / ranks on the node)\n"
             "  --log-every N        plain progress line every N steps (default: ~10 per epoch)\n"
-            "  --no-overlap         exchange gradients after backward, not during it\n"
+            "  --overlap            start summing each layer's gradients as soon as backward\n"
+            "                       has finished it (MPI_Iallreduce buckets); default: one\n"
+            "                       MPI_Allreduce after backward, faster on one node (make bench)\n"
             "  --quiet              no progress output\n"
             "  --force              write into an --out that already holds checkpoints\n");
 }
@@ -98,7 +100,8 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
             return 0;
         }
         if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
-        if (!strcmp(f, "--no-overlap")) { a->no_overlap = 1; continue; }
+        if (!strcmp(f, "--overlap")) { a->overlap = 1; continue; }
+        if (!strcmp(f, "--no-overlap")) { a->overlap = 0; continue; }
         if (!strcmp(f, "--force")) { a->force = 1; continue; }
         static const char *valued[] = {"--config", "--out", "--resume", "--data", "--set",
                                        "--threads", "--log-every"};
@@ -523,7 +526,7 @@ int cmd_train(int argc, char **argv)
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
     if (agree(c, trainer_init(&t, c, &cfg, &data, &err)) != 0)
         return fail(&r, c, &err, 1);
-    t.overlap = !a.no_overlap;
+    t.overlap = a.overlap;
     t.fault_nan_step = fault ? atol(fault) : 0;
     t.fault_sleep_ms = slow ? atoi(slow) : 0;
     RowSet test_rows;
