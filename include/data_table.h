@@ -12,21 +12,39 @@
 
 typedef struct {
     char path[512];
-    int64_t n;
+    int64_t n; /* rows in the file */
     int length, targets;
     Task task;
-    uint8_t *tokens;  /* (n, L) */
-    float *labels;    /* (n, K) */
-    float *oracle;    /* (n, K) best achievable scores (synthetic data), or NULL */
+    int64_t first_row, n_local; /* the rows held here: [first_row, first_row + n_local) */
+    uint8_t *tokens;  /* (n_local, L) */
+    float *labels;    /* (n_local, K) */
+    float *oracle;    /* (n_local, K) best achievable scores (synthetic data), or NULL */
     char fingerprint[24];
+    void *shared;     /* the node-shared window holding the rows (data_dist.c), or NULL */
 } DataTable;
+
+/* Row `row` (a row number of the file) of a table that holds it. */
+static inline const uint8_t *data_tokens(const DataTable *t, int64_t row)
+{
+    return t->tokens + (row - t->first_row) * t->length;
+}
+static inline const float *data_labels(const DataTable *t, int64_t row)
+{
+    return t->labels + (row - t->first_row) * t->targets;
+}
 
 typedef struct {
     int64_t *rows;
     int64_t n;
 } RowSet;
 
+/* The whole file, in this process's memory. */
 int data_table_load(DataTable *t, const char *path, Error *err);
+/* Rows [start, start + count) into caller buffers (oracle may be NULL). */
+int data_table_read(const char *path, int64_t start, int64_t count, uint8_t *tokens, float *labels,
+                    float *oracle, Error *err);
+/* FNV-1a of the shape, tokens and labels held; `seed` chains shards in order. */
+uint64_t data_table_hash(const DataTable *t, uint64_t seed);
 void data_table_free(DataTable *t);
 RowSet rowset_all(int64_t n);
 void rowset_free(RowSet *r);

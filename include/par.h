@@ -32,6 +32,25 @@ void par_allreduce_min_f64(ParComm *c, double *buf, size_t n);
 /* Rank-ordered concatenation onto root of each rank's `count` floats (counts may differ). */
 void par_gather_f32(ParComm *c, const float *send, int count, float *recv, int root);
 
+/* Rank-ordered concatenation of each rank's bytes onto root (counts may differ). */
+void par_gather_bytes(ParComm *c, const void *send, size_t bytes, void *recv, int root);
+/* Point to point, for rank 0 handing out pieces (in chunks under 1 GiB). */
+void par_send_bytes(ParComm *c, const void *buf, size_t bytes, int to);
+void par_recv_bytes(ParComm *c, void *buf, size_t bytes, int from);
+
+/* Node-shared memory (MPI-3 shared window over the world): one buffer per node, allocated by the
+ * node's leader (its lowest world rank), mapped by every rank of the node. Collective over the world. */
+typedef struct ParShared ParShared;
+ParShared *par_shared_create(size_t bytes);
+void *par_shared_base(ParShared *s);
+int par_shared_is_leader(const ParShared *s);
+int par_shared_nodes(const ParShared *s);
+/* Leaders only: world rank 0's bytes to every node's leader. */
+void par_shared_bcast_leaders(ParShared *s, void *buf, size_t bytes);
+/* After the leaders have written: every rank of the node sees the data. Collective over the world. */
+void par_shared_ready(ParShared *s);
+void par_shared_free(ParShared *s);
+
 /* Gradient exchange in fixed-order buckets that start while the backward pass goes on. */
 typedef struct ParBuckets ParBuckets;
 ParBuckets *par_buckets_create(ParComm *c, float *buf, const size_t *offsets, int n_buckets);

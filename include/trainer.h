@@ -47,6 +47,8 @@ struct Trainer {
     const DataTable *data;   /* train rows and validation rows index into it */
     RowSet train, valid;
     int overlap;             /* bucketed, overlapped gradient exchange */
+    int sharded;             /* each rank holds and draws only its own rows (data_dist.h) */
+    int64_t train_total;     /* training rows over all ranks */
     long fault_nan_step;     /* tests only: the loss of this step (1-based) becomes NaN */
     int fault_sleep_ms;      /* tests only: each step sleeps this long (signals land mid-run) */
     TrainerHooks hooks;
@@ -59,6 +61,7 @@ struct Trainer {
     float *batch_labels;     /* (local capacity, K) */
     uint32_t *batch_index;   /* (local capacity): global sample indices, key the dropout masks */
     int64_t *order;          /* (train.n): this epoch's order */
+    int64_t *my_rows;        /* (local capacity): this rank's rows of the current batch */
     ParBuckets *buckets;     /* one per layer with parameters, last layer first */
     int *bucket_of_layer;
     double exchange_seconds, step_seconds;
@@ -69,8 +72,14 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
 void trainer_free(Trainer *t);
 /* Trains from t->state to the configured epochs or an early stop, a signal, or divergence. */
 void trainer_run(Trainer *t);
-/* Mean loss and metrics of the model on rows; probabilities (rows->n, K) land on rank 0 in
- * `probs` when it is not NULL. */
-EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, float *probs);
+/* What an evaluation leaves on rank 0 when asked: (n, K) arrays in rank order (malloc'd). */
+typedef struct {
+    int64_t n;
+    float *probs, *labels, *oracle; /* oracle NULL unless the data has one */
+} EvalOutputs;
+
+/* Mean loss and metrics of the model on rows (all ranks' rows when sharded); `out` may be NULL. */
+EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, EvalOutputs *out);
+void eval_outputs_free(EvalOutputs *o);
 
 #endif

@@ -14,12 +14,15 @@
 
 #include "checkpoint.h"
 #include "commands.h"
+#include "data_dist.h"
 #include "trainer.h"
 
 extern void openblas_set_num_threads(int);
 
 typedef struct {
     const char *config, *out, *resume, *data;
+    DataMode data_mode;
+    IoMode io;
     const char *sets[64];
     int n_sets, threads, quiet, log_every, overlap, force;
 } TrainArgs;
@@ -48,6 +51,11 @@ static void usage(FILE *out)
             "  --out DIR            output directory (created); refuses one holding a checkpoint\n"
             "                       unless --force\n"
             "  --resume CKPT        continue exactly from a checkpoint (its config unless --config)\n"
+            "  --data-mode MODE     shared: one copy of the data per node, any rank draws any\n"
+            "                       sample (default); shard: each rank holds N/P rows and draws\n"
+            "                       within them (results then depend on the rank count)\n"
+            "  --io MODE            read: node leaders (shared) or every rank (shard) read the\n"
+            "                       file (default); scatter: rank 0 reads and sends\n"
             "  --threads N          BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
             "                       OMP_NUM_THREADS, or cores / ranks on the node)\n"
             "  --log-every N        plain progress line every N steps (default: ~10 per epoch)\n"
@@ -104,7 +112,7 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
         if (!strcmp(f, "--no-overlap")) { a->overlap = 0; continue; }
         if (!strcmp(f, "--force")) { a->force = 1; continue; }
         static const char *valued[] = {"--config", "--out", "--resume", "--data", "--set",
-                                       "--threads", "--log-every"};
+                                       "--threads", "--log-every", "--data-mode", "--io"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= !strcmp(f, valued[k]);
@@ -117,6 +125,13 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
         else if (!strcmp(f, "--out")) a->out = v;
         else if (!strcmp(f, "--resume")) a->resume = v;
         else if (!strcmp(f, "--data")) a->data = v;
+        else if (!strcmp(f, "--data-mode")) {
+            if (data_mode_parse(v, &a->data_mode))
+                return error_set(err, "train: --data-mode %s: expected shared or shard", v), 2;
+        } else if (!strcmp(f, "--io")) {
+            if (io_mode_parse(v, &a->io))
+                return error_set(err, "train: --io %s: expected read or scatter", v), 2;
+        }
         else if (!strcmp(f, "--set")) {
             if (a->n_sets == 64)
                 return error_set(err, "train: more than 64 --set options"), 2;
@@ -249,26 +264,6 @@ static void write_text_file(Report *r, const char *name, const char *text)
         die("%s: cannot write: %s", path, strerror(errno));
 }
 
-/* Rank 0 reads a data file and sends it to the others (one reader, whatever the rank count). */
-static int load_data(ParComm *c, const char *path, DataTable *t, Error *err)
-{
-    int rc = par_rank(c) == 0 ? data_table_load(t, path, err) : 0;
-    if (agree(c, rc) != 0)
-        return -1;
-    par_bcast(c, t, sizeof *t, 0);
-    int has_oracle = t->oracle != NULL;
-    if (par_rank(c) != 0) {
-        t->tokens = xmalloc((size_t)t->n, (size_t)t->length);
-        t->labels = xmalloc((size_t)t->n * t->targets, sizeof(float));
-        t->oracle = has_oracle ? xmalloc((size_t)t->n * t->targets, sizeof(float)) : NULL;
-    }
-    par_bcast(c, t->tokens, (size_t)t->n * t->length, 0);
-    par_bcast(c, t->labels, sizeof(float) * (size_t)t->n * t->targets, 0);
-    if (has_oracle)
-        par_bcast(c, t->oracle, sizeof(float) * (size_t)t->n * t->targets, 0);
-    return 0;
-}
-
 static void bcast_rows(ParComm *c, RowSet *r)
 {
     par_bcast(c, &r->n, sizeof r->n, 0);
@@ -377,30 +372,25 @@ static void set_threads(ParComm *c, int requested)
 
 static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const RowSet *test)
 {
-    float *probs = par_rank(t->comm) == 0 ? xalloc_floats((size_t)test->n * d->targets + 1) : NULL;
     memcpy(t->model.params, t->best_params, sizeof(float) * t->model.n_params);
-    EvalSummary s = trainer_evaluate(t, d, test, probs);
-    if (r->rank != 0)
+    EvalOutputs out;
+    EvalSummary s = trainer_evaluate(t, d, test, &out);
+    if (r->rank != 0) {
+        eval_outputs_free(&out);
         return;
+    }
     double oracle = NAN;
-    if (d->oracle) {
-        int K = d->targets;
-        float *o = xalloc_floats((size_t)test->n * K), *y = xalloc_floats((size_t)test->n * K);
-        for (int64_t i = 0; i < test->n; i++) {
-            memcpy(o + i * K, d->oracle + test->rows[i] * K, sizeof(float) * K);
-            memcpy(y + i * K, d->labels + test->rows[i] * K, sizeof(float) * K);
-        }
+    if (out.oracle) {
         EvalSummary os;
-        metrics_summarise(d->task, o, y, (size_t)test->n, K, &os);
+        metrics_summarise(d->task, out.oracle, out.labels, (size_t)out.n, d->targets, &os);
         oracle = os.auroc_mean;
-        free(o), free(y);
     }
     char path[600];
     snprintf(path, sizeof path, "%s/test_metrics.json", r->dir);
     FILE *f = fopen(path, "w");
     if (!f)
         die("%s: cannot write: %s", path, strerror(errno));
-    fprintf(f, "{\"n\": %lld, \"best_epoch\": %d, ", (long long)test->n, t->state.best_epoch + 1);
+    fprintf(f, "{\"n\": %lld, \"best_epoch\": %d, ", (long long)out.n, t->state.best_epoch + 1);
     json_number(f, "loss", s.loss, 1);
     json_number(f, "accuracy", s.accuracy, 1);
     json_number(f, "auroc", s.auroc_mean, 1);
@@ -409,18 +399,33 @@ static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const 
     if (fclose(f) != 0)
         die("%s: cannot write: %s", path, strerror(errno));
     say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, auroc %.4f, accuracy %.4f",
-        (long long)test->n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
+        (long long)out.n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
     if (!isnan(oracle))
         say(r, "; the planted motifs' oracle reaches auroc %.4f", oracle);
     say(r, "\n");
-    free(probs);
+    eval_outputs_free(&out);
+}
+
+/* Where the data lives: the most any rank holds, and how many copies there are. */
+static void report_data_memory(Report *r, ParComm *c, const DataTable *d, DataMode mode)
+{
+    double held[1] = {(double)data_bytes_held(d)}, most[1] = {held[0]};
+    par_allreduce_sum_f64(c, held, 1);
+    par_allreduce_max_f64(c, most, 1);
+    if (mode == DATA_SHARED)
+        say(r, "data: shared, one copy per node: %.4g MB in all, %.4g MB on the largest node\n",
+            held[0] / 1e6, most[0] / 1e6);
+    else
+        say(r, "data: sharded over %d ranks: %.4g MB in all, at most %.4g MB on one rank\n",
+            par_size(c), held[0] / 1e6, most[0] / 1e6);
 }
 
 /* ---- the command ---- */
 
-static int fail(Report *r, ParComm *c, const Error *err, int status)
+/* Ends the command on every rank; rank 0 (or the rank that holds the reason) says why. */
+static int fail_from(Report *r, ParComm *c, const Error *err, int status, int reporter)
 {
-    if (par_rank(c) == 0)
+    if (reporter)
         fprintf(stderr, "gseq_mpi: %s\n", err->msg);
     if (r && r->log)
         fclose(r->log);
@@ -430,9 +435,53 @@ static int fail(Report *r, ParComm *c, const Error *err, int status)
     return status;
 }
 
+static int fail(Report *r, ParComm *c, const Error *err, int status)
+{
+    return fail_from(r, c, err, status, par_rank(c) == 0);
+}
+
+/* Sharded: each rank splits its own rows, seeded by the seed and its rank. */
+static void plan_shard_rows(const Config *cfg, const DataTable *data, const DataTable *valid,
+                            const DataTable *test, Trainer *t, RowSet *test_rows, int rank)
+{
+    RowSet mine = {xmalloc((size_t)data->n_local + 1, sizeof(int64_t)), data->n_local}, rest = {0};
+    for (int64_t i = 0; i < mine.n; i++)
+        mine.rows[i] = data->first_row + i;
+    uint32_t stream = (uint32_t)(rank + 1) << 8;
+    if (!test)
+        split_stratified(data, &mine, cfg->test_fraction, cfg->train.seed, stream | 1, &rest, test_rows);
+    else {
+        rest = mine;
+        mine.rows = NULL;
+        *test_rows = (RowSet){xmalloc((size_t)test->n_local + 1, sizeof(int64_t)), test->n_local};
+        for (int64_t i = 0; i < test->n_local; i++)
+            test_rows->rows[i] = test->first_row + i;
+    }
+    if (!valid)
+        split_stratified(data, &rest, cfg->valid_fraction, cfg->train.seed, stream | 2, &t->train,
+                         &t->valid);
+    else {
+        t->train = rest;
+        rest.rows = NULL;
+        t->valid = (RowSet){xmalloc((size_t)valid->n_local + 1, sizeof(int64_t)), valid->n_local};
+        for (int64_t i = 0; i < valid->n_local; i++)
+            t->valid.rows[i] = valid->first_row + i;
+    }
+    rowset_free(&mine);
+    rowset_free(&rest);
+}
+
 static int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const DataTable *valid,
                      const DataTable *test, Trainer *t, RowSet *test_rows)
 {
+    if (t->sharded) {
+        plan_shard_rows(cfg, data, valid, test, t, test_rows, par_rank(c));
+        double counts[2] = {(double)t->train.n, (double)t->valid.n}, least[2] = {counts[0], counts[1]};
+        par_allreduce_sum_f64(c, counts, 2);
+        par_allreduce_min_f64(c, least, 2);
+        t->train_total = (int64_t)counts[0];
+        return least[0] > 0 && counts[1] > 0 ? 0 : -1;
+    }
     if (par_rank(c) == 0) {
         RowSet all = rowset_all(data->n), rest = {0}, train = {0};
         *test_rows = (RowSet){0};
@@ -457,6 +506,7 @@ static int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const
     bcast_rows(c, &t->train);
     bcast_rows(c, &t->valid);
     bcast_rows(c, test_rows);
+    t->train_total = t->train.n;
     return t->train.n > 0 && t->valid.n > 0 ? 0 : -1;
 }
 
@@ -517,22 +567,24 @@ int cmd_train(int argc, char **argv)
         return fail(&r, c, &err, 1);
     set_threads(c, a.threads);
     DataTable data = {0}, valid = {0}, test = {0};
-    if (load_data(c, cfg.data_train, &data, &err) != 0 ||
-        (cfg.data_valid[0] && load_data(c, cfg.data_valid, &valid, &err) != 0) ||
-        (cfg.data_test[0] && load_data(c, cfg.data_test, &test, &err) != 0))
-        return fail(&r, c, &err, 1);
+    int reporter = 0;
+    if (data_load(cfg.data_train, a.data_mode, a.io, &data, &err, &reporter) != 0 ||
+        (cfg.data_valid[0] && data_load(cfg.data_valid, a.data_mode, a.io, &valid, &err, &reporter)) ||
+        (cfg.data_test[0] && data_load(cfg.data_test, a.data_mode, a.io, &test, &err, &reporter)))
+        return fail_from(&r, c, &err, 1, reporter);
     Trainer t;
     /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
     if (agree(c, trainer_init(&t, c, &cfg, &data, &err)) != 0)
         return fail(&r, c, &err, 1);
     t.overlap = a.overlap;
+    t.sharded = a.data_mode == DATA_SHARD;
     t.fault_nan_step = fault ? atol(fault) : 0;
     t.fault_sleep_ms = slow ? atoi(slow) : 0;
     RowSet test_rows;
     if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, &t, &test_rows)) {
-        error_set(&err, "%s: too few samples (%lld) to hold out validation and test rows", data.path,
-                  (long long)data.n);
+        error_set(&err, "%s: too few samples (%lld%s) to hold out validation and test rows", data.path,
+                  (long long)data.n, t.sharded ? " over all shards" : "");
         return fail(&r, c, &err, 1);
     }
     if (a.resume && resume_state(c, a.resume, &t, &err) != 0)
@@ -540,10 +592,10 @@ int cmd_train(int argc, char **argv)
     r.config_text = config_effective_text(&cfg);
     if (r.rank == 0)
         write_text_file(&r, "config.ini", r.config_text);
-    say(&r, "gseq_mpi train: %s on %s (%lld train, %lld validation, %lld test samples), %d rank%s, "
-            "%zu parameters%s\n",
-        cfg.path, data.path, (long long)t.train.n, (long long)t.valid.n, (long long)test_rows.n,
-        par_size(c), par_size(c) > 1 ? "s" : "", t.model.n_params, a.resume ? ", resumed" : "");
+    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s, %zu parameters%s\n",
+        cfg.path, data.path, (long long)data.n, (long long)t.train_total, par_size(c),
+        par_size(c) > 1 ? "s" : "", t.model.n_params, a.resume ? ", resumed" : "");
+    report_data_memory(&r, c, &data, a.data_mode);
     t.hooks = (TrainerHooks){&r, on_step, on_epoch, should_stop};
     install_signals();
     trainer_run(&t);
@@ -566,7 +618,7 @@ int cmd_train(int argc, char **argv)
     }
     trainer_free(&t);
     rowset_free(&test_rows);
-    data_table_free(&data), data_table_free(&valid), data_table_free(&test);
+    data_release(&data), data_release(&valid), data_release(&test);
     free(r.config_text);
     config_free(&cfg);
     if (status)

@@ -10,33 +10,44 @@
 
 #define LOAD_BLOCK 65536
 
-static void fingerprint(DataTable *t)
+uint64_t data_table_hash(const DataTable *t, uint64_t h)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a over shape, tokens and labels */
     const unsigned char *parts[2] = {t->tokens, (const unsigned char *)t->labels};
-    size_t sizes[2] = {(size_t)t->n * t->length, (size_t)t->n * t->targets * sizeof(float)};
+    size_t sizes[2] = {(size_t)t->n_local * t->length, (size_t)t->n_local * t->targets * sizeof(float)};
     uint64_t shape[3] = {(uint64_t)t->n, (uint64_t)t->length, (uint64_t)t->targets};
     for (size_t i = 0; i < sizeof shape; i++)
         h = (h ^ ((const unsigned char *)shape)[i]) * 1099511628211ull;
     for (int p = 0; p < 2; p++)
         for (size_t i = 0; i < sizes[p]; i++)
             h = (h ^ parts[p][i]) * 1099511628211ull;
-    snprintf(t->fingerprint, sizeof t->fingerprint, "%016llx", (unsigned long long)h);
+    return h;
 }
 
-static int load_rows(DataTable *t, Dataset *d, Error *err)
+static int read_rows(Dataset *d, int64_t start, int64_t count, uint8_t *tokens, float *labels,
+                     float *oracle, Error *err)
 {
-    for (int64_t at = 0; at < t->n; at += LOAD_BLOCK) {
-        int64_t count = t->n - at < LOAD_BLOCK ? t->n - at : LOAD_BLOCK;
-        if (dataset_read_rows(d, at, count, t->tokens + at * t->length,
-                              t->labels + at * t->targets, err))
-            return -1;
+    const DatasetInfo *info = dataset_info(d);
+    for (int64_t at = 0; at < count; at += LOAD_BLOCK) {
+        int64_t k = count - at < LOAD_BLOCK ? count - at : LOAD_BLOCK;
         int width = 0;
-        if (t->oracle && dataset_read_extra(d, "/oracle", at, count, t->oracle + at * t->targets,
-                                            &width, err))
+        if (dataset_read_rows(d, start + at, k, tokens + at * info->length,
+                              labels + at * info->targets, err) ||
+            (oracle && dataset_read_extra(d, "/oracle", start + at, k, oracle + at * info->targets,
+                                          &width, err)))
             return -1;
     }
     return 0;
+}
+
+int data_table_read(const char *path, int64_t start, int64_t count, uint8_t *tokens, float *labels,
+                    float *oracle, Error *err)
+{
+    Dataset *d = dataset_open(path, err);
+    if (!d)
+        return -1;
+    int rc = read_rows(d, start, count, tokens, labels, oracle, err);
+    dataset_close(d);
+    return rc;
 }
 
 int data_table_load(DataTable *t, const char *path, Error *err)
@@ -47,7 +58,7 @@ int data_table_load(DataTable *t, const char *path, Error *err)
     if (!d)
         return -1;
     const DatasetInfo *info = dataset_info(d);
-    t->n = info->n;
+    t->n = t->n_local = info->n;
     t->length = info->length;
     t->targets = info->targets;
     t->task = info->task;
@@ -61,21 +72,24 @@ int data_table_load(DataTable *t, const char *path, Error *err)
     int width = 0;
     if (dataset_read_extra(d, "/oracle", 0, 1, NULL, &width, &probe) == 0 && width == t->targets)
         t->oracle = xmalloc((size_t)t->n * t->targets, sizeof(float));
-    int rc = load_rows(t, d, err);
+    int rc = read_rows(d, 0, t->n, t->tokens, t->labels, t->oracle, err);
     dataset_close(d);
     if (rc != 0) {
         data_table_free(t);
         return -1;
     }
-    fingerprint(t);
+    snprintf(t->fingerprint, sizeof t->fingerprint, "%016llx",
+             (unsigned long long)data_table_hash(t, 1469598103934665603ull));
     return 0;
 }
 
 void data_table_free(DataTable *t)
 {
-    free(t->tokens);
-    free(t->labels);
-    free(t->oracle);
+    if (!t->shared) {
+        free(t->tokens);
+        free(t->labels);
+        free(t->oracle);
+    }
     t->tokens = NULL;
     t->labels = t->oracle = NULL;
 }
@@ -97,7 +111,7 @@ void rowset_free(RowSet *r)
 
 static int stratum_of(const DataTable *t, int64_t row)
 {
-    const float *y = t->labels + row * t->targets;
+    const float *y = data_labels(t, row);
     if (t->task == TASK_MULTICLASS) {
         int best = 0;
         for (int k = 1; k < t->targets; k++)

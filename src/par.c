@@ -144,6 +144,106 @@ void par_gather_f32(ParComm *c, const float *send, int count, float *recv, int r
     free(displs);
 }
 
+void par_gather_bytes(ParComm *c, const void *send, size_t bytes, void *recv, int root)
+{
+    if (bytes > (size_t)INT32_MAX)
+        die("gather of %zu bytes is too large", bytes);
+    int *counts = NULL, *displs = NULL, n = (int)bytes;
+    if (c->rank == root) {
+        counts = xmalloc((size_t)c->size, sizeof(int));
+        displs = xmalloc((size_t)c->size, sizeof(int));
+    }
+    check(MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, root, c->comm), "MPI_Gather");
+    if (c->rank == root)
+        for (int r = 0, at = 0; r < c->size; at += counts[r], r++)
+            displs[r] = at;
+    check(MPI_Gatherv(send, n, MPI_BYTE, recv, counts, displs, MPI_BYTE, root, c->comm),
+          "MPI_Gatherv");
+    free(counts);
+    free(displs);
+}
+
+void par_send_bytes(ParComm *c, const void *buf, size_t bytes, int to)
+{
+    const char *p = buf;
+    do {
+        int piece = bytes > (1u << 30) ? (1 << 30) : (int)bytes;
+        check(MPI_Send(p, piece, MPI_BYTE, to, 7, c->comm), "MPI_Send");
+        p += piece;
+        bytes -= (size_t)piece;
+    } while (bytes > 0);
+}
+
+void par_recv_bytes(ParComm *c, void *buf, size_t bytes, int from)
+{
+    char *p = buf;
+    do {
+        int piece = bytes > (1u << 30) ? (1 << 30) : (int)bytes;
+        check(MPI_Recv(p, piece, MPI_BYTE, from, 7, c->comm, MPI_STATUS_IGNORE), "MPI_Recv");
+        p += piece;
+        bytes -= (size_t)piece;
+    } while (bytes > 0);
+}
+
+struct ParShared {
+    MPI_Comm node, leaders; /* leaders is MPI_COMM_NULL on the other ranks */
+    MPI_Win win;
+    void *base;
+    int leader, nodes;
+};
+
+ParShared *par_shared_create(size_t bytes)
+{
+    ParShared *s = xcalloc(1, sizeof *s);
+    int node_rank;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank, MPI_INFO_NULL, &s->node),
+          "MPI_Comm_split_type");
+    check(MPI_Comm_rank(s->node, &node_rank), "MPI_Comm_rank");
+    s->leader = node_rank == 0;
+    check(MPI_Comm_split(MPI_COMM_WORLD, s->leader ? 0 : MPI_UNDEFINED, world.rank, &s->leaders),
+          "MPI_Comm_split");
+    int is_leader = s->leader;
+    check(MPI_Allreduce(&is_leader, &s->nodes, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    MPI_Aint size = s->leader ? (MPI_Aint)(bytes ? bytes : 1) : 0;
+    check(MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, s->node, &s->base, &s->win),
+          "MPI_Win_allocate_shared");
+    MPI_Aint got;
+    int unit;
+    check(MPI_Win_shared_query(s->win, 0, &got, &unit, &s->base), "MPI_Win_shared_query");
+    return s;
+}
+
+void *par_shared_base(ParShared *s) { return s->base; }
+int par_shared_is_leader(const ParShared *s) { return s->leader; }
+int par_shared_nodes(const ParShared *s) { return s->nodes; }
+
+void par_shared_bcast_leaders(ParShared *s, void *buf, size_t bytes)
+{
+    if (!s->leader || s->nodes == 1)
+        return;
+    ParComm leaders = {s->leaders, 0, 0};
+    check(MPI_Comm_rank(s->leaders, &leaders.rank), "MPI_Comm_rank");
+    check(MPI_Comm_size(s->leaders, &leaders.size), "MPI_Comm_size");
+    par_bcast(&leaders, buf, bytes, 0);
+}
+
+void par_shared_ready(ParShared *s)
+{
+    check(MPI_Win_fence(0, s->win), "MPI_Win_fence");
+    check(MPI_Barrier(s->node), "MPI_Barrier");
+}
+
+void par_shared_free(ParShared *s)
+{
+    if (!s)
+        return;
+    MPI_Win_free(&s->win);
+    if (s->leaders != MPI_COMM_NULL)
+        MPI_Comm_free(&s->leaders);
+    MPI_Comm_free(&s->node);
+    free(s);
+}
+
 ParBuckets *par_buckets_create(ParComm *c, float *buf, const size_t *offsets, int n_buckets)
 {
     ParBuckets *b = xcalloc(1, sizeof *b);

@@ -74,6 +74,7 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     t->batch_tokens = xmalloc((size_t)cap, (size_t)data->length);
     t->batch_labels = xalloc_floats((size_t)cap * data->targets);
     t->batch_index = xmalloc((size_t)cap, sizeof(uint32_t));
+    t->my_rows = xmalloc((size_t)cap, sizeof(int64_t));
     plan_buckets(t);
     return 0;
 }
@@ -89,6 +90,7 @@ void trainer_free(Trainer *t)
     free(t->batch_labels);
     free(t->batch_index);
     free(t->order);
+    free(t->my_rows);
     free(t->bucket_of_layer);
     par_buckets_free(t->buckets);
 }
@@ -98,22 +100,38 @@ static int gather_rows(Trainer *t, const DataTable *d, const int64_t *rows, int 
 {
     for (int i = 0; i < n; i++) {
         int64_t r = rows[i];
-        memcpy(t->batch_tokens + (size_t)i * d->length, d->tokens + r * d->length, (size_t)d->length);
-        memcpy(t->batch_labels + (size_t)i * d->targets, d->labels + r * d->targets,
-               sizeof(float) * d->targets);
+        memcpy(t->batch_tokens + (size_t)i * d->length, data_tokens(d, r), (size_t)d->length);
+        memcpy(t->batch_labels + (size_t)i * d->targets, data_labels(d, r), sizeof(float) * d->targets);
         t->batch_index[i] = (uint32_t)r;
     }
     return n;
 }
 
-/* Forward, backward and gradient exchange of one global batch; returns the global loss sum and
- * sets *stop when any rank was asked to stop. */
-static double train_step(Trainer *t, const int64_t *rows, int nb, uint32_t epoch, int *stop)
+/* This rank's share of a global batch of nb samples, as even as it goes. */
+static int share_of(int nb, int r, int P) { return (int)((int64_t)nb * (r + 1) / P - (int64_t)nb * r / P); }
+
+/* This rank's rows of step k: its slice of the global order, or (sharded) the next rows of its own
+ * shard's order, wrapping around, at a cursor that depends only on k. */
+static int rows_of_step(Trainer *t, int k, int nb)
+{
+    int P = par_size(t->comm), r = par_rank(t->comm), B = t->cfg->train.batch;
+    int n = share_of(nb, r, P);
+    if (!t->sharded) {
+        memcpy(t->my_rows, t->order + (int64_t)k * B + (int64_t)nb * r / P, sizeof(int64_t) * n);
+        return n;
+    }
+    int64_t have = t->train.n, cursor = (int64_t)k * share_of(B, r, P);
+    for (int i = 0; i < n; i++)
+        t->my_rows[i] = have ? t->order[(cursor + i) % have] : 0;
+    return have ? n : 0;
+}
+
+/* Forward, backward and gradient exchange of one global batch of nb samples, of which this rank
+ * holds rows[0..n); returns the global loss sum and sets *stop when any rank was asked to stop. */
+static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_t epoch, int *stop)
 {
     Model *m = &t->model;
-    int P = par_size(t->comm), r = par_rank(t->comm);
-    int lo = (int)((int64_t)nb * r / P), hi = (int)((int64_t)nb * (r + 1) / P);
-    int n = gather_rows(t, t->data, rows + lo, hi - lo);
+    gather_rows(t, t->data, rows, n);
     double t0 = now_seconds();
     Pass p = {.n = n, .training = 1, .tokens = t->batch_tokens, .sample_index = t->batch_index,
               .seed = t->cfg->train.seed, .epoch = epoch};
@@ -183,18 +201,20 @@ void trainer_run(Trainer *t)
     const TrainConfig *tc = &t->cfg->train;
     TrainState *s = &t->state;
     int B = tc->batch;
-    int64_t n = t->train.n;
+    int64_t n = t->train_total;
     int steps = (int)((n + B - 1) / B);
+    uint32_t stream_base = t->sharded ? (uint32_t)(par_rank(t->comm) + 1) << 20 : 0;
     if (!t->order)
-        t->order = xmalloc((size_t)n + 1, sizeof(int64_t));
+        t->order = xmalloc((size_t)t->train.n + 1, sizeof(int64_t));
     while (s->epoch < tc->epochs && !stopped_early(t)) {
         int epoch = s->epoch, samples = 0;
         double start = now_seconds();
         t->exchange_seconds = t->step_seconds = 0.0;
-        shuffle_rows(&t->train, tc->seed, (uint32_t)epoch, t->order);
+        shuffle_rows(&t->train, tc->seed, stream_base | (uint32_t)epoch, t->order);
         for (int k = s->step_in_epoch; k < steps; k++) {
             int nb = (int)(n - (int64_t)k * B < B ? n - (int64_t)k * B : B), stop = 0;
-            double loss = train_step(t, t->order + (int64_t)k * B, nb, (uint32_t)epoch, &stop);
+            int mine = rows_of_step(t, k, nb);
+            double loss = train_step(t, t->my_rows, mine, nb, (uint32_t)epoch, &stop);
             if (t->fault_nan_step == s->step + 1)
                 loss = NAN;
             if (t->fault_sleep_ms)
@@ -227,38 +247,66 @@ void trainer_run(Trainer *t)
     }
 }
 
-EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, float *probs)
+/* Rows of `rows` this rank evaluates: a contiguous slice, or (sharded) all it holds. */
+static void owned_slice(const Trainer *t, const RowSet *rows, int64_t *lo, int64_t *hi)
+{
+    int P = par_size(t->comm), r = par_rank(t->comm);
+    *lo = t->sharded ? 0 : rows->n * r / P;
+    *hi = t->sharded ? rows->n : rows->n * (r + 1) / P;
+}
+
+/* Rank-ordered (n, K) floats onto rank 0; returns the malloc'd array there, NULL elsewhere. */
+static float *gather_rows_f32(Trainer *t, const float *mine, int64_t n_mine, int K, int64_t total)
+{
+    float *all = par_rank(t->comm) == 0 ? xalloc_floats((size_t)total * K + 1) : NULL;
+    par_gather_bytes(t->comm, mine, sizeof(float) * (size_t)n_mine * K, all, 0);
+    return all;
+}
+
+EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, EvalOutputs *out)
 {
     Model *m = &t->model;
-    int P = par_size(t->comm), r = par_rank(t->comm), K = m->targets;
-    int64_t lo = rows->n * r / P, hi = rows->n * (r + 1) / P;
-    float *local = xalloc_floats((size_t)(hi - lo) * K + 1);
-    double sums[1] = {0.0};
+    int K = m->targets;
+    int64_t lo, hi;
+    owned_slice(t, rows, &lo, &hi);
+    int64_t mine = hi - lo;
+    float *probs = xalloc_floats((size_t)mine * K + 1), *labels = xalloc_floats((size_t)mine * K + 1);
+    float *oracle = d->oracle ? xalloc_floats((size_t)mine * K + 1) : NULL;
+    double sums[2] = {0.0, (double)mine};
     for (int64_t at = lo; at < hi; at += m->max_batch) {
         int n = (int)(hi - at < m->max_batch ? hi - at : m->max_batch);
         gather_rows(t, d, rows->rows + at, n);
         Pass p = {.n = n, .tokens = t->batch_tokens, .sample_index = t->batch_index};
         const float *logits = model_forward(m, &p);
         sums[0] += model_loss(m, &p, t->batch_labels);
-        model_probabilities(m, logits, local + (size_t)(at - lo) * K, n);
+        model_probabilities(m, logits, probs + (size_t)(at - lo) * K, n);
+        memcpy(labels + (size_t)(at - lo) * K, t->batch_labels, sizeof(float) * (size_t)n * K);
+        for (int i = 0; oracle && i < n; i++)
+            memcpy(oracle + (size_t)(at - lo + i) * K,
+                   d->oracle + (rows->rows[at + i] - d->first_row) * K, sizeof(float) * K);
     }
-    par_allreduce_sum_f64(t->comm, sums, 1);
-    int root = r == 0;
-    float *all = root ? xalloc_floats((size_t)rows->n * K + 1) : NULL;
-    par_gather_f32(t->comm, local, (int)((hi - lo) * K), all, 0);
+    par_allreduce_sum_f64(t->comm, sums, 2);
+    int64_t total = (int64_t)sums[1];
+    EvalOutputs o = {total, gather_rows_f32(t, probs, mine, K, total),
+                     gather_rows_f32(t, labels, mine, K, total),
+                     oracle ? gather_rows_f32(t, oracle, mine, K, total) : NULL};
     EvalSummary sum = {0};
-    if (root) {
-        float *labels = xalloc_floats((size_t)rows->n * K + 1);
-        for (int64_t i = 0; i < rows->n; i++)
-            memcpy(labels + i * K, d->labels + rows->rows[i] * K, sizeof(float) * K);
-        metrics_summarise(m->task, all, labels, (size_t)rows->n, K, &sum);
-        if (probs)
-            memcpy(probs, all, sizeof(float) * (size_t)rows->n * K);
-        free(labels);
-    }
-    sum.loss = sums[0] / loss_count(m->loss, (int)rows->n, K);
+    if (par_rank(t->comm) == 0)
+        metrics_summarise(m->task, o.probs, o.labels, (size_t)total, K, &sum);
+    sum.loss = sums[0] / loss_count(m->loss, (int)total, K);
     par_bcast(t->comm, &sum, sizeof sum, 0);
-    free(all);
-    free(local);
+    if (out)
+        *out = o;
+    else
+        eval_outputs_free(&o);
+    free(probs), free(labels), free(oracle);
     return sum;
+}
+
+void eval_outputs_free(EvalOutputs *o)
+{
+    free(o->probs);
+    free(o->labels);
+    free(o->oracle);
+    o->probs = o->labels = o->oracle = NULL;
 }

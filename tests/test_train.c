@@ -190,6 +190,55 @@ static void test_divergence_stops(void **state)
     assert_int_equal(run("cmp " WORK "/nan/best.h5 " WORK "/nan_best_before.h5"), 0);
 }
 
+/* The "data:" line of a run's log: total MB and the most on one rank (or node). */
+static void data_line(const char *dir, double *total, double *most)
+{
+    char path[256], line[512];
+    snprintf(path, sizeof path, "%s/train.log", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    *total = *most = -1.0;
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, "MB in all, ");
+        if (strncmp(line, "data:", 5) == 0 && at) {
+            const char *colon = strrchr(line, ':');
+            *total = atof(colon + 1);
+            const char *m = strstr(at, "at most ") ? strstr(at, "at most ") + 8 : at + 11;
+            *most = atof(m);
+        }
+    }
+    fclose(f);
+    assert_true(*total > 0.0);
+}
+
+/* Shared (one copy a node) and sharded (each rank about N/P rows) modes, each read by every reader
+ * or scattered from rank 0: the two i/o modes give the same parameters. */
+static void test_data_modes(void **state)
+{
+    const char *modes[4][2] = {{"shared", "read"}, {"shared", "scatter"}, {"shard", "read"}, {"shard", "scatter"}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(run(MPIRUN "4 ./gseq_mpi train " SMALL " --set train.epochs=1 --data-mode %s "
+                             "--io %s --out " WORK "/%s_%s --force", modes[i][0], modes[i][1],
+                             modes[i][0], modes[i][1]), 0);
+    double total, most, stotal, smost;
+    data_line(WORK "/shared_read", &total, &most);
+    data_line(WORK "/shard_read", &stotal, &smost);
+    printf("    shared: %.3f MB in all (one node, one copy); shard: %.3f MB in all, at most %.3f MB a rank\n",
+           total, stotal, smost);
+    assert_true(fabs(total - most) < 1e-9);       /* one node: one copy */
+    assert_true(fabs(stotal - total) < 0.002);    /* the shards add up to the file */
+    assert_true(smost <= stotal / 4 * 1.05 + 0.001); /* each rank holds about N/P */
+    const char *pairs[2][2] = {{WORK "/shared_read/last.h5", WORK "/shared_scatter/last.h5"},
+                               {WORK "/shard_read/last.h5", WORK "/shard_scatter/last.h5"}};
+    for (int i = 0; i < 2; i++) {
+        size_t n, m;
+        float *a = read_params(pairs[i][0], &n), *b = read_params(pairs[i][1], &m);
+        assert_int_equal(n, m);
+        assert_memory_equal(a, b, sizeof(float) * n);
+        free(a), free(b);
+    }
+}
+
 typedef struct {
     const char *name, *args, *expect;
 } BadRun;
@@ -209,6 +258,9 @@ static const BadRun bad_runs[] = {
     {"existing checkpoint", "train " SMALL " --out " WORK "/p1", "already holds a checkpoint"},
     {"resume from a non-checkpoint", "train --resume " DATA, "not a gseq_mpi checkpoint"},
     {"resume from a missing file", "train --resume " WORK "/none/last.h5", WORK "/none/last.h5"},
+    {"bad data mode", "train " SMALL " --data-mode striped --out " WORK "/x", "--data-mode striped"},
+    {"bad io mode", "train " SMALL " --io parallel --out " WORK "/x", "--io parallel"},
+    {"not a data file, sharded", "train --config jobs/configs/seed_lstm.ini --data jobs/configs/danq.ini --data-mode shard --out " WORK "/x", "jobs/configs/danq.ini"},
 };
 
 static void run_bad(void **state)
@@ -241,12 +293,13 @@ int main(void)
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 4 };
+    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 5 };
     struct CMUnitTest tests[NFIXED + NBAD] = {
         cmocka_unit_test(test_result_independent_of_ranks),
         cmocka_unit_test(test_sigterm_resume_single),
         cmocka_unit_test(test_sigusr1_resume_mpirun),
         cmocka_unit_test(test_divergence_stops),
+        cmocka_unit_test(test_data_modes),
     };
     for (int i = 0; i < NBAD; i++)
         tests[NFIXED + i] = (struct CMUnitTest){bad_runs[i].name, run_bad, NULL, NULL, (void *)&bad_runs[i]};
