@@ -69,10 +69,14 @@ demo: deps gseq_mpi
 	    --data $(DEMO_DIR)/data.h5 --out $(DEMO_DIR)/run --force $(DEMO_ARGS)
 
 # Benchmarks (never part of make test): see tools/bench.sh.
-bench: deps gseq_mpi $(BUILD)/bench_data
+bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model
 	tools/bench.sh
+	tools/bench_convert.sh
 
 $(BUILD)/bench_data: tools/bench_data.c $(LIB)
+	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/bench_model: tools/bench_model.c $(LIB)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # Regenerate the PyTorch parity fixtures (needs Debian's python3-torch and python3-h5py).
