@@ -5,6 +5,7 @@
 
 int cmd_info(int argc, char **argv);    /* src/cmd_info.c */
 int cmd_train(int argc, char **argv);   /* src/cmd_train.c */
+int cmd_cv(int argc, char **argv);      /* src/cmd_cv.c */
 int cmd_convert(int argc, char **argv); /* src/cmd_convert.c */
 int cmd_synth(int argc, char **argv);   /* src/cmd_synth.c */
 

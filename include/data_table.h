@@ -55,6 +55,13 @@ void rowset_free(RowSet *r);
 void split_stratified(const DataTable *t, const RowSet *from, double fraction, uint64_t seed,
                       uint32_t stream, RowSet *kept, RowSet *held);
 
+/* Assigns every row of `from` to one of k folds, stratified as split_stratified (each stratum's rows
+ * shuffled by the seed and dealt round-robin), seeded. fold[i] is the fold of from->rows[i].
+ * Returns -1 with a message when a stratum has fewer rows than folds (binary and multiclass). */
+int assign_folds(const DataTable *t, const RowSet *from, int k, uint64_t seed, int *fold, Error *err);
+/* The rows of `from` in fold `k` (held) and the others (kept), in increasing order. */
+void split_fold(const RowSet *from, const int *fold, int k, RowSet *kept, RowSet *held);
+
 /* The order of an epoch: a permutation of `rows` keyed by (seed, epoch) alone. */
 void shuffle_rows(const RowSet *rows, uint64_t seed, uint32_t epoch, int64_t *order);
 

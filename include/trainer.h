@@ -48,6 +48,8 @@ struct Trainer {
     RowSet train, valid;
     int overlap;             /* bucketed, overlapped gradient exchange */
     int sharded;             /* each rank holds and draws only its own rows (data_dist.h) */
+    int no_validation;       /* train a fixed number of epochs; every epoch counts as the best */
+    EvalSummary best_val;    /* validation at the best epoch */
     int64_t train_total;     /* training rows over all ranks */
     long fault_nan_step;     /* tests only: the loss of this step (1-based) becomes NaN */
     int fault_sleep_ms;      /* tests only: each step sleeps this long (signals land mid-run) */

@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "commands.h"
 #include "data_dist.h"
+#include "plan.h"
 #include "trainer.h"
 
 extern void openblas_set_num_threads(int);
@@ -25,6 +26,7 @@ typedef struct {
     IoMode io;
     const char *sets[64];
     int n_sets, threads, quiet, log_every, overlap, force;
+    int folds, fold; /* --folds K --fold k: validate on fold k of the rest (as cv does) */
 } TrainArgs;
 
 typedef struct {
@@ -56,6 +58,7 @@ static void usage(FILE *out)
             "                       within them (results then depend on the rank count)\n"
             "  --io MODE            read: node leaders (shared) or every rank (shard) read the\n"
             "                       file (default); scatter: rank 0 reads and sends\n"
+            "  --folds K --fold k   validate on fold k of K over the non-test rows, as cv does\n"
             "  --threads N          BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
             "                       OMP_NUM_THREADS, or cores / ranks on the node)\n"
             "  --log-every N        plain progress line every N steps (default: ~10 per epoch)\n"
@@ -112,7 +115,8 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
         if (!strcmp(f, "--no-overlap")) { a->overlap = 0; continue; }
         if (!strcmp(f, "--force")) { a->force = 1; continue; }
         static const char *valued[] = {"--config", "--out", "--resume", "--data", "--set",
-                                       "--threads", "--log-every", "--data-mode", "--io"};
+                                       "--threads", "--log-every", "--data-mode", "--io",
+                                       "--folds", "--fold"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= !strcmp(f, valued[k]);
@@ -136,11 +140,20 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
             if (a->n_sets == 64)
                 return error_set(err, "train: more than 64 --set options"), 2;
             a->sets[a->n_sets++] = v;
-        } else if (parse_int_arg(f, v, !strcmp(f, "--threads") ? &a->threads : &a->log_every))
+        } else if (!strcmp(f, "--fold")) {
+            char *end;
+            long k = strtol(v, &end, 10);
+            if (*end || end == v || k < 1 || k > 1000)
+                return error_set(err, "train: --fold %s: expected a fold number from 1", v), 2;
+            a->fold = (int)k;
+        } else if (parse_int_arg(f, v, !strcmp(f, "--threads") ? &a->threads
+                                       : !strcmp(f, "--folds") ? &a->folds : &a->log_every))
             return error_set(err, "train: %s %s: expected a positive integer", f, v), 2;
     }
     if (!a->config && !a->resume)
         return error_set(err, "train: --config FILE is required (or --resume CKPT)"), 2;
+    if ((a->folds > 0) != (a->fold > 0) || a->fold > a->folds || a->folds == 1)
+        return error_set(err, "train: --folds K (K >= 2) and --fold k (1..K) go together"), 2;
     if (!a->out && !a->resume)
         return error_set(err, "train: --out DIR is required"), 2;
     return 0;
@@ -262,14 +275,6 @@ static void write_text_file(Report *r, const char *name, const char *text)
     FILE *f = fopen(path, "w");
     if (!f || fputs(text, f) < 0 || fclose(f) != 0)
         die("%s: cannot write: %s", path, strerror(errno));
-}
-
-static void bcast_rows(ParComm *c, RowSet *r)
-{
-    par_bcast(c, &r->n, sizeof r->n, 0);
-    if (par_rank(c) != 0)
-        r->rows = xmalloc((size_t)r->n + 1, sizeof(int64_t));
-    par_bcast(c, r->rows, sizeof(int64_t) * (size_t)r->n, 0);
 }
 
 /* ---- reporting ---- */
@@ -440,76 +445,6 @@ static int fail(Report *r, ParComm *c, const Error *err, int status)
     return fail_from(r, c, err, status, par_rank(c) == 0);
 }
 
-/* Sharded: each rank splits its own rows, seeded by the seed and its rank. */
-static void plan_shard_rows(const Config *cfg, const DataTable *data, const DataTable *valid,
-                            const DataTable *test, Trainer *t, RowSet *test_rows, int rank)
-{
-    RowSet mine = {xmalloc((size_t)data->n_local + 1, sizeof(int64_t)), data->n_local}, rest = {0};
-    for (int64_t i = 0; i < mine.n; i++)
-        mine.rows[i] = data->first_row + i;
-    uint32_t stream = (uint32_t)(rank + 1) << 8;
-    if (!test)
-        split_stratified(data, &mine, cfg->test_fraction, cfg->train.seed, stream | 1, &rest, test_rows);
-    else {
-        rest = mine;
-        mine.rows = NULL;
-        *test_rows = (RowSet){xmalloc((size_t)test->n_local + 1, sizeof(int64_t)), test->n_local};
-        for (int64_t i = 0; i < test->n_local; i++)
-            test_rows->rows[i] = test->first_row + i;
-    }
-    if (!valid)
-        split_stratified(data, &rest, cfg->valid_fraction, cfg->train.seed, stream | 2, &t->train,
-                         &t->valid);
-    else {
-        t->train = rest;
-        rest.rows = NULL;
-        t->valid = (RowSet){xmalloc((size_t)valid->n_local + 1, sizeof(int64_t)), valid->n_local};
-        for (int64_t i = 0; i < valid->n_local; i++)
-            t->valid.rows[i] = valid->first_row + i;
-    }
-    rowset_free(&mine);
-    rowset_free(&rest);
-}
-
-static int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const DataTable *valid,
-                     const DataTable *test, Trainer *t, RowSet *test_rows)
-{
-    if (t->sharded) {
-        plan_shard_rows(cfg, data, valid, test, t, test_rows, par_rank(c));
-        double counts[2] = {(double)t->train.n, (double)t->valid.n}, least[2] = {counts[0], counts[1]};
-        par_allreduce_sum_f64(c, counts, 2);
-        par_allreduce_min_f64(c, least, 2);
-        t->train_total = (int64_t)counts[0];
-        return least[0] > 0 && counts[1] > 0 ? 0 : -1;
-    }
-    if (par_rank(c) == 0) {
-        RowSet all = rowset_all(data->n), rest = {0}, train = {0};
-        *test_rows = (RowSet){0};
-        if (!test)
-            split_stratified(data, &all, cfg->test_fraction, cfg->train.seed, 1, &rest, test_rows);
-        else {
-            rest = all;
-            all.rows = NULL;
-            *test_rows = rowset_all(test->n);
-        }
-        if (!valid)
-            split_stratified(data, &rest, cfg->valid_fraction, cfg->train.seed, 2, &train, &t->valid);
-        else {
-            train = rest;
-            rest.rows = NULL;
-            t->valid = rowset_all(valid->n);
-        }
-        t->train = train;
-        rowset_free(&all);
-        rowset_free(&rest);
-    }
-    bcast_rows(c, &t->train);
-    bcast_rows(c, &t->valid);
-    bcast_rows(c, test_rows);
-    t->train_total = t->train.n;
-    return t->train.n > 0 && t->valid.n > 0 ? 0 : -1;
-}
-
 static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
 {
     char fp[24];
@@ -582,11 +517,17 @@ int cmd_train(int argc, char **argv)
     t.fault_nan_step = fault ? atol(fault) : 0;
     t.fault_sleep_ms = slow ? atoi(slow) : 0;
     RowSet test_rows;
-    if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, &t, &test_rows)) {
-        error_set(&err, "%s: too few samples (%lld%s) to hold out validation and test rows", data.path,
-                  (long long)data.n, t.sharded ? " over all shards" : "");
+    RowPlan plan;
+    if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, t.sharded,
+                  a.folds, a.fold - 1, &plan, &err)) {
+        trainer_free(&t);
         return fail(&r, c, &err, 1);
     }
+    t.train = plan.train;
+    t.valid = plan.valid;
+    test_rows = plan.test;
+    t.train_total = plan.train_total;
+    rowset_free(&plan.rest);
     if (a.resume && resume_state(c, a.resume, &t, &err) != 0)
         return fail(&r, c, &err, 1);
     r.config_text = config_effective_text(&cfg);

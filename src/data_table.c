@@ -170,3 +170,39 @@ void shuffle_rows(const RowSet *rows, uint64_t seed, uint32_t epoch, int64_t *or
         order[j] = tmp;
     }
 }
+
+int assign_folds(const DataTable *t, const RowSet *from, int k, uint64_t seed, int *fold, Error *err)
+{
+    int strata = t->task == TASK_MULTICLASS ? t->targets : 4;
+    int64_t *order = xmalloc((size_t)from->n + 1, sizeof(int64_t));
+    RowSet positions = rowset_all(from->n); /* shuffle positions, not rows */
+    shuffle_rows(&positions, seed, 0x5F000000u, order);
+    int rc = 0;
+    for (int s = 0; s < strata && rc == 0; s++) {
+        int64_t dealt = 0;
+        for (int64_t i = 0; i < from->n; i++) {
+            int64_t at = order[i];
+            if (stratum_of(t, from->rows[at]) == s)
+                fold[at] = (int)(dealt++ % k);
+        }
+        if (dealt > 0 && dealt < k && t->task != TASK_MULTILABEL)
+            rc = error_set(err, "%s: only %lld samples of %s %d for %d folds", t->path,
+                           (long long)dealt, t->task == TASK_MULTICLASS ? "class" : "label", s, k);
+    }
+    free(order);
+    rowset_free(&positions);
+    return rc;
+}
+
+void split_fold(const RowSet *from, const int *fold, int k, RowSet *kept, RowSet *held)
+{
+    kept->rows = xmalloc((size_t)from->n + 1, sizeof(int64_t));
+    held->rows = xmalloc((size_t)from->n + 1, sizeof(int64_t));
+    kept->n = held->n = 0;
+    for (int64_t i = 0; i < from->n; i++) {
+        if (fold[i] == k)
+            held->rows[held->n++] = from->rows[i];
+        else
+            kept->rows[kept->n++] = from->rows[i];
+    }
+}

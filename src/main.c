@@ -11,6 +11,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"train", cmd_train, "train a model (mpirun -np N for data-parallel training)"},
+    {"cv", cmd_cv, "choose hyper-parameters by k-fold cross-validation on groups of ranks"},
     {"info", cmd_info, "print a model's layers, shapes, parameters and training memory"},
     {"convert", cmd_convert, "convert FASTA+TSV, DeepSEA .mat, Basset or NumPy data to gseq HDF5"},
     {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
     const char *rank = getenv("OMPI_COMM_WORLD_RANK"); /* under mpirun, say it once */
     if (!rank || !strcmp(rank, "0"))
-        fprintf(stderr, "gseq_mpi: unknown command '%s' (expected train, info, convert or synth)\n",
-                argv[1]);
+        fprintf(stderr, "gseq_mpi: unknown command '%s' (expected train, info, convert, synth, "
+                "eval or predict)\n", argv[1]);
     return 2;
 }

@@ -170,8 +170,9 @@ static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
     double share[1] = {t->step_seconds > 0 ? t->exchange_seconds / t->step_seconds : 0.0};
     par_allreduce_max_f64(t->comm, share, 1);
     rep.exchange_share = share[0];
-    rep.val = trainer_evaluate(t, t->data, &t->valid, NULL);
-    double score = monitored(t->cfg, &rep.val);
+    EvalSummary none = {NAN, NAN, NAN, 0};
+    rep.val = t->no_validation ? none : trainer_evaluate(t, t->data, &t->valid, NULL);
+    double score = t->no_validation ? -(double)epoch : monitored(t->cfg, &rep.val);
     TrainState *s = &t->state;
     s->epoch = epoch + 1;
     s->step_in_epoch = 0;
@@ -182,6 +183,7 @@ static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
         s->best_epoch = epoch;
         s->bad_epochs = 0;
         rep.improved = 1;
+        t->best_val = rep.val;
         memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
     } else {
         s->bad_epochs++;
