@@ -8,5 +8,7 @@ int cmd_train(int argc, char **argv);   /* src/cmd_train.c */
 int cmd_cv(int argc, char **argv);      /* src/cmd_cv.c */
 int cmd_convert(int argc, char **argv); /* src/cmd_convert.c */
 int cmd_synth(int argc, char **argv);   /* src/cmd_synth.c */
+int cmd_eval(int argc, char **argv);    /* src/cmd_eval.c */
+int cmd_predict(int argc, char **argv); /* src/cmd_predict.c */
 
 #endif

@@ -15,6 +15,8 @@ static const struct {
     {"info", cmd_info, "print a model's layers, shapes, parameters and training memory"},
     {"convert", cmd_convert, "convert FASTA+TSV, DeepSEA .mat, Basset or NumPy data to gseq HDF5"},
     {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
+    {"eval", cmd_eval, "a trained model's metrics on labelled data: per-target AUROC/AUPRC, curves"},
+    {"predict", cmd_predict, "a trained model's probabilities for HDF5 or FASTA sequences"},
 };
 
 static void usage(FILE *out)
@@ -38,8 +40,11 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     const char *rank = getenv("OMPI_COMM_WORLD_RANK"); /* under mpirun, say it once */
-    if (!rank || !strcmp(rank, "0"))
-        fprintf(stderr, "gseq_mpi: unknown command '%s' (expected train, info, convert, synth, "
-                "eval or predict)\n", argv[1]);
+    if (!rank || !strcmp(rank, "0")) {
+        fprintf(stderr, "gseq_mpi: unknown command '%s' (expected", argv[1]);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+        fprintf(stderr, ")\n");
+    }
     return 2;
 }

@@ -165,7 +165,8 @@ static double monitored(const Config *cfg, const EvalSummary *v)
 static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
 {
     EpochReport rep = {.epoch = epoch + 1, .step = t->state.step, .seconds = seconds};
-    rep.train_loss = t->state.epoch_loss_sum / (double)t->state.epoch_samples;
+    rep.train_loss = t->state.epoch_loss_sum /
+                     loss_count(t->model.loss, (int)t->state.epoch_samples, t->model.targets);
     rep.samples_per_s = samples / (seconds > 0 ? seconds : 1e-9);
     double share[1] = {t->step_seconds > 0 ? t->exchange_seconds / t->step_seconds : 0.0};
     par_allreduce_max_f64(t->comm, share, 1);
@@ -232,7 +233,9 @@ void trainer_run(Trainer *t)
             s->epoch_samples += nb;
             samples += nb;
             if (t->hooks.step)
-                t->hooks.step(t->hooks.ctx, t, k + 1, steps, s->epoch_loss_sum / s->epoch_samples,
+                t->hooks.step(t->hooks.ctx, t, k + 1, steps,
+                              s->epoch_loss_sum /
+                                  loss_count(t->model.loss, (int)s->epoch_samples, t->model.targets),
                               samples / (now_seconds() - start));
             if (stop && k + 1 < steps) {
                 t->stopped = 1;

@@ -239,6 +239,21 @@ static void test_data_modes(void **state)
     }
 }
 
+/* The training loss is a mean per (sample, target), as the validation loss: with 8 targets it must
+ * start near log 2, not 8 times that. */
+static void test_multilabel_train_loss_is_a_mean(void **state)
+{
+    assert_int_equal(run("./gseq_mpi synth --mode multilabel --n 300 --length 200 --targets 8 --seed 2 "
+                         "--out " WORK "/ml.h5 > /dev/null"), 0);
+    assert_int_equal(run("./gseq_mpi train --config jobs/configs/danq.ini --data " WORK "/ml.h5 --quiet "
+                         "--set conv1d.filters=8 --set bilstm.units=4 --set dense.units=8 --set maxpool1d.pool=4 "
+                         "--set train.epochs=1 --set train.batch=50 --out " WORK "/ml --force"), 0);
+    double loss[1];
+    assert_int_equal(read_losses(WORK "/ml", loss, 1), 1);
+    printf("    multilabel train loss of epoch 1: %.4f\n", loss[0]);
+    assert_true(loss[0] > 0.3 && loss[0] < 1.2);
+}
+
 typedef struct {
     const char *name, *args, *expect;
 } BadRun;
@@ -293,13 +308,14 @@ int main(void)
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 5 };
+    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 6 };
     struct CMUnitTest tests[NFIXED + NBAD] = {
         cmocka_unit_test(test_result_independent_of_ranks),
         cmocka_unit_test(test_sigterm_resume_single),
         cmocka_unit_test(test_sigusr1_resume_mpirun),
         cmocka_unit_test(test_divergence_stops),
         cmocka_unit_test(test_data_modes),
+        cmocka_unit_test(test_multilabel_train_loss_is_a_mean),
     };
     for (int i = 0; i < NBAD; i++)
         tests[NFIXED + i] = (struct CMUnitTest){bad_runs[i].name, run_bad, NULL, NULL, (void *)&bad_runs[i]};
