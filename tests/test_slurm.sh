@@ -10,7 +10,14 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 T=$(mktemp -d /tmp/gseq_slurm_XXXXXX)
-cleanup() { slurm_stop; rm -rf "$T"; }
+cleanup() {
+    slurm_stop
+    if [ "$fail" -gt 0 ]; then # keep the evidence
+        rm -rf /tmp/gseq_slurm_failed && cp -r "$T/slurm/log" /tmp/gseq_slurm_failed && cp "$T"/*.out /tmp/gseq_slurm_failed/ 2>/dev/null
+        echo "slurm logs kept in /tmp/gseq_slurm_failed"
+    fi
+    rm -rf "$T"
+}
 trap cleanup EXIT
 
 if ! slurm_install || ! slurm_start "$T/slurm"; then
@@ -85,11 +92,8 @@ done
 scancel --signal=USR1 --batch "$job"
 signalled_at=$(date +%s)
 i=0
-while [ $i -lt 900 ]; do
+while [ $i -lt 1200 ]; do # SLURM holds a requeued job about 2 minutes before it starts again
     state=$(job_state "$job")
-    if [ "$state" = PENDING ] && scontrol show job "$job" | grep -q "Restarts=[1-9]"; then
-        scontrol update JobId="$job" BeginTime=now 2>/dev/null # skip SLURM's requeue delay
-    fi
     [ "$state" = COMPLETED ] || [ "$state" = FAILED ] || [ "$state" = CANCELLED ] && break
     sleep 0.2
     i=$((i + 1))
