@@ -69,7 +69,7 @@ demo: deps gseq_mpi
 	    --data $(DEMO_DIR)/data.h5 --out $(DEMO_DIR)/run --force $(DEMO_ARGS)
 
 # Benchmarks (never part of make test): see tools/bench.sh.
-bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model
+bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so
 	tools/bench.sh
 	tools/bench_convert.sh
 
@@ -78,6 +78,9 @@ $(BUILD)/bench_data: tools/bench_data.c $(LIB)
 
 $(BUILD)/bench_model: tools/bench_model.c $(LIB)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/bench_ftz.so: tools/bench_ftz.c | $(BUILD)
+	$(CC) -O2 -shared -fPIC -o $@ $<
 
 # Regenerate the PyTorch parity fixtures (needs Debian's python3-torch and python3-h5py).
 fixtures:

@@ -21,7 +21,8 @@ typedef struct {
 AdamConfig adam_defaults(void);
 void adam_build(Adam *a, size_t n);
 void adam_free(Adam *a);
-/* One step; g may be scaled in place by clipping. Returns the gradient's L2 norm before clipping. */
+/* One step; g may be scaled in place by clipping. Returns the gradient's L2 norm before clipping
+ * (0 when clip_norm is off: the norm is then not computed). */
 double adam_step(Adam *a, const AdamConfig *cfg, float *params, float *g);
 
 #endif

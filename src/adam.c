@@ -33,7 +33,7 @@ static double l2_norm(const float *g, size_t n)
 
 double adam_step(Adam *a, const AdamConfig *cfg, float *params, float *g)
 {
-    double norm = l2_norm(g, a->n);
+    double norm = cfg->clip_norm > 0.0f ? l2_norm(g, a->n) : 0.0; /* a pass saved when not clipping */
     if (cfg->clip_norm > 0.0f && norm > cfg->clip_norm) {
         float scale = (float)(cfg->clip_norm / norm);
         for (size_t i = 0; i < a->n; i++)

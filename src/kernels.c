@@ -3,10 +3,100 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rng.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#define MAX_PARTS 64
+
+/* OpenBLAS's own reports, weak: other BLAS libraries do not have them. */
+extern char *openblas_get_corename(void) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+int kernels_threads(void)
+{
+    int n = openblas_get_num_threads ? openblas_get_num_threads() : 1;
+    return n < 1 ? 1 : (n > MAX_PARTS ? MAX_PARTS : n);
+}
+
+/* The worker pool of parallel_run: workers wait at `start`, run their part, meet at `done`. */
+static struct {
+    int workers; /* started so far: parts 1 .. workers */
+    pthread_barrier_t start, done;
+    pthread_t thread[MAX_PARTS];
+    ParallelFn fn;
+    void *ctx;
+    int parts;
+} pool;
+
+static void *pool_worker(void *arg)
+{
+    int part = (int)(intptr_t)arg;
+    for (;;) {
+        pthread_barrier_wait(&pool.start);
+        if (part < pool.parts)
+            pool.fn(pool.ctx, part, pool.parts);
+        pthread_barrier_wait(&pool.done);
+    }
+    return NULL;
+}
+
+void parallel_start(int parts)
+{
+    parts = parts > MAX_PARTS ? MAX_PARTS : parts;
+    if (pool.workers > 0 || parts <= 1) /* the pool's size is set once */
+        return;
+    pool.workers = parts - 1;
+    if (pthread_barrier_init(&pool.start, NULL, (unsigned)parts) != 0 ||
+        pthread_barrier_init(&pool.done, NULL, (unsigned)parts) != 0)
+        die("parallel_run: cannot create barriers");
+    for (int i = 1; i < parts; i++)
+        if (pthread_create(&pool.thread[i], NULL, pool_worker, (void *)(intptr_t)i) != 0)
+            die("parallel_run: cannot start thread %d of %d", i, parts);
+}
+
+void parallel_run(int parts, ParallelFn fn, void *ctx)
+{
+    parallel_start(parts);
+    if (parts > pool.workers + 1)
+        parts = pool.workers + 1;
+    if (parts <= 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.parts = parts;
+    pthread_barrier_wait(&pool.start);
+    fn(ctx, 0, parts);
+    pthread_barrier_wait(&pool.done);
+}
+
+extern void blas_thread_shutdown_(void) __attribute__((weak));
+
+const char *kernels_init(void)
+{
+    static int restarted;
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_setcsr(_mm_getcsr() | 0x8040); /* FTZ (bit 15) and DAZ (bit 6) */
+#endif
+    /* OpenBLAS started its worker threads when it was loaded, before this mode was set, and a thread
+     * keeps the mode it was started with; stopped here (as OpenBLAS does itself before a fork), they
+     * are started again at the next multi-threaded call, from this thread, and inherit the mode.
+     * Our own workers (parallel_run) start later, from this thread, too. */
+    if (!restarted && blas_thread_shutdown_) {
+        restarted = 1;
+        blas_thread_shutdown_();
+    }
+    return openblas_get_corename ? openblas_get_corename() : "unknown";
+}
 
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
           int ldb, float beta, float *C, int ldc)
@@ -22,6 +112,96 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
                 K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+#if defined(__AVX512F__)
+/* R rows and Q vectors of 16 columns known at compile time, so that the accumulators stay in
+ * registers. Row r, element k of A is a[r][k] (rows by pointer) or, transposed, At[k * lda + r].
+ * The last vector of a row covers the columns of `last` (a mask). */
+static inline __attribute__((always_inline)) void block_rows(const int R, const int Q, const int TRANS,
+                                                             int K, const float *const *a,
+                                                             const float *At, int lda, const float *B,
+                                                             int ldb, float *C, int ldc, int beta,
+                                                             __mmask16 last)
+{
+    __m512 acc[GEMM_BLOCK_ROWS][4];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < Q; q++)
+            acc[r][q] = beta ? _mm512_maskz_loadu_ps(q == Q - 1 ? last : 0xffff, C + (size_t)r * ldc + 16 * q)
+                             : _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const float *b = B + (size_t)k * ldb;
+        __m512 bq[4];
+        for (int q = 0; q < Q; q++)
+            bq[q] = _mm512_loadu_ps(b + 16 * q);
+        const float *ak = TRANS ? At + (size_t)k * lda : NULL;
+        for (int r = 0; r < R; r++) {
+            __m512 x = _mm512_set1_ps(TRANS ? ak[r] : a[r][k]);
+            for (int q = 0; q < Q; q++)
+                acc[r][q] = _mm512_fmadd_ps(x, bq[q], acc[r][q]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < Q; q++)
+            _mm512_mask_storeu_ps(C + (size_t)r * ldc + 16 * q, q == Q - 1 ? last : 0xffff, acc[r][q]);
+}
+
+#define BLOCK_Q(R, T, a, At, lda)                                                                  \
+    switch (nq) {                                                                                  \
+    case 1: block_rows(R, 1, T, K, a, At, lda, B, ldb, C, ldc, beta, last); break;                 \
+    case 2: block_rows(R, 2, T, K, a, At, lda, B, ldb, C, ldc, beta, last); break;                 \
+    case 3: block_rows(R, 3, T, K, a, At, lda, B, ldb, C, ldc, beta, last); break;                 \
+    default: block_rows(R, 4, T, K, a, At, lda, B, ldb, C, ldc, beta, last); break;                \
+    }
+#define BLOCK_DISPATCH(T, a, At, lda)                                                              \
+    int nq = (cols + 15) / 16;                                                                     \
+    __mmask16 last = (__mmask16)(0xffffu >> (16 * nq - cols));                                     \
+    switch (rows) {                                                                                \
+    case 6: BLOCK_Q(6, T, a, At, lda) break;                                                       \
+    case 5: BLOCK_Q(5, T, a, At, lda) break;                                                       \
+    case 4: BLOCK_Q(4, T, a, At, lda) break;                                                       \
+    case 3: BLOCK_Q(3, T, a, At, lda) break;                                                       \
+    case 2: BLOCK_Q(2, T, a, At, lda) break;                                                       \
+    default: BLOCK_Q(1, T, a, At, lda) break;                                                      \
+    }
+
+void gemm_block(int rows, int cols, int K, const float *const *a, const float *B, int ldb, float *C,
+                int ldc, int beta)
+{
+    BLOCK_DISPATCH(0, a, NULL, 0)
+}
+
+void gemm_block_tn(int rows, int cols, int K, const float *A, int lda, const float *B, int ldb,
+                   float *C, int ldc, int beta)
+{
+    BLOCK_DISPATCH(1, NULL, A, lda)
+}
+#else
+static void block_ref(int rows, int cols, int K, const float *const *a, const float *At, int lda,
+                      const float *B, int ldb, float *C, int ldc, int beta)
+{
+    for (int r = 0; r < rows; r++) {
+        float *c = C + (size_t)r * ldc;
+        for (int j = 0; j < cols; j++) {
+            float sum = beta ? c[j] : 0.0f;
+            for (int k = 0; k < K; k++)
+                sum += (At ? At[(size_t)k * lda + r] : a[r][k]) * B[(size_t)k * ldb + j];
+            c[j] = sum;
+        }
+    }
+}
+
+void gemm_block(int rows, int cols, int K, const float *const *a, const float *B, int ldb, float *C,
+                int ldc, int beta)
+{
+    block_ref(rows, cols, K, a, NULL, 0, B, ldb, C, ldc, beta);
+}
+
+void gemm_block_tn(int rows, int cols, int K, const float *A, int lda, const float *B, int ldb,
+                   float *C, int ldc, int beta)
+{
+    block_ref(rows, cols, K, NULL, A, lda, B, ldb, C, ldc, beta);
+}
+#endif
 
 static void softmax_rows(float *x, size_t n, int width)
 {

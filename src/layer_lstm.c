@@ -3,27 +3,53 @@
  * the last state. Masked (padded) steps carry h and c through unchanged, as Keras does with
  * mask_zero, so padding before or after a sequence does not change its result.
  *
- * Per direction: the input projection of every step is one sgemm, (N*T, I) x (I, 4H); each step adds
- * h_prev (N, H) x U (H, 4H) in one fused sgemm; backward through time runs one (N, 4H) x (4H, H)
- * sgemm a step, and dW, dU, db and dx are one sgemm each over all N*T rows.
- * Buffers are indexed by position p in the sequence; the backward direction walks p = T-1 .. 0. */
+ * Inside, the gate columns are packed in panels of 16 units: a panel holds the i, f, c, o columns of
+ * its 16 units side by side (64 floats), and units are padded to Hp = 16 * ceil(H / 16) with zero
+ * weights. One 6 x 64 block of a step's product (gemm_block) then holds all four gates of 16
+ * units of 6 samples, and the cell update runs on it while it is still in cache.
+ * Per direction, a step computes [x_t, h_t-1, 1] (N, I+H+1) x [W; U; b] packed (I+H+1, 4Hp) in such
+ * blocks; for wide inputs (I > LSTM_FUSE_MAX_INPUT, DanQ's 320 filters) the input part is one
+ * sgemm over all steps first instead, where BLAS is at its fastest. Backward through time, a step:
+ * the gate gradients dz, then dh_t-1 = dz (N, 4Hp) x U^T in the same blocks and, for narrow
+ * inputs, while dz is in cache, [dW; dU; db] += [x_t, h_t-1, 1]^T dz and dx_t = dz W^T (wide
+ * inputs: two sgemm over all N*T rows after the loop).
+ * Run-time buffers are time-major and indexed by step (the backward direction walks positions
+ * T-1 .. 0), so that a step's rows for all samples are contiguous; x, y and their gradients are
+ * batch-major, copied in and out once per pass. Samples are independent through the recurrence, so
+ * kernels_threads() threads each run every step for their own share of the batch, with no
+ * synchronisation inside the loop (parallel_run). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
 
+/* Inputs at most this wide go through the step kernel with h; wider ones (DanQ's 320 filters) are
+ * projected for all steps by one large sgemm first, where BLAS is at its fastest. */
+#define LSTM_FUSE_MAX_INPUT 128
+#define PANEL 16 /* units in a panel: 4 gates x 16 = 64 columns */
+
 typedef struct {
-    float *gates; /* (N, T, 4H): i f g o after their nonlinearity; gradients after backward */
-    float *hprev; /* (N, T, H): h before the step at p (0 at the first step) */
-    float *cell;  /* (N, T, H): c after the step at p */
+    float *xh;   /* (T+1, N, I+H+1) by step: x, h before the step (0 at the first), 1; slot T: final h */
+    float *act;  /* (T, N, 4Hp) by step, packed: i f g o after their nonlinearity; gate gradients
+                  * after backward */
+    float *cell; /* (T, N, Hp) by step: c after the step */
+    float *wcat; /* (I+H+1, 4Hp) packed [W; U; b], from the last forward pass */
+    float *wut;  /* (4Hp, Hq + Iq) packed [U^T, W^T], Hq, Iq = Hp, I rounded up to 64 (W^T only
+                  * for narrow inputs) */
 } LstmDirection;
 
 typedef struct {
     LstmDirection dir[2];
-    float *hseq; /* (N, T, D*H) when only the last state is returned; else y itself */
-    float *dh;   /* (N, H): gradient flowing to the previous step */
-    float *dc;   /* (N, H) */
+    int Hp, Hq, Iq, Gp, K; /* padded units, U^T and W^T widths in wut, packed gate columns, I+H+1 */
+    int fused;             /* narrow input: x W inside the step kernel, dz W^T by blocks */
+    float *dyt;            /* (T, N, H) by step: the output gradient of one direction */
+    float *dh;             /* (N, Hp): gradient flowing to the previous step */
+    float *dc;             /* (N, Hp) */
+    float *dwcat;          /* (parts, I+H+1, 4Hp): packed parameter gradients [dW; dU; db] of one
+                            * direction, one block a thread (part 0 gets their sum) */
+    int parts;             /* threads the buffers are for */
+    float *zeros;          /* (N, Hp) */
 } LstmState;
 
 static int directions(const Layer *l) { return l->spec.bidirectional ? 2 : 1; }
@@ -46,26 +72,46 @@ static int lstm_plan(Layer *l, Error *err)
     return 0;
 }
 
+static int padded_units(int H) { return (H + PANEL - 1) / PANEL * PANEL; }
+static int fused_input(const Layer *l) { return l->in.c <= LSTM_FUSE_MAX_INPUT; }
+
 static size_t lstm_work(const Layer *l, int batch)
 {
-    size_t NT = (size_t)batch * l->in.t, H = (size_t)l->spec.units, D = (size_t)directions(l);
-    size_t seq = l->spec.return_sequences ? 0 : NT * D * H;
-    return D * NT * 6 * H + seq + 2 * (size_t)batch * H;
+    size_t N = (size_t)batch, T = (size_t)l->in.t, H = (size_t)l->spec.units;
+    size_t Hp = (size_t)padded_units(l->spec.units), Hq = (Hp + 63) / 64 * 64, K = l->in.c + H + 1;
+    size_t Iq = fused_input(l) ? ((size_t)l->in.c + 63) / 64 * 64 : 0, Gp = 4 * Hp;
+    size_t per_dir = (T + 1) * N * K + T * N * (Gp + Hp) + K * Gp + Gp * (Hq + Iq);
+    size_t dyt = l->spec.return_sequences ? T * N * H : 0;
+    size_t parts = fused_input(l) ? (size_t)kernels_threads() : 1;
+    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp;
 }
 
 static void lstm_alloc(Layer *l, int max_batch)
 {
     LstmState *s = xcalloc(1, sizeof *s);
-    size_t NT = (size_t)max_batch * l->in.t, H = (size_t)l->spec.units;
+    size_t N = (size_t)max_batch, T = (size_t)l->in.t, H = (size_t)l->spec.units;
+    s->Hp = padded_units(l->spec.units);
+    s->Hq = (s->Hp + 63) / 64 * 64;
+    s->fused = fused_input(l);
+    s->Iq = s->fused ? (l->in.c + 63) / 64 * 64 : 0;
+    s->Gp = 4 * s->Hp;
+    s->K = l->in.c + (int)H + 1;
     for (int d = 0; d < directions(l); d++) {
-        s->dir[d].gates = xalloc_floats(NT * 4 * H);
-        s->dir[d].hprev = xalloc_floats(NT * H);
-        s->dir[d].cell = xalloc_floats(NT * H);
+        LstmDirection *st = &s->dir[d];
+        st->xh = xalloc_floats((T + 1) * N * s->K);
+        st->act = xalloc_floats(T * N * s->Gp);
+        st->cell = xalloc_floats(T * N * s->Hp);
+        st->wcat = xalloc_floats((size_t)s->K * s->Gp); /* padded columns stay zero */
+        st->wut = xalloc_floats((size_t)s->Gp * (s->Hq + s->Iq));
     }
-    if (!l->spec.return_sequences)
-        s->hseq = xalloc_floats(NT * directions(l) * H);
-    s->dh = xalloc_floats((size_t)max_batch * H);
-    s->dc = xalloc_floats((size_t)max_batch * H);
+    if (l->spec.return_sequences)
+        s->dyt = xalloc_floats(T * N * H);
+    s->dh = xalloc_floats(N * s->Hp);
+    s->dc = xalloc_floats(N * s->Hp);
+    s->zeros = xalloc_floats(N * s->Hp);
+    s->parts = s->fused ? kernels_threads() : 1;
+    parallel_start(kernels_threads());
+    s->dwcat = xalloc_floats((size_t)s->parts * s->K * s->Gp);
     l->state = s;
 }
 
@@ -75,13 +121,18 @@ static void lstm_release(Layer *l)
     if (!s)
         return;
     for (int d = 0; d < 2; d++) {
-        free(s->dir[d].gates);
-        free(s->dir[d].hprev);
-        free(s->dir[d].cell);
+        LstmDirection *st = &s->dir[d];
+        free(st->xh);
+        free(st->act);
+        free(st->cell);
+        free(st->wcat);
+        free(st->wut);
     }
-    free(s->hseq);
+    free(s->dyt);
     free(s->dh);
     free(s->dc);
+    free(s->dwcat);
+    free(s->zeros);
     free(s);
     l->state = NULL;
 }
@@ -110,149 +161,406 @@ static void lstm_init(Layer *l, uint64_t seed)
     }
 }
 
+/* Packed column of gate q (0..3 = i f c o), unit j. */
+static inline int packed(int q, int j) { return (j / PANEL) * 4 * PANEL + q * PANEL + j % PANEL; }
+
+/* wcat = [W; U; b] and wut = [U^T, W^T] in the packed layout; padded units keep their zeros. */
+static void pack_weights(const Layer *l, LstmState *s, int d)
+{
+    LstmDirection *st = &s->dir[d];
+    LstmWeights w = weights_of(l, l->w, d);
+    int H = l->spec.units, I = l->in.c, G = 4 * H, Gp = s->Gp, ldw = s->Hq + s->Iq;
+    for (int k = 0; k < s->K; k++) {
+        const float *src = k < I ? w.W + (size_t)k * G : k < I + H ? w.U + (size_t)(k - I) * G : w.b;
+        float *dst = st->wcat + (size_t)k * Gp;
+        for (int q = 0; q < 4; q++)
+            for (int j = 0; j < H; j++)
+                dst[packed(q, j)] = src[q * H + j];
+    }
+    for (int q = 0; q < 4; q++)
+        for (int j = 0; j < H; j++) {
+            float *row = st->wut + (size_t)packed(q, j) * ldw;
+            for (int u = 0; u < H; u++)
+                row[u] = w.U[(size_t)u * G + q * H + j];
+            for (int i = 0; s->fused && i < I; i++)
+                row[s->Hq + i] = w.W[(size_t)i * G + q * H + j];
+        }
+}
+
 static inline int step_real(const Layer *l, const Pass *p, int n, int t)
 {
     return !l->masked || !p->mask || p->mask[(size_t)n * l->in.t + t];
 }
 
-/* Nonlinearities and the cell update of one sample at one step; z holds the pre-activations. */
-static void cell_forward(float *z, const float *cprev, float *c, float *h, int H)
+/* The cell update of one sample for the 16 units of one panel. The pre-activations are z (64: i f
+ * g o), + act when it holds the input part (pre); act then gets the gates after their
+ * nonlinearity, c the new cell state; h (16) is the new output. */
+static inline void cell_forward(const float *z, int pre, float *act, const float *cprev, float *c,
+                                float *h)
 {
-    float *i = z, *f = z + H, *g = z + 2 * H, *o = z + 3 * H;
-    for (int j = 0; j < H; j++) {
-        i[j] = sigmoidf(i[j]);
-        f[j] = sigmoidf(f[j]);
-        g[j] = tanh_fast(g[j]);
-        o[j] = sigmoidf(o[j]);
-        c[j] = f[j] * (cprev ? cprev[j] : 0.0f) + i[j] * g[j];
-        h[j] = o[j] * tanh_fast(c[j]);
+#if defined(__AVX512F__)
+    __m512 zz[4];
+    for (int q = 0; q < 4; q++) {
+        zz[q] = _mm512_loadu_ps(z + q * PANEL);
+        if (pre)
+            zz[q] = _mm512_add_ps(zz[q], _mm512_loadu_ps(act + q * PANEL));
+    }
+    __m512 i = sigmoid16(zz[0]), f = sigmoid16(zz[1]), g = tanh16(zz[2]), o = sigmoid16(zz[3]);
+    _mm512_storeu_ps(act, i);
+    _mm512_storeu_ps(act + PANEL, f);
+    _mm512_storeu_ps(act + 2 * PANEL, g);
+    _mm512_storeu_ps(act + 3 * PANEL, o);
+    __m512 cn = _mm512_fmadd_ps(f, _mm512_loadu_ps(cprev), _mm512_mul_ps(i, g));
+    _mm512_storeu_ps(c, cn);
+    _mm512_storeu_ps(h, _mm512_mul_ps(o, tanh16(cn)));
+#else
+    float zz[4 * PANEL];
+    for (int j = 0; j < 4 * PANEL; j++)
+        zz[j] = z[j] + (pre ? act[j] : 0.0f);
+    for (int j = 0; j < PANEL; j++) {
+        float i = sigmoidf(zz[j]), f = sigmoidf(zz[PANEL + j]);
+        float g = tanh_fast(zz[2 * PANEL + j]), o = sigmoidf(zz[3 * PANEL + j]);
+        act[j] = i;
+        act[PANEL + j] = f;
+        act[2 * PANEL + j] = g;
+        act[3 * PANEL + j] = o;
+        c[j] = f * cprev[j] + i * g;
+        h[j] = o * tanh_fast(c[j]);
+    }
+#endif
+}
+
+/* dst[0..n) = src[0..n), n <= 16 */
+static inline void copy16(float *dst, const float *src, int n)
+{
+#if defined(__AVX512F__)
+    __mmask16 m = (__mmask16)((1u << n) - 1);
+    _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+#else
+    memcpy(dst, src, sizeof(float) * n);
+#endif
+}
+
+static inline int position(int d, int T, int step) { return d == 0 ? step : T - 1 - step; }
+
+typedef enum { TO_STEPS, FROM_STEPS, ADD_FROM_STEPS } Transfer;
+
+/* Moves w floats a row between the batch-major rows bm[(n*T + t) * ldb] and the step-major rows
+ * sm[(step*N + n) * lds] (t = position(d, T, step)) of samples n0 .. n1-1, in tiles of samples so
+ * that both sides stream. */
+static void transfer_rows(Transfer how, float *bm, int ldb, float *sm, int lds, int N, int T, int d,
+                          int w, int n0, int n1)
+{
+    enum { TILE = 16 };
+    for (int a = n0; a < n1; a += TILE) {
+        int b = n1 - a < TILE ? n1 : a + TILE;
+        for (int step = 0; step < T; step++) {
+            int t = position(d, T, step);
+            for (int n = a; n < b; n++) {
+                float *x = bm + ((size_t)n * T + t) * ldb, *st = sm + ((size_t)step * N + n) * lds;
+                if (how == TO_STEPS)
+                    for (int j = 0; j < w; j++)
+                        st[j] = x[j];
+                else if (how == FROM_STEPS)
+                    for (int j = 0; j < w; j++)
+                        x[j] = st[j];
+                else
+                    for (int j = 0; j < w; j++)
+                        x[j] += st[j];
+            }
+        }
     }
 }
 
-static void direction_forward(Layer *l, const Pass *p, int d, const float *x, float *hseq)
+/* One direction's pass, split over threads by samples: samples are independent through the
+ * recurrence, so each thread runs every step for its own rows. */
+typedef struct {
+    Layer *l;
+    const Pass *p;
+    int d, phase;
+    const float *x;
+    float *y, *dy, *dx;
+} DirectionJob;
+
+static void part_range(int N, int part, int parts, int *n0, int *n1)
+{
+    *n0 = (int)((int64_t)N * part / parts);
+    *n1 = (int)((int64_t)N * (part + 1) / parts);
+}
+
+/* Phase 0: this part's x into the step-major rows of xh, with the constant 1 that multiplies the
+ * bias row of wcat, and h = 0 before the first step. Phase 1: the recurrence, then the outputs. */
+static void forward_part(void *ctx, int part, int parts)
+{
+    DirectionJob *j = ctx;
+    Layer *l = j->l;
+    const Pass *p = j->p;
+    int d = j->d;
+    LstmState *s = l->state;
+    LstmDirection *st = &s->dir[d];
+    int N = p->n, T = l->in.t, I = l->in.c, H = l->spec.units, Hp = s->Hp, Gp = s->Gp, K = s->K;
+    int fused = s->fused, n_lo, n_hi;
+    size_t NK = (size_t)N * K;
+    part_range(N, part, parts, &n_lo, &n_hi);
+    if (j->phase == 0) {
+        transfer_rows(TO_STEPS, (float *)j->x, I, st->xh, K, N, T, d, I, n_lo, n_hi);
+        for (int step = 0; step < T; step++)
+            for (int n = n_lo; n < n_hi; n++)
+                st->xh[step * NK + (size_t)n * K + K - 1] = 1.0f;
+        for (int n = n_lo; n < n_hi; n++)
+            memset(st->xh + (size_t)n * K + I, 0, sizeof(float) * H);
+        return;
+    }
+    const float *B = fused ? st->wcat : st->wcat + (size_t)I * Gp;
+    int kk = fused ? K : H + 1, off = fused ? 0 : I;
+    float out[GEMM_BLOCK_ROWS * 64], h16[PANEL];
+    const float *a[GEMM_BLOCK_ROWS];
+    for (int step = 0; step < T; step++) {
+        int t = position(d, T, step);
+        const float *xs = st->xh + step * NK; /* this step's rows */
+        float *xn = st->xh + (step + 1) * NK;  /* the next step's rows: h goes there */
+        float *acts = st->act + (size_t)step * N * Gp, *cs = st->cell + (size_t)step * N * Hp;
+        const float *cps = step > 0 ? cs - (size_t)N * Hp : s->zeros;
+        for (int pp = 0; pp < Hp / PANEL; pp++) {
+            int u0 = pp * PANEL, units = H - u0 < PANEL ? H - u0 : PANEL;
+            for (int n0 = n_lo; n0 < n_hi; n0 += GEMM_BLOCK_ROWS) {
+                int rows = n_hi - n0 < GEMM_BLOCK_ROWS ? n_hi - n0 : GEMM_BLOCK_ROWS;
+                for (int r = 0; r < rows; r++)
+                    a[r] = xs + (size_t)(n0 + r) * K + off;
+                gemm_block(rows, 64, kk, a, B + (size_t)pp * 64, Gp, out, 64, 0);
+                for (int r = 0; r < rows; r++) {
+                    int n = n0 + r;
+                    float *ac = acts + (size_t)n * Gp + pp * 64, *c = cs + (size_t)n * Hp + u0;
+                    const float *cp = cps + (size_t)n * Hp + u0, *h = h16;
+                    if (step_real(l, p, n, t)) {
+                        cell_forward(out + r * 64, !fused, ac, cp, c, h16);
+                    } else { /* padding: carry the state */
+                        copy16(c, cp, PANEL);
+                        h = xs + (size_t)n * K + I + u0;
+                    }
+                    copy16(xn + (size_t)n * K + I + u0, h, units);
+                }
+            }
+        }
+    }
+    /* the outputs: every step's h, or the last one */
+    int DH = directions(l) * H;
+    if (l->spec.return_sequences)
+        transfer_rows(FROM_STEPS, j->y + d * H, DH, st->xh + NK + I, K, N, T, d, H, n_lo, n_hi);
+    else
+        for (int n = n_lo; n < n_hi; n++)
+            memcpy(j->y + (size_t)n * DH + d * H, st->xh + T * NK + (size_t)n * K + I,
+                   sizeof(float) * H);
+}
+
+static void direction_forward(Layer *l, const Pass *p, int d, const float *x, float *y)
 {
     LstmState *s = l->state;
     LstmDirection *st = &s->dir[d];
-    LstmWeights w = weights_of(l, l->w, d);
-    int N = p->n, T = l->in.t, I = l->in.c, H = l->spec.units, G = 4 * H;
-    int DH = directions(l) * H;
-    int rev = d == 1;
-
-    gemm(0, 0, N * T, G, I, 1.0f, x, I, w.W, G, 0.0f, st->gates, G);
-    add_bias_rows(st->gates, w.b, N * T, G);
-    for (int n = 0; n < N; n++) /* zero initial state */
-        memset(st->hprev + ((size_t)n * T + (rev ? T - 1 : 0)) * H, 0, sizeof(float) * H);
-    for (int step = 0; step < T; step++) {
-        int t = rev ? T - 1 - step : step, prev = rev ? t + 1 : t - 1, next = rev ? t - 1 : t + 1;
-        if (step > 0)
-            gemm(0, 0, N, G, H, 1.0f, st->hprev + (size_t)t * H, T * H, w.U, G, 1.0f,
-                 st->gates + (size_t)t * G, T * G);
-        for (int n = 0; n < N; n++) {
-            size_t nt = (size_t)n * T + t;
-            float *h = hseq + nt * DH + d * H, *c = st->cell + nt * H;
-            const float *hp = st->hprev + nt * H;
-            const float *cp = step > 0 ? st->cell + ((size_t)n * T + prev) * H : NULL;
-            if (step_real(l, p, n, t)) {
-                cell_forward(st->gates + nt * G, cp, c, h, H);
-            } else { /* padding: carry the state */
-                memcpy(h, hp, sizeof(float) * H);
-                if (cp)
-                    memcpy(c, cp, sizeof(float) * H);
-                else
-                    memset(c, 0, sizeof(float) * H);
-            }
-            if (step < T - 1)
-                memcpy(st->hprev + ((size_t)n * T + next) * H, h, sizeof(float) * H);
-        }
-    }
+    int N = p->n, T = l->in.t, I = l->in.c, K = s->K, Gp = s->Gp;
+    int parts = kernels_threads();
+    parts = parts > N ? (N > 0 ? N : 1) : parts;
+    DirectionJob job = {.l = l, .p = p, .d = d, .x = x, .y = y};
+    pack_weights(l, s, d);
+    parallel_run(parts, forward_part, &job);
+    if (!s->fused) /* the input part of every step at once */
+        gemm(0, 0, N * T, Gp, I, 1.0f, st->xh, K, st->wcat, Gp, 0.0f, st->act, Gp);
+    job.phase = 1;
+    parallel_run(parts, forward_part, &job);
 }
 
 static void lstm_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
-    LstmState *s = l->state;
-    int T = l->in.t, H = l->spec.units, D = directions(l), DH = D * H;
-    float *hseq = l->spec.return_sequences ? y : s->hseq;
-    for (int d = 0; d < D; d++)
-        direction_forward(l, p, d, x, hseq);
-    if (!l->spec.return_sequences) /* last state: step T-1 forward, step 0 backward */
-        for (int n = 0; n < p->n; n++)
-            for (int d = 0; d < D; d++) {
-                int t = d == 0 ? T - 1 : 0;
-                memcpy(y + (size_t)n * DH + d * H, hseq + ((size_t)n * T + t) * DH + d * H,
-                       sizeof(float) * H);
-            }
+    for (int d = 0; d < directions(l); d++)
+        direction_forward(l, p, d, x, y);
 }
 
-/* Gate gradients of one sample at one step, written over its gates; updates dc in place. */
+/* Gate gradients of one sample at one step (Hp units), written over its packed gates; updates dc
+ * in place. */
 static void cell_backward(float *gates, const float *c, const float *cprev, const float *dh,
-                          float *dc, int H)
+                          float *dc, int Hp)
 {
-    float *i = gates, *f = gates + H, *g = gates + 2 * H, *o = gates + 3 * H;
-    for (int j = 0; j < H; j++) {
-        float tc = tanh_fast(c[j]);
-        float dcj = dc[j] + dh[j] * o[j] * (1.0f - tc * tc);
-        float cp = cprev ? cprev[j] : 0.0f;
-        float di = dcj * g[j] * i[j] * (1.0f - i[j]);
-        float df = dcj * cp * f[j] * (1.0f - f[j]);
-        float dg = dcj * i[j] * (1.0f - g[j] * g[j]);
-        float dout = dh[j] * tc * o[j] * (1.0f - o[j]);
-        dc[j] = dcj * f[j];
-        i[j] = di;
-        f[j] = df;
-        g[j] = dg;
-        o[j] = dout;
+    for (int u0 = 0; u0 < Hp; u0 += PANEL) {
+        float *gi = gates + 4 * u0, *gf = gi + PANEL, *gg = gi + 2 * PANEL, *go = gi + 3 * PANEL;
+#if defined(__AVX512F__)
+        __m512 one = _mm512_set1_ps(1.0f);
+        __m512 i = _mm512_loadu_ps(gi), f = _mm512_loadu_ps(gf), g = _mm512_loadu_ps(gg);
+        __m512 o = _mm512_loadu_ps(go), dhv = _mm512_loadu_ps(dh + u0);
+        __m512 tc = tanh16(_mm512_loadu_ps(c + u0));
+        __m512 dcj = _mm512_add_ps(_mm512_loadu_ps(dc + u0),
+                                   _mm512_mul_ps(_mm512_mul_ps(dhv, o), _mm512_fnmadd_ps(tc, tc, one)));
+        __m512 di = _mm512_mul_ps(_mm512_mul_ps(dcj, g), _mm512_mul_ps(i, _mm512_sub_ps(one, i)));
+        __m512 df = _mm512_mul_ps(_mm512_mul_ps(dcj, _mm512_loadu_ps(cprev + u0)),
+                                  _mm512_mul_ps(f, _mm512_sub_ps(one, f)));
+        __m512 dg = _mm512_mul_ps(_mm512_mul_ps(dcj, i), _mm512_fnmadd_ps(g, g, one));
+        __m512 dout = _mm512_mul_ps(_mm512_mul_ps(dhv, tc), _mm512_mul_ps(o, _mm512_sub_ps(one, o)));
+        _mm512_storeu_ps(dc + u0, _mm512_mul_ps(dcj, f));
+        _mm512_storeu_ps(gi, di);
+        _mm512_storeu_ps(gf, df);
+        _mm512_storeu_ps(gg, dg);
+        _mm512_storeu_ps(go, dout);
+#else
+        const float *cu = c + u0, *cpu = cprev + u0, *dhu = dh + u0;
+        float *dcu = dc + u0;
+        for (int j = 0; j < PANEL; j++) {
+            float tc = tanh_fast(cu[j]);
+            float dcj = dcu[j] + dhu[j] * go[j] * (1.0f - tc * tc);
+            float di = dcj * gg[j] * gi[j] * (1.0f - gi[j]);
+            float df = dcj * cpu[j] * gf[j] * (1.0f - gf[j]);
+            float dg = dcj * gi[j] * (1.0f - gg[j] * gg[j]);
+            float dout = dhu[j] * tc * go[j] * (1.0f - go[j]);
+            dcu[j] = dcj * gf[j];
+            gi[j] = di;
+            gf[j] = df;
+            gg[j] = dg;
+            go[j] = dout;
+        }
+#endif
     }
 }
 
-/* dy_seq: (N, T, D*H) gradient of every step's output, or NULL when only dy_last (N, D*H) is. */
-static void direction_backward(Layer *l, const Pass *p, int d, const float *x, const float *dy_seq,
-                               const float *dy_last, float *dx)
+/* dW, dU, db (Keras layout) += the packed dwcat. */
+static void unpack_gradients(const Layer *l, LstmState *s, int d)
+{
+    LstmWeights dw = weights_of(l, l->dw, d);
+    int H = l->spec.units, I = l->in.c, G = 4 * H, Gp = s->Gp;
+    for (int k = 0; k < s->K; k++) {
+        float *dst = k < I ? dw.W + (size_t)k * G : k < I + H ? dw.U + (size_t)(k - I) * G : dw.b;
+        const float *src = s->dwcat + (size_t)k * Gp;
+        for (int q = 0; q < 4; q++)
+            for (int j = 0; j < H; j++)
+                dst[q * H + j] += src[packed(q, j)];
+    }
+}
+
+/* dw (K, Gp) += xh^T (K, rows) dz (rows, Gp): [dW; dU; db] over `rows` rows, a chunk of rows at a
+ * time so that its gate gradients stay in cache. */
+static void parameter_gradients(const LstmState *s, float *dw, const float *xh, const float *dz,
+                                size_t rows)
+{
+    enum { CHUNK = 128 };
+    int K = s->K, Gp = s->Gp;
+    for (size_t k0 = 0; k0 < rows; k0 += CHUNK) {
+        int kc = rows - k0 < CHUNK ? (int)(rows - k0) : CHUNK;
+        for (int c0 = 0; c0 < Gp; c0 += 64)
+            for (int r0 = 0; r0 < K; r0 += GEMM_BLOCK_ROWS) {
+                int nr = K - r0 < GEMM_BLOCK_ROWS ? K - r0 : GEMM_BLOCK_ROWS;
+                gemm_block_tn(nr, 64, kc, xh + k0 * K + r0, K, dz + k0 * Gp + c0, Gp,
+                              dw + (size_t)r0 * Gp + c0, Gp, 1);
+            }
+    }
+}
+
+/* Phase 0, this part's samples through time, last step first. Each step: the gate gradients dz
+ * (over the gates in act), dh_prev = dz U^T; for narrow inputs also, while dz is in cache,
+ * [dW; dU; db] += [x, h_prev, 1]^T dz (into this part's block of dwcat) and dx_t = dz W^T (into
+ * the x columns of the step's xh rows, free once the parameter gradients have them).
+ * Phase 1: dx out of xh. */
+static void backward_part(void *ctx, int part, int parts)
+{
+    DirectionJob *j = ctx;
+    Layer *l = j->l;
+    const Pass *p = j->p;
+    int d = j->d;
+    LstmState *s = l->state;
+    LstmDirection *st = &s->dir[d];
+    int N = p->n, T = l->in.t, I = l->in.c, H = l->spec.units, Hp = s->Hp, Gp = s->Gp, K = s->K;
+    int DH = directions(l) * H, seq = l->spec.return_sequences, ldw = s->Hq + s->Iq;
+    int fused = s->fused, n_lo, n_hi;
+    size_t NK = (size_t)N * K;
+    part_range(N, part, parts, &n_lo, &n_hi);
+    if (j->phase == 1) {
+        transfer_rows(d == 0 ? FROM_STEPS : ADD_FROM_STEPS, j->dx, I, st->xh, K, N, T, d, I, n_lo,
+                      n_hi);
+        return;
+    }
+    float *dw = s->dwcat + (size_t)part * K * Gp;
+    const float *a[GEMM_BLOCK_ROWS];
+    if (seq) /* this direction's output gradient, step-major */
+        transfer_rows(TO_STEPS, j->dy + d * H, DH, s->dyt, H, N, T, d, H, n_lo, n_hi);
+    memset(s->dh + (size_t)n_lo * Hp, 0, sizeof(float) * (size_t)(n_hi - n_lo) * Hp);
+    memset(s->dc + (size_t)n_lo * Hp, 0, sizeof(float) * (size_t)(n_hi - n_lo) * Hp);
+    if (fused)
+        memset(dw, 0, sizeof(float) * (size_t)K * Gp);
+    for (int step = T - 1; step >= 0; step--) {
+        int t = position(d, T, step);
+        float *acts = st->act + (size_t)step * N * Gp, *xs = st->xh + step * NK;
+        const float *cs = st->cell + (size_t)step * N * Hp;
+        const float *cps = step > 0 ? cs - (size_t)N * Hp : s->zeros;
+        for (int n = n_lo; n < n_hi; n++) {
+            float *dh = s->dh + (size_t)n * Hp, *dc = s->dc + (size_t)n * Hp;
+            const float *dyn = seq ? s->dyt + ((size_t)step * N + n) * H
+                                   : (step == T - 1 ? j->dy + (size_t)n * DH + d * H : NULL);
+            if (dyn)
+                for (int u = 0; u < H; u++)
+                    dh[u] += dyn[u];
+            float *gates = acts + (size_t)n * Gp;
+            if (!step_real(l, p, n, t)) { /* carried state: gradients pass through unchanged */
+                memset(gates, 0, sizeof(float) * Gp);
+                continue;
+            }
+            cell_backward(gates, cs + (size_t)n * Hp, cps + (size_t)n * Hp, dh, dc, Hp);
+            memset(dh, 0, sizeof(float) * Hp); /* refilled below from the gate gradients */
+        }
+        if (fused)
+            parameter_gradients(s, dw, xs + (size_t)n_lo * K, acts + (size_t)n_lo * Gp,
+                                (size_t)(n_hi - n_lo));
+        /* dh_prev += dz (N, 4Hp) x U^T (4Hp, Hp), then dx_t = dz W^T, 64 columns at a time */
+        int c_first = step > 0 ? 0 : s->Hq, c_end = fused && j->dx ? s->Hq + I : s->Hq;
+        for (int n0 = n_lo; n0 < n_hi; n0 += GEMM_BLOCK_ROWS) {
+            int rows = n_hi - n0 < GEMM_BLOCK_ROWS ? n_hi - n0 : GEMM_BLOCK_ROWS;
+            for (int r = 0; r < rows; r++)
+                a[r] = acts + (size_t)(n0 + r) * Gp;
+            for (int c0 = c_first; c0 < c_end; c0 += 64) {
+                int in_dh = c0 < s->Hq, lim = in_dh ? Hp : c_end;
+                int cols = lim - c0 < 64 ? lim - c0 : 64;
+                if (in_dh) /* dh += */
+                    gemm_block(rows, cols, Gp, a, st->wut + c0, ldw, s->dh + (size_t)n0 * Hp + c0,
+                               Hp, 1);
+                else /* dx = */
+                    gemm_block(rows, cols, Gp, a, st->wut + c0, ldw, xs + (size_t)n0 * K + (c0 - s->Hq),
+                               K, 0);
+            }
+        }
+    }
+}
+
+/* dy: (N, T, D*H) gradient of every step's output, or (N, D*H) of the last state. */
+static void direction_backward(Layer *l, const Pass *p, int d, float *dy, float *dx)
 {
     LstmState *s = l->state;
     LstmDirection *st = &s->dir[d];
-    LstmWeights w = weights_of(l, l->w, d), dw = weights_of(l, l->dw, d);
-    int N = p->n, T = l->in.t, I = l->in.c, H = l->spec.units, G = 4 * H;
-    int DH = directions(l) * H;
-    int rev = d == 1;
-
-    memset(s->dh, 0, sizeof(float) * (size_t)N * H);
-    memset(s->dc, 0, sizeof(float) * (size_t)N * H);
-    for (int step = T - 1; step >= 0; step--) {
-        int t = rev ? T - 1 - step : step, prev = rev ? t + 1 : t - 1;
-        for (int n = 0; n < N; n++) {
-            size_t nt = (size_t)n * T + t;
-            float *dh = s->dh + (size_t)n * H, *dc = s->dc + (size_t)n * H;
-            const float *dyt = dy_seq ? dy_seq + nt * DH + d * H
-                                      : (step == T - 1 ? dy_last + (size_t)n * DH + d * H : NULL);
-            if (dyt)
-                for (int j = 0; j < H; j++)
-                    dh[j] += dyt[j];
-            float *gates = st->gates + nt * G;
-            if (!step_real(l, p, n, t)) { /* carried state: gradients pass through unchanged */
-                memset(gates, 0, sizeof(float) * G);
-                continue;
-            }
-            const float *cp = step > 0 ? st->cell + ((size_t)n * T + prev) * H : NULL;
-            cell_backward(gates, st->cell + nt * H, cp, dh, dc, H);
-            memset(dh, 0, sizeof(float) * H); /* refilled below from the gate gradients */
+    int N = p->n, T = l->in.t, I = l->in.c, Gp = s->Gp, K = s->K;
+    int parts = s->fused ? kernels_threads() : 1;
+    parts = parts > s->parts ? s->parts : parts;
+    parts = parts > N ? (N > 0 ? N : 1) : parts;
+    int threads = kernels_threads() > N ? (N > 0 ? N : 1) : kernels_threads();
+    DirectionJob job = {.l = l, .p = p, .d = d, .dy = dy, .dx = dx};
+    if (s->fused) {
+        parallel_run(parts, backward_part, &job);
+        for (int q = 1; q < parts; q++) { /* part 0's block gets the sum */
+            const float *src = s->dwcat + (size_t)q * K * Gp;
+            for (size_t i = 0; i < (size_t)K * Gp; i++)
+                s->dwcat[i] += src[i];
         }
-        if (step > 0) /* dh_prev += dgates (N, 4H) x U^T */
-            gemm(0, 1, N, H, G, 1.0f, st->gates + (size_t)t * G, T * G, w.U, G, 1.0f, s->dh, H);
+    } else { /* the recurrence, then large products, where BLAS is at its best */
+        parallel_run(threads, backward_part, &job);
+        gemm(1, 0, K, Gp, N * T, 1.0f, st->xh, K, st->act, Gp, 0.0f, s->dwcat, Gp);
+        if (dx)
+            gemm(0, 1, N * T, I, Gp, 1.0f, st->act, Gp, st->wcat, Gp, 0.0f, st->xh, K);
     }
-    gemm(1, 0, I, G, N * T, 1.0f, x, I, st->gates, G, 1.0f, dw.W, G);
-    gemm(1, 0, H, G, N * T, 1.0f, st->hprev, H, st->gates, G, 1.0f, dw.U, G);
-    sum_rows_into(dw.b, st->gates, N * T, G);
-    if (dx)
-        gemm(0, 1, N * T, I, G, 1.0f, st->gates, G, w.W, G, d == 0 ? 0.0f : 1.0f, dx, I);
+    unpack_gradients(l, s, d);
+    if (dx) {
+        job.phase = 1;
+        parallel_run(threads, backward_part, &job);
+    }
 }
 
 static void lstm_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,
                           float *dx)
 {
-    const float *dy_seq = l->spec.return_sequences ? dy : NULL;
-    const float *dy_last = l->spec.return_sequences ? NULL : dy;
     for (int d = 0; d < directions(l); d++)
-        direction_backward(l, p, d, x, dy_seq, dy_last, dx);
+        direction_backward(l, p, d, dy, dx);
 }
 
 const LayerOps lstm_ops = {

@@ -53,12 +53,15 @@ static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
                 yo[c] = xw[c];
                 ao[c] = t * P;
             }
-            for (int k = 1; k < P; k++)
-                for (int c = 0; c < C; c++)
-                    if (xw[(size_t)k * C + c] > yo[c]) {
-                        yo[c] = xw[(size_t)k * C + c];
-                        ao[c] = t * P + k;
-                    }
+            for (int k = 1; k < P; k++) {
+                const float *xk = xw + (size_t)k * C;
+                int32_t at = t * P + k;
+                for (int c = 0; c < C; c++) { /* selects, not branches: the loop vectorises */
+                    int more = xk[c] > yo[c];
+                    ao[c] = more ? at : ao[c];
+                    yo[c] = more ? xk[c] : yo[c];
+                }
+            }
         }
 }
 

@@ -54,6 +54,18 @@ static void pool_one(const Layer *l, const Pass *p, int n, const float *x, float
     for (int c = 0; c < C; c++)
         pick[c] = -1;
     *count = 0.0f;
+    if (l->spec.mode == POOL_LAST) { /* the last real step, found from the end */
+        int t = T - 1;
+        while (t >= 0 && !is_real(l, p, n, t))
+            t--;
+        if (t >= 0) {
+            memcpy(y, x + (size_t)t * C, sizeof(float) * C);
+            for (int c = 0; c < C; c++)
+                pick[c] = t;
+            *count = 1.0f;
+        }
+        return;
+    }
     for (int t = 0; t < T; t++) {
         if (!is_real(l, p, n, t))
             continue;

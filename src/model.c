@@ -117,6 +117,7 @@ int model_build(Model *m, const Config *cfg, int length, int targets, Task task,
                 Error *err)
 {
     memset(m, 0, sizeof *m);
+    kernels_init(); /* denormals flushed, the fastest BLAS kernels: before the first BLAS call */
     if (length <= 0 || targets <= 0 || max_batch <= 0)
         return error_set(err, "model needs a positive length, target count and batch (got %d, %d, %d)",
                          length, targets, max_batch);

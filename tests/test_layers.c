@@ -170,6 +170,8 @@ static Case cases[] = {
     {"dense output (logits)", .in = {1, 7}, 0, 1, 4},
     {"dropout (inference)", .in = {4, 3}, 0, 0, 3},
     {"flatten", .in = {4, 3}, 0, 0, 3},
+    {"bilstm sequences masked, wide input", .in = {6, 130}, 1, 0, 3},
+    {"lstm last state, wide input", .in = {5, 140}, 0, 0, 2},
 };
 
 static void fill_case_specs(void)
@@ -200,6 +202,8 @@ static void fill_case_specs(void)
     cases[22].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
     cases[23].spec = pool_spec(LAYER_DROPOUT, 0, POOL_LAST);
     cases[24].spec = spec_of(LAYER_FLATTEN);
+    cases[25].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
+    cases[26].spec = lstm_spec(17, 0, 0);
 }
 
 /* ---- losses ---- */
