@@ -29,7 +29,7 @@ LIB     := $(BUILD)/libgseq.a
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_HELPERS := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 
-.PHONY: all deps test demo bench clean fixtures
+.PHONY: all deps test demo bench clean fixtures sanitize valgrind fuzz cppcheck
 
 # The demo: synthetic data with a planted JASPAR motif, the seed LSTM trained by 2 processes, the
 # held-out 20% evaluated next to the planted motif's oracle. DEMO_ARGS adds train options.
@@ -86,7 +86,68 @@ $(BUILD)/bench_ftz.so: tools/bench_ftz.c | $(BUILD)
 fixtures:
 	/usr/bin/python3 tools/make_torch_fixtures.py tests/fixtures
 
+# ---- Reliability tools (never part of make test; docs/reliability.md) ----
+# The program in another build directory (make BUILD=build/x build/x/gseq_mpi).
+$(BUILD)/gseq_mpi: $(BUILD)/main.o $(LIB)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The whole suite built with AddressSanitizer and UndefinedBehaviorSanitizer (any report fails it),
+# run from build/sanitize/root, where ./gseq_mpi is the sanitized program.
+SAN_DIR    ?= build/sanitize
+SAN_CFLAGS ?= -std=c11 -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -Wall -Wextra -Wshadow -Wno-unused-parameter
+sanitize: deps
+	$(MAKE) --no-print-directory BUILD=$(SAN_DIR) CFLAGS="$(SAN_CFLAGS)" \
+	    $(SAN_DIR)/gseq_mpi $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS)) $(SAN_DIR)/nodlclose.so
+	tools/sanitize.sh $(SAN_DIR) $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS))
+
+$(BUILD)/nodlclose.so: tools/nodlclose.c | $(BUILD)
+	$(CC) -O2 -shared -fPIC -o $@ $<
+
+# valgrind memcheck on a short training run with 1 and 2 ranks (a build without -march=native:
+# valgrind does not know AVX-512).
+VG_DIR    ?= build/valgrind
+VG_CFLAGS ?= -std=c11 -O1 -g -Wall -Wextra -Wshadow -Wno-unused-parameter
+valgrind:
+	@tools/install-deps.sh valgrind
+	$(MAKE) --no-print-directory BUILD=$(VG_DIR) CFLAGS="$(VG_CFLAGS)" $(VG_DIR)/gseq_mpi
+	tools/valgrind.sh $(VG_DIR)/gseq_mpi
+
+# libFuzzer targets (clang) for the FASTA/TSV, config and HDF5 readers; FUZZ_SECONDS each
+# (default 60). Crashes are written to build/fuzz/crashes/; the corpora grow in build/fuzz/corpus/.
+FUZZ_DIR     ?= build/fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_TARGETS := fuzz_fasta_tsv fuzz_config fuzz_hdf5
+FUZZ_FLAGS   := -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
+                -fno-sanitize-recover=all -Wall -Wextra -Wshadow -Wno-unused-parameter
+FUZZ_MPI_CFLAGS = $(shell $(MPICC) --showme:compile 2>/dev/null)
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
+fuzz:
+	@tools/install-deps.sh clang libclang-rt-14-dev
+	$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+	FUZZ_JOBS=$(FUZZ_JOBS) tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(FUZZ_DIR)/obj/%.o: src/%.c
+	@mkdir -p $(FUZZ_DIR)/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) $(FUZZ_MPI_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libgseq.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_DIR)/libgseq.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_DIR)/libgseq.a \
+	    $(shell $(MPICC) --showme:link 2>/dev/null) $(LDLIBS)
+
+# Static analysis; findings and their answers are in docs/reliability.md.
+cppcheck:
+	@tools/install-deps.sh cppcheck
+	cppcheck --std=c11 --enable=warning,performance,portability --inline-suppr --quiet \
+	    --error-exitcode=1 --library=tools/cppcheck.cfg --suppressions-list=tools/cppcheck.supp \
+	    -Iinclude src tests
+
 clean:
 	rm -rf $(BUILD) gseq_mpi
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(FUZZ_OBJ:.o=.d)

@@ -3,8 +3,9 @@
  *   /config                        the config as run (INI text)
  *   attributes on /: format_version, step, epoch, step_in_epoch, seed, best_metric, best_epoch,
  *   bad_epochs, n_params, length, targets, task, data_fingerprint.
- * Written to a temporary name in the same directory and renamed, so a crash or a full disk never
- * leaves a broken checkpoint and never damages the previous one. */
+ * Written to a temporary name in the same directory, forced to disk (fsync) and renamed, so a
+ * crash, a full disk or a file size limit never leaves a broken checkpoint and never damages the
+ * previous one; a failed write removes its temporary file. */
 #ifndef GSEQ_CHECKPOINT_H
 #define GSEQ_CHECKPOINT_H
 

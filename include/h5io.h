@@ -23,7 +23,8 @@ typedef struct H5File H5File; /* opaque */
 
 /* Open an existing file (NULL + message if missing, empty, not HDF5 or damaged). */
 H5File *h5_open(const char *path, int writable, Error *err);
-/* Create a file, truncating any existing one. */
+/* Create a file, truncating any existing one; if that fails, nothing is left at path (callers
+ * create temporary names and rename them). */
 H5File *h5_create(const char *path, Error *err);
 int h5_close(H5File *f, Error *err); /* also frees f; NULL is a no-op */
 const char *h5_path(const H5File *f);

@@ -62,7 +62,7 @@ static inline float exp_fast(float x)
     union {
         int32_t i;
         float f;
-    } scale = {((int32_t)n + 127) << 23};
+    } scale = {((n == n ? (int32_t)n : 0) + 127) << 23}; /* NaN in: p is NaN, the result too */
     return p * scale.f;
 }
 

@@ -25,6 +25,7 @@ typedef struct {
     EvalSummary val;      /* loss, accuracy, AUROC on the validation rows */
     double seconds, samples_per_s;
     double exchange_share; /* of step time spent waiting for the gradient sum (max over ranks) */
+    double rss_bytes;      /* resident memory at the epoch's end, the most on one rank */
     int improved, stop_early;
 } EpochReport;
 
@@ -44,7 +45,8 @@ struct Trainer {
     Model model; /* built for the local part of a batch */
     Adam adam;
     TrainState state;
-    const DataTable *data;   /* train rows and validation rows index into it */
+    const DataTable *data;   /* train rows (and validation rows, unless valid_data) index into it */
+    const DataTable *valid_data; /* a validation file of its own, which t->valid indexes; or NULL */
     RowSet train, valid;
     int overlap;             /* bucketed, overlapped gradient exchange */
     int sharded;             /* each rank holds and draws only its own rows (data_dist.h) */

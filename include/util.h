@@ -6,14 +6,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define GSEQ_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#define GSEQ_NORETURN __attribute__((noreturn))
 #else
 #define GSEQ_PRINTF(a, b)
-#define GSEQ_NORETURN
 #endif
+#define GSEQ_NORETURN _Noreturn /* C11; also tells static analysers that die() does not return */
 
 /* Prints "gseq_mpi: <message>" on stderr and ends the run (all ranks, once the MPI hook is set). */
 GSEQ_NORETURN void die(const char *fmt, ...) GSEQ_PRINTF(1, 2);
@@ -38,5 +38,15 @@ typedef struct {
 int error_set(Error *err, const char *fmt, ...) GSEQ_PRINTF(2, 3); /* always returns -1 */
 
 double now_seconds(void);
+
+/* Text outputs that appear whole or not at all: out_open writes "PATH.tmp.PID"; out_close checks
+ * every write, closes the file and renames it to PATH, or removes it and says why
+ * ("PATH: cannot write: No space left on device"). */
+FILE *out_open(const char *path, Error *err);
+int out_close(FILE *f, const char *path, Error *err);
+
+/* This process's resident memory now (VmRSS) and its peak (VmHWM), in bytes; 0 where unknown. */
+size_t util_rss_bytes(void);
+size_t util_peak_rss_bytes(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,22 +49,53 @@ static int write_all(H5File *f, const Model *m, const Adam *adam, const TrainSta
     return 0;
 }
 
+/* Forces a file (or directory) to stable storage, so that a crash of the machine right after the
+ * rename cannot leave an empty checkpoint in place of the previous one. */
+static int sync_path(const char *path, int directory)
+{
+    int fd = open(path, directory ? O_RDONLY : O_RDWR);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    snprintf(dir, n, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+}
+
 int checkpoint_write(const char *path, const Model *m, const Adam *adam, const TrainState *s,
                      const char *config_text, Error *err)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     H5File *f = h5_create(tmp, err);
-    if (!f)
-        return error_set(err, "%s: cannot write checkpoint: %s", path, err->msg);
-    int rc = write_all(f, m, adam, s, config_text, err);
+    int rc = f ? write_all(f, m, adam, s, config_text, err) : -1;
     Error close_err;
-    if (h5_close(f, &close_err) != 0 && rc == 0) {
+    if (f && h5_close(f, &close_err) != 0 && rc == 0) {
         *err = close_err;
         rc = -1;
     }
+    if (rc == 0 && sync_path(tmp, 0) != 0)
+        rc = error_set(err, "%s: cannot write: %s", tmp, strerror(errno));
     if (rc == 0 && rename(tmp, path) != 0)
         rc = error_set(err, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+    if (rc == 0) { /* the rename itself, durable; the checkpoint is complete either way */
+        char dir[4200];
+        dir_of(path, dir, sizeof dir);
+        (void)sync_path(dir, 1); /* some file systems refuse fsync on a directory: no matter */
+    }
     if (rc != 0) {
         unlink(tmp);
         char why[sizeof err->msg];
@@ -117,7 +149,9 @@ static int read_state(H5File *f, const char *path, TrainState *s, Error *err)
         h5_read_attr_double(f, "/", "epoch_loss_sum", &s->epoch_loss_sum, err)) {
         free(seed);
         free(fp);
-        return error_set(err, "%s: incomplete training state: %s", path, err->msg);
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return error_set(err, "%s: incomplete training state: %s", path, why);
     }
     s->seed = strtoull(seed, NULL, 10);
     snprintf(s->fingerprint, sizeof s->fingerprint, "%s", fp);

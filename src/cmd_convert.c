@@ -186,7 +186,7 @@ static int convert_fasta(const Options *o, const char *fasta, const char *tsv, i
     const char *id;
     const uint8_t *seq;
     int64_t n = 0, maxlen = 0, slen;
-    int r;
+    int r = 0;
 
     /* Pass 1: check the FASTA and match it to the table; learn N and the longest record. */
     Progress scan;

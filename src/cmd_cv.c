@@ -127,6 +127,13 @@ static int parse_axis(const char *text, GridAxis *ax, Error *err)
     return 0;
 }
 
+static void free_axes(GridAxis *axes, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int v = 0; v < axes[i].n; v++)
+            free(axes[i].values[v]);
+}
+
 /* Configuration c of the grid as "key=value" assignments (mixed-radix over the axes). */
 static void describe(const GridAxis *axes, int n_axes, int c, char *out, size_t len)
 {
@@ -226,7 +233,7 @@ static void run_task(ParComm *g, const CvArgs *a, const GridAxis *axes, int n_ax
     result[R_AUROC] = t.best_val.auroc_mean;
     result[R_ACCURACY] = t.best_val.accuracy;
     result[R_DONE] = 1;
-    trainer_free(&t);
+    trainer_free(&t); /* frees plan.train and plan.valid, which it took */
     rowset_free(&plan.test);
     rowset_free(&plan.rest);
     config_free(&cfg);
@@ -258,14 +265,25 @@ static int median_epoch(const double *r, int folds)
     return n % 2 ? e[n / 2] : (e[n / 2 - 1] + e[n / 2] + 1) / 2; /* upper middle on a tie */
 }
 
+/* Rank 0's outputs appear whole or not at all (util.h); a failure ends the run. */
 static FILE *open_out(const char *dir, const char *name)
 {
     char path[700];
+    Error err;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
+    FILE *f = out_open(path, &err);
     if (!f)
-        die("%s: cannot write: %s", path, strerror(errno));
+        die("%s", err.msg);
     return f;
+}
+
+static void close_out(FILE *f, const char *dir, const char *name)
+{
+    char path[700];
+    Error err;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (out_close(f, path, &err) != 0)
+        die("%s", err.msg);
 }
 
 /* Rank 0: cv.tsv and summary.tsv; returns the chosen configuration. */
@@ -297,8 +315,8 @@ static int report_cv(const CvArgs *a, const GridAxis *axes, int n_axes, int n_co
             best_mean = mean;
         }
     }
-    fclose(t);
-    fclose(s);
+    close_out(t, a->out, "cv.tsv");
+    close_out(s, a->out, "summary.tsv");
     return best;
 }
 
@@ -344,7 +362,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
                    "\"loss\": %.9g, \"auroc\": %.9g, \"accuracy\": %.9g, \"oracle_auroc\": %.9g}}\n",
                 choice + 1, desc, monitor, best_mean, epochs, a->folds, (long long)out.n, s.loss,
                 s.auroc_mean, s.accuracy, oracle);
-        fclose(f);
+        close_out(f, a->out, "report.json");
         printf("chosen: configuration %d (%s) by mean %s %.4f; final model trained on %lld rows for "
                "%d epochs\ntest (%lld held-out samples): loss %.4f, auroc %.4f, accuracy %.4f",
                choice + 1, *desc ? desc : "as given", monitor, best_mean, (long long)plan.train.n,
@@ -355,6 +373,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
     }
     eval_outputs_free(&out);
     trainer_free(&t);
+    rowset_free(&plan.valid); /* empty (no validation): the trainer did not take it */
     rowset_free(&plan.test);
     rowset_free(&plan.rest);
     config_free(&cfg);
@@ -378,11 +397,12 @@ int cmd_cv(int argc, char **argv)
     GridAxis axes[MAX_GRID];
     int n_configs = 1;
     for (int i = 0; i < a.n_grids; i++) {
-        if (parse_axis(a.grids[i], &axes[i], &err))
-            return fail(w, &err, 2);
+        int bad = parse_axis(a.grids[i], &axes[i], &err);
         n_configs *= axes[i].n;
-        if (n_configs > MAX_CONFIGS) {
-            error_set(&err, "cv: the grid has more than %d configurations", MAX_CONFIGS);
+        if (!bad && n_configs > MAX_CONFIGS)
+            bad = error_set(&err, "cv: the grid has more than %d configurations", MAX_CONFIGS);
+        if (bad) {
+            free_axes(axes, i + 1);
             return fail(w, &err, 2);
         }
     }
@@ -390,26 +410,37 @@ int cmd_cv(int argc, char **argv)
     int rc = load_config(&a, axes, a.n_grids, 0, NULL, &base, &err);
     if (rc == 0 && rank == 0 && mkdir(a.out, 0777) != 0 && errno != EEXIST)
         rc = error_set(&err, "--out %s: cannot create it: %s", a.out, strerror(errno));
-    if (agree(w, rc))
+    if (agree(w, rc)) {
+        config_free(&base);
+        free_axes(axes, a.n_grids);
         return fail(w, &err, 1);
+    }
     DataTable data;
     int reporter = 0;
     if (data_load(base.data_train, DATA_SHARED, IO_READ, &data, &err, &reporter)) {
         if (reporter)
             fprintf(stderr, "gseq_mpi: %s\n", err.msg);
+        config_free(&base);
+        free_axes(axes, a.n_grids);
         par_finalize();
         return 1;
     }
     rc = rank == 0 ? check_all(&a, axes, a.n_grids, n_configs, &data, &err) : 0;
     RowPlan probe; /* the folds can be stratified */
-    if (agree(w, rc) || plan_rows(w, &base, &data, NULL, NULL, 0, a.folds, 0, &probe, &err))
-        return fail(w, &err, 1);
-    plan_free(&probe);
     int tasks = n_configs * a.folds;
-    int G = a.groups ? a.groups : (P < tasks ? P : tasks);
-    if (G > P) {
-        error_set(&err, "cv: --groups %d is more than the %d ranks", G, P);
-        return fail(w, &err, 2);
+    int G = a.groups ? a.groups : (P < tasks ? P : tasks), status = 1;
+    if (!agree(w, rc) && !plan_rows(w, &base, &data, NULL, NULL, 0, a.folds, 0, &probe, &err)) {
+        plan_free(&probe);
+        rc = G > P ? error_set(&err, "cv: --groups %d is more than the %d ranks", G, P) : 0;
+        status = 2;
+    } else {
+        rc = -1;
+    }
+    if (rc) {
+        data_release(&data);
+        config_free(&base);
+        free_axes(axes, a.n_grids);
+        return fail(w, &err, status);
     }
     int group = (int)((int64_t)rank * G / P);
     ParComm *g = par_split(w, group);
@@ -445,9 +476,7 @@ int cmd_cv(int argc, char **argv)
     par_comm_free(g);
     data_release(&data);
     config_free(&base);
-    for (int i = 0; i < a.n_grids; i++)
-        for (int v = 0; v < axes[i].n; v++)
-            free(axes[i].values[v]);
+    free_axes(axes, a.n_grids);
     par_finalize();
     return 0;
 }

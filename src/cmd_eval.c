@@ -146,21 +146,14 @@ typedef struct {
     int64_t *confusion; /* (classes, classes) */
 } Report;
 
+/* Each output appears whole or not at all (util.h: a temporary file, renamed when complete). */
 static FILE *open_out(const char *dir, const char *name, char *path, size_t len, Error *err)
 {
     snprintf(path, len, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        error_set(err, "%s: cannot write: %s", path, strerror(errno));
-    return f;
+    return out_open(path, err);
 }
 
-static int close_out(FILE *f, const char *path, Error *err)
-{
-    if (ferror(f) | (fclose(f) != 0))
-        return error_set(err, "%s: cannot write: %s", path, strerror(errno));
-    return 0;
-}
+static int close_out(FILE *f, const char *path, Error *err) { return out_close(f, path, err); }
 
 static const char *class_name(const Report *r, int c)
 {

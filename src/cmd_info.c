@@ -98,39 +98,45 @@ int cmd_info(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        static const char *known[] = {"--config", "--length", "--targets", "--batch", "--task", "--set"};
+        int is_known = 0;
+        for (size_t k = 0; k < sizeof known / sizeof *known; k++)
+            is_known |= !strcmp(a, known[k]);
+        if (!is_known) {
+            fprintf(stderr, "gseq_mpi: info: unknown option %s (see gseq_mpi info --help)\n", a);
+            return 2;
+        }
         if (i + 1 >= argc) {
-            fprintf(stderr, "gseq_mpi info: %s needs a value\n", a);
+            fprintf(stderr, "gseq_mpi: info: %s needs a value\n", a);
             return 2;
         }
         const char *v = argv[++i];
-        char *end = NULL;
+        int *number = !strcmp(a, "--length") ? &length : !strcmp(a, "--targets") ? &targets
+                      : !strcmp(a, "--batch") ? &batch : NULL;
         if (!strcmp(a, "--config"))
             path = v;
-        else if (!strcmp(a, "--length"))
-            length = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--targets"))
-            targets = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--batch"))
-            batch = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--task")) {
-            if (task_parse(v, &task) != 0 || task == TASK_AUTO) {
-                fprintf(stderr, "gseq_mpi info: --task %s: expected binary, multilabel or multiclass\n", v);
+        else if (number) {
+            char *end;
+            long x = strtol(v, &end, 10);
+            if (*end || end == v || x <= 0 || x > 1000000000) {
+                fprintf(stderr, "gseq_mpi: info: %s %s: expected a positive integer\n", a, v);
                 return 2;
             }
-        } else if (!strcmp(a, "--set") && n_sets < 64)
+            *number = (int)x;
+        } else if (!strcmp(a, "--task")) {
+            if (task_parse(v, &task) != 0 || task == TASK_AUTO) {
+                fprintf(stderr, "gseq_mpi: info: --task %s: expected binary, multilabel or multiclass\n", v);
+                return 2;
+            }
+        } else if (n_sets == 64) {
+            fprintf(stderr, "gseq_mpi: info: more than 64 --set options\n");
+            return 2;
+        } else {
             sets[n_sets++] = v;
-        else {
-            fprintf(stderr, "gseq_mpi info: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
-        }
-        if (end && (*end || end == v || strtol(v, NULL, 10) <= 0)) {
-            fprintf(stderr, "gseq_mpi info: %s %s: expected a positive integer\n", a, v);
-            return 2;
         }
     }
     if (!path) {
-        fprintf(stderr, "gseq_mpi info: --config FILE is required\n");
+        fprintf(stderr, "gseq_mpi: info: --config FILE is required\n");
         return 2;
     }
     if (config_load(&cfg, path, &err) != 0) {
@@ -151,7 +157,7 @@ int cmd_info(int argc, char **argv)
         task = targets > 1 ? TASK_MULTILABEL : TASK_BINARY;
     batch = batch ? batch : cfg.train.batch;
     if (!length || !targets) {
-        fprintf(stderr, "gseq_mpi info: %s takes its %s from the data: give %s\n", path,
+        fprintf(stderr, "gseq_mpi: info: %s takes its %s from the data: give %s\n", path,
                 !length ? "input length" : "target count", !length ? "--length L" : "--targets K");
         config_free(&cfg);
         return 2;

@@ -34,6 +34,7 @@ typedef struct {
     const TrainArgs *args;
     char dir[512];
     FILE *log, *metrics;
+    char log_path[600], metrics_path[600];
     int tty;
     char *config_text;
     double started;
@@ -83,10 +84,8 @@ static void say(Report *r, const char *fmt, ...)
         fputs("\r\033[K", stdout);
     fputs(line, stdout);
     fflush(stdout);
-    if (r->log) {
-        fputs(line, r->log);
-        fflush(r->log);
-    }
+    if (r->log && (fputs(line, r->log) < 0 || fflush(r->log) != 0))
+        die("%s: cannot write: %s", r->log_path, strerror(errno));
 }
 
 static int parse_int_arg(const char *flag, const char *v, int *out)
@@ -258,23 +257,29 @@ static int prepare_out(Report *r, const TrainArgs *a, Error *err)
     if (!a->resume && !a->force && access(last, F_OK) == 0)
         return error_set(err, "--out %s already holds a checkpoint (last.h5): resume with --resume "
                          "%s, choose another --out, or --force", r->dir, last);
-    char path[600];
-    snprintf(path, sizeof path, "%s/train.log", r->dir);
-    r->log = fopen(path, a->resume ? "a" : "w");
-    snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
-    r->metrics = fopen(path, a->resume ? "a" : "w");
-    if (!r->log || !r->metrics)
-        return error_set(err, "%s: cannot write: %s", path, strerror(errno));
+    snprintf(r->log_path, sizeof r->log_path, "%s/train.log", r->dir);
+    r->log = fopen(r->log_path, a->resume ? "a" : "w");
+    if (!r->log)
+        return error_set(err, "%s: cannot write: %s", r->log_path, strerror(errno));
+    snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", r->dir);
+    r->metrics = fopen(r->metrics_path, a->resume ? "a" : "w");
+    if (!r->metrics)
+        return error_set(err, "%s: cannot write: %s", r->metrics_path, strerror(errno));
     return 0;
 }
 
+/* Whole or not at all (a temporary file renamed into place). */
 static void write_text_file(Report *r, const char *name, const char *text)
 {
     char path[600];
+    Error err;
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-        die("%s: cannot write: %s", path, strerror(errno));
+    FILE *f = out_open(path, &err);
+    if (!f)
+        die("%s", err.msg);
+    fputs(text, f);
+    if (out_close(f, path, &err) != 0)
+        die("%s", err.msg);
 }
 
 /* ---- reporting ---- */
@@ -327,6 +332,7 @@ static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
         save_checkpoint(r, t, "best.h5", t->model.params);
     save_checkpoint(r, t, "last.h5", t->model.params);
     FILE *f = r->metrics;
+    long at = ftell(f); /* a line that cannot be written whole is taken back */
     fprintf(f, "{\"epoch\": %d, \"step\": %ld, ", e->epoch, e->step);
     json_number(f, "train_loss", e->train_loss, 1);
     json_number(f, "val_loss", e->val.loss, 1);
@@ -334,9 +340,15 @@ static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
     json_number(f, "val_auroc", e->val.auroc_mean, 1);
     json_number(f, "samples_per_s", e->samples_per_s, 1);
     json_number(f, "exchange_share", e->exchange_share, 1);
-    json_number(f, "seconds", e->seconds, 0);
+    json_number(f, "seconds", e->seconds, 1);
+    json_number(f, "rss_mb", e->rss_bytes / 1e6, 0);
     fprintf(f, "}\n");
-    fflush(f);
+    if (fflush(f) != 0 || ferror(f)) {
+        int why = errno;
+        if (at >= 0 && ftruncate(fileno(f), at) == 0)
+            clearerr(f);
+        die("%s: cannot write: %s", r->metrics_path, strerror(why));
+    }
     say(r, "epoch %d/%d: train loss %.4f, val loss %.4f, val auroc %.4f, val accuracy %.4f, "
            "%.0f samples/s, %.1f s%s%s\n",
         e->epoch, t->cfg->train.epochs, e->train_loss, e->val.loss, e->val.auroc_mean,
@@ -391,18 +403,19 @@ static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const 
         oracle = os.auroc_mean;
     }
     char path[600];
+    Error err;
     snprintf(path, sizeof path, "%s/test_metrics.json", r->dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = out_open(path, &err);
     if (!f)
-        die("%s: cannot write: %s", path, strerror(errno));
+        die("%s", err.msg);
     fprintf(f, "{\"n\": %lld, \"best_epoch\": %d, ", (long long)out.n, t->state.best_epoch + 1);
     json_number(f, "loss", s.loss, 1);
     json_number(f, "accuracy", s.accuracy, 1);
     json_number(f, "auroc", s.auroc_mean, 1);
     json_number(f, "oracle_auroc", oracle, 0);
     fprintf(f, "}\n");
-    if (fclose(f) != 0)
-        die("%s: cannot write: %s", path, strerror(errno));
+    if (out_close(f, path, &err) != 0)
+        die("%s", err.msg);
     say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, auroc %.4f, accuracy %.4f",
         (long long)out.n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
     if (!isnan(oracle))
@@ -426,6 +439,19 @@ static void report_data_memory(Report *r, ParComm *c, const DataTable *d, DataMo
 }
 
 /* ---- the command ---- */
+
+/* A validation or test file must hold rows the model takes: the training data's shape and task. */
+static int same_shape(const DataTable *data, const DataTable *other, const char *role, Error *err)
+{
+    if (!other->n || (other->length == data->length && other->targets == data->targets &&
+                      other->task == data->task))
+        return 0;
+    return error_set(err, "%s: rows of %d tokens, %d target%s (%s), but the training data %s has "
+                     "%d tokens, %d target%s (%s): a %s file needs the same", other->path,
+                     other->length, other->targets, other->targets == 1 ? "" : "s",
+                     task_name(other->task), data->path, data->length, data->targets,
+                     data->targets == 1 ? "" : "s", task_name(data->task), role);
+}
 
 /* Ends the command on every rank; rank 0 (or the rank that holds the reason) says why. */
 static int fail_from(Report *r, ParComm *c, const Error *err, int status, int reporter)
@@ -507,6 +533,10 @@ int cmd_train(int argc, char **argv)
         (cfg.data_valid[0] && data_load(cfg.data_valid, a.data_mode, a.io, &valid, &err, &reporter)) ||
         (cfg.data_test[0] && data_load(cfg.data_test, a.data_mode, a.io, &test, &err, &reporter)))
         return fail_from(&r, c, &err, 1, reporter);
+    if (same_shape(&data, &valid, "validation", &err) || same_shape(&data, &test, "test", &err)) {
+        data_release(&data), data_release(&valid), data_release(&test);
+        return fail(&r, c, &err, 1);
+    }
     Trainer t;
     /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
@@ -525,6 +555,7 @@ int cmd_train(int argc, char **argv)
     }
     t.train = plan.train;
     t.valid = plan.valid;
+    t.valid_data = valid.n ? &valid : NULL;
     test_rows = plan.test;
     t.train_total = plan.train_total;
     rowset_free(&plan.rest);

@@ -46,7 +46,7 @@ static char *read_line(char *str, int num, void *stream)
     int k = 0;
     while (k < num - 1 && r->cursor[k] && r->cursor[k] != '\n')
         k++;
-    if (r->cursor[k] == '\n' && k < num - 1)
+    if (k < num - 1 && r->cursor[k] == '\n')
         k++;
     memcpy(str, r->cursor, (size_t)k);
     str[k] = '\0';
@@ -56,14 +56,25 @@ static char *read_line(char *str, int num, void *stream)
     while (isspace((unsigned char)*s))
         s++;
     if (*s == '[') { /* inih does not report empty sections: note every header here */
-        char name[48];
-        if (sscanf(s, "[%47[^]]]", name) == 1) {
+        char name[48], close = 0;
+        int got = sscanf(s, "[%47[^]\r\n]%c", name, &close);
+        if (got == 2 && close == ']') {
             if (find_section(r->cfg, name) >= 0 && !r->failed) {
                 error_set(r->err, "%s:%d: section [%s] appears twice (layer names must be unique)",
                           r->cfg->path, r->line, name);
                 r->failed = 1;
             }
             add_section(r->cfg, name, r->line);
+        } else if (!r->failed) {
+            if (got == 2 && close != '\r' && close != '\n')
+                error_set(r->err, "%s:%d: section name longer than %d characters", r->cfg->path,
+                          r->line, (int)sizeof name - 1);
+            else if (got < 1 && s[1] == ']')
+                error_set(r->err, "%s:%d: an empty section name []", r->cfg->path, r->line);
+            else
+                error_set(r->err, "%s:%d: not INI syntax: a section header without ']'",
+                          r->cfg->path, r->line);
+            r->failed = 1;
         }
     }
     return str;
@@ -91,6 +102,19 @@ static int on_entry(void *user, const char *section, const char *key, const char
     e->line = r->line;
     if (!*section && !r->failed) {
         error_set(r->err, "%s:%d: key '%s' is outside any [section]", cfg->path, r->line, key);
+        r->failed = 1;
+    }
+    for (int i = 0; i < cfg->n_entries - 1 && !r->failed; i++)
+        if (!strcmp(cfg->entries[i].section, e->section) && !strcmp(cfg->entries[i].key, e->key)) {
+            error_set(r->err, "%s:%d: [%s] %s appears twice (first on line %d)", cfg->path,
+                      r->line, e->section, e->key, cfg->entries[i].line);
+            r->failed = 1;
+        }
+    /* "key:;x" gives the value ";x", which the config as run ("key = ;x") would read back as an
+     * empty value and a comment */
+    if (value[0] == ';' && !r->failed) {
+        error_set(r->err, "%s:%d: [%s] %s: a value cannot start with ';' (a comment)", cfg->path,
+                  r->line, section, key);
         r->failed = 1;
     }
     return 1;
@@ -298,6 +322,8 @@ static int key_allowed(LayerKind kind, const char *key)
 {
     const char *list = layer_keys[kind];
     size_t n = strlen(key);
+    if (n == 0) /* "= value": strstr would find "" everywhere, and walk past the end */
+        return 0;
     for (const char *p = strstr(list, key); p; p = strstr(p + 1, key))
         if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
             return 1;
@@ -449,6 +475,11 @@ static int resolve(Config *cfg, Error *err)
     }
     if (cfg->n_layers == 0)
         return error_set(err, "%s: no layers: expected layer sections such as [lstm_1]", cfg->path);
+    const LayerSpec *first = &cfg->layers[0]; /* the input is tokens: only these two take them */
+    if (first->kind != LAYER_EMBEDDING && first->kind != LAYER_ONEHOT)
+        return error_set(err, "%s:%d: [%s] the first layer must be embedding or onehot (the input "
+                         "is DNA tokens), not %s", cfg->path, first->line, first->name,
+                         layer_kind_name(first->kind));
     for (int i = 0; i < cfg->n_layers; i++)
         if (check_required(cfg, &cfg->layers[i], i == cfg->n_layers - 1, err))
             return -1;
@@ -475,11 +506,10 @@ int config_load_text(Config *cfg, const char *text, const char *path, Error *err
 
 int config_load(Config *cfg, const char *path, Error *err)
 {
+    memset(cfg, 0, sizeof *cfg); /* config_free is safe after any failure */
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        memset(cfg, 0, sizeof *cfg);
+    if (!f)
         return error_set(err, "%s: cannot open config: %s", path, strerror(errno));
-    }
     size_t cap = 4096, len = 0;
     char *text = xmalloc(cap, 1);
     size_t got;
@@ -507,6 +537,8 @@ int config_set(Config *cfg, const char *assignment, Error *err)
     const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
     if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1)
         return error_set(err, "--set %s: expected section.key=value", assignment);
+    if (eq[1] == ';') /* as in a file: config.ini, as run, could not say it */
+        return error_set(err, "--set %s: a value cannot start with ';'", assignment);
     ConfigEntry e = {0};
     snprintf(e.section, sizeof e.section, "%.*s", (int)(dot - assignment), assignment);
     snprintf(e.key, sizeof e.key, "%.*s", (int)(eq - dot - 1), dot + 1);

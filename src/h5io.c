@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define H5IO_CACHE 8
 #define H5IO_CHUNK_CACHE_BYTES (32u << 20) /* per open dataset, filled only as chunks are read */
@@ -37,6 +38,11 @@ static void h5io_silence(void)
 {
     static int done = 0;
     if (!done) {
+        /* No library shutdown at exit: after an H5Fclose that failed (a full disk, a file size
+         * limit) HDF5 1.10 keeps the half-closed file and crashes closing it again from its atexit
+         * handler, turning a clean error exit into a segmentation fault. Every file is closed
+         * explicitly, so the shutdown has nothing left to do. */
+        H5dont_atexit();
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
         done = 1;
     }
@@ -50,12 +56,33 @@ static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data)
     return 0;
 }
 
+/* HDF5's low-level I/O messages span lines and carry pointers ("file write failed: time = ...\n,
+ * filename = '...', file descriptor = 19, errno = 28, error message = 'No space left on device',
+ * buf = 0x..."): keep what failed and the system's words, on one line. */
+static void one_line_reason(char out[200])
+{
+    const char *msg = strstr(out, "error message = '");
+    const char *colon = strchr(out, ':');
+    if (msg && colon && colon < msg) {
+        msg += strlen("error message = '");
+        const char *end = strchr(msg, '\'');
+        char what[200];
+        snprintf(what, sizeof what, "%.*s: %.*s", (int)(colon - out), out,
+                 (int)(end ? end - msg : (ptrdiff_t)strlen(msg)), msg);
+        snprintf(out, 200, "%s", what);
+    }
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+}
+
 /* The most specific message HDF5 left on its error stack, or "" */
 static void hdf5_reason(char out[200])
 {
     out[0] = '\0';
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, out);
     H5Eclear2(H5E_DEFAULT);
+    one_line_reason(out);
 }
 
 /* "FILE: WHAT: message (HDF5: reason)"; always -1 */
@@ -176,7 +203,9 @@ H5File *h5_create(const char *path, Error *err)
     hdf5_reason(reason);
     H5Pclose(fapl);
     if (id < 0) {
-        error_set(err, "%s: cannot create HDF5 file: %s (HDF5: %s)", path, strerror(errno),
+        int e = errno;
+        unlink(path); /* H5Fcreate may leave what it began (a full disk): never a broken file */
+        error_set(err, "%s: cannot create HDF5 file: %s (HDF5: %s)", path, strerror(e),
                   reason[0] ? reason : "no reason given");
         return NULL;
     }

@@ -1,4 +1,5 @@
 /* main.c: gseq_mpi's command line: `gseq_mpi <command> [options]`. Dispatches to src/cmd_*.c. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Past a file size limit (ulimit -f) a write fails with EFBIG and the error names the file;
+     * the default SIGXFSZ would kill the process (and dump core) halfway through a checkpoint. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

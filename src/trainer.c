@@ -168,11 +168,14 @@ static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
     rep.train_loss = t->state.epoch_loss_sum /
                      loss_count(t->model.loss, (int)t->state.epoch_samples, t->model.targets);
     rep.samples_per_s = samples / (seconds > 0 ? seconds : 1e-9);
-    double share[1] = {t->step_seconds > 0 ? t->exchange_seconds / t->step_seconds : 0.0};
-    par_allreduce_max_f64(t->comm, share, 1);
-    rep.exchange_share = share[0];
+    double most[2] = {t->step_seconds > 0 ? t->exchange_seconds / t->step_seconds : 0.0,
+                      (double)util_rss_bytes()};
+    par_allreduce_max_f64(t->comm, most, 2);
+    rep.exchange_share = most[0];
+    rep.rss_bytes = most[1];
     EvalSummary none = {NAN, NAN, NAN, 0};
-    rep.val = t->no_validation ? none : trainer_evaluate(t, t->data, &t->valid, NULL);
+    const DataTable *vd = t->valid_data ? t->valid_data : t->data;
+    rep.val = t->no_validation ? none : trainer_evaluate(t, vd, &t->valid, NULL);
     double score = t->no_validation ? -(double)epoch : monitored(t->cfg, &rep.val);
     TrainState *s = &t->state;
     s->epoch = epoch + 1;

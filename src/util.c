@@ -1,11 +1,15 @@
-/* util.c: fatal errors, checked allocation, time. See util.h. */
+/* util.c: fatal errors, checked allocation, time, whole-or-nothing text outputs, memory use.
+ * See util.h. */
 #include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static DieHook die_hook = NULL;
 
@@ -77,4 +81,71 @@ double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void temp_name(char *tmp, size_t n, const char *path)
+{
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+}
+
+FILE *out_open(const char *path, Error *err)
+{
+    char tmp[4200];
+    temp_name(tmp, sizeof tmp, path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        error_set(err, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int out_close(FILE *f, const char *path, Error *err)
+{
+    char tmp[4200];
+    temp_name(tmp, sizeof tmp, path);
+    errno = 0;
+    int bad = fflush(f) != 0 || ferror(f);
+    int why = errno ? errno : EIO; /* an error stdio met earlier has lost its errno: say EIO */
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        why = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        why = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        return error_set(err, "%s: cannot write: %s", path, strerror(why));
+    }
+    return 0;
+}
+
+/* A "Name:   1234 kB" line of /proc/self/status, in bytes; 0 if absent. */
+static size_t proc_status_kb(const char *name)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    size_t len = strlen(name), kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, len) == 0 && line[len] == ':') {
+            kb = (size_t)strtoull(line + len + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb * 1024;
+}
+
+size_t util_rss_bytes(void) { return proc_status_kb("VmRSS"); }
+
+size_t util_peak_rss_bytes(void)
+{
+    size_t hwm = proc_status_kb("VmHWM");
+    if (hwm == 0) {
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            hwm = (size_t)ru.ru_maxrss * 1024; /* kilobytes on Linux */
+    }
+    return hwm;
 }

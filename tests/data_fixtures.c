@@ -55,9 +55,14 @@ const char *fx_path(const char *name)
 {
     if (fx_npaths == fx_cap) {
         fx_cap = fx_cap ? 2 * fx_cap : 64;
-        fx_paths = realloc(fx_paths, (size_t)fx_cap * sizeof *fx_paths);
+        char **grown = realloc(fx_paths, (size_t)fx_cap * sizeof *fx_paths);
+        if (!grown)
+            abort();
+        fx_paths = grown;
     }
     char *b = malloc(512);
+    if (!b)
+        abort();
     snprintf(b, 512, "%s/%s", fx_dir(), name);
     fx_paths[fx_npaths++] = b;
     return b;

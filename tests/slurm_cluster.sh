@@ -16,7 +16,7 @@ slurm_install() {
 
 slurm_start() {
     SLURM_DIR=$1
-    mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/log"
+    mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/log" "$SLURM_DIR/tmp"
     port=$((17000 + $$ % 900 * 2))
     cat > "$SLURM_DIR/slurm.conf" <<CONF
 ClusterName=gseqtest
@@ -41,6 +41,10 @@ MpiDefault=none
 ReturnToService=2
 JobRequeue=1
 MinJobAge=600
+# job ids and the PMIx plugin's directories of their own: an earlier cluster's leftover
+# /tmp/spmix_appdir_<uid>_<job>.<step> makes a step with the same id fail to launch
+FirstJobId=$((1000 + $$ % 100000 * 10))
+TmpFS=$SLURM_DIR/tmp
 NodeName=localhost CPUs=2 RealMemory=16000 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF

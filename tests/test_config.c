@@ -114,6 +114,15 @@ static const BadConfig bad[] = {
     {"output not dense", LAYERS "[lambda]\ntype = pool_time\n", "bad.ini:6:", "last layer must be dense", 1},
     {"output still a sequence", LAYERS "[output]\ntype = dense\n", "bad.ini:6:", "still a sequence", 1},
     {"output width differs from the data", LAYERS "[lambda]\ntype = pool_time\n[output]\ntype = dense\nunits = 3\n", "bad.ini:8:", "3 units but the data has 1 targets", 1},
+    /* found by make fuzz (tests/fuzz/fuzz_config.c) */
+    {"empty key", LAYERS "[lstm_2]\nunits = 5\n= 3\n" TAIL, "bad.ini:8:", "unknown key ''", 0},
+    {"section header without ]", "[train\nbatch = 4\n[train\n" LAYERS TAIL, "bad.ini:1:", "not INI syntax", 0},
+    {"no input layer", "[train]\nbatch = 4\n[lambda]\ntype = pool_time\n[output]\ntype = dense\n", "bad.ini:3:", "first layer must be embedding or onehot", 0},
+    {"dense on tokens", "[dense_1]\nunits = 4\n" TAIL, "bad.ini:1:", "not dense", 0},
+    {"key twice", "[train]\nbatch = 4\nbatch = 8\n" LAYERS TAIL, "bad.ini:3:", "batch appears twice (first on line 2)", 0},
+    {"value that starts a comment", "[data]\ntrain:;x.h5\n" LAYERS TAIL, "bad.ini:2:", "cannot start with ';'", 0},
+    {"empty section name", LAYERS "[]\nunits = 3\n" TAIL, "bad.ini:6:", "empty section name", 0},
+    {"section name too long", "[a_layer_name_that_is_longer_than_forty_seven_characters]\nunits = 3\n" LAYERS TAIL, "bad.ini:1:", "longer than 47", 0},
     {"softmax on a binary task", LAYERS "[lambda]\ntype = pool_time\n[output]\ntype = dense\nactivation = softmax\n", "bad.ini:8:", "does not fit a binary task", 1},
 };
 

@@ -763,7 +763,7 @@ static void test_convert_fasta_roundtrip(void **state)
     fx_write_gzip(fa, fasta, strlen(fasta));
     fx_write_text(tsv, "name\tt\nx1\t1\nx2\t0\nx3\t1\n");
     int rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--fasta", fa, "--labels",
-                    tsv, "--out", out, "--length", "12", NULL);
+                    tsv, "--out", out, "--length", "12", (char *)NULL);
     assert_int_equal(rc, 0);
     Error err;
     Dataset *d = dataset_open(out, &err);
@@ -830,7 +830,7 @@ static void test_convert_deepsea(void **state)
     const char *mat = fx_path("train.mat"), *out = fx_path("deepsea.h5");
     make_deepsea(mat, N, L, T, tok, ywant);
     int rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", mat,
-                    "--targets", "3:7", "--out", out, NULL);
+                    "--targets", "3:7", "--out", out, (char *)NULL);
     if (rc != 0)
         print_error("%s", out_text);
     assert_int_equal(rc, 0);
@@ -847,7 +847,7 @@ static void test_convert_deepsea(void **state)
     dataset_close(d);
     /* --limit */
     rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", mat, "--limit", "7",
-                "--out", out, NULL);
+                "--out", out, (char *)NULL);
     assert_int_equal(rc, 0);
     d = dataset_open(out, &err);
     assert_int_equal(dataset_info(d)->n, 7);
@@ -881,7 +881,7 @@ static void test_convert_basset(void **state)
     assert_int_equal(h5_write_slab(f, "target_labels", H5IO_STR, &s0, &dn, labels, &err), 0);
     h5_close(f, &err);
     int rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--basset", p, "--split",
-                    "valid", "--targets", "1:", "--out", out, NULL);
+                    "valid", "--targets", "1:", "--out", out, (char *)NULL);
     if (rc != 0)
         print_error("%s", out_text);
     assert_int_equal(rc, 0);
@@ -897,7 +897,7 @@ static void test_convert_basset(void **state)
     dataset_close(d);
     /* the train split is missing */
     rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--basset", p, "--out",
-                fx_path("basset_none.h5"), NULL);
+                fx_path("basset_none.h5"), (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "dataset train_in: missing");
     assert_false(fx_exists(fx_path("basset_none.h5")));
@@ -940,19 +940,19 @@ static void test_convert_numpy(void **state)
         int rc;
         if (variant == 0) {
             rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--npz", npz, "--out",
-                        out, NULL);
+                        out, (char *)NULL);
         } else if (variant == 1) { /* channels-first .npy, y as a zipped .npy */
             fx_npy(fx_path("xcf.npy"), "<f4", 3, sxcf, xcf, sizeof xcf, NULL);
             const char *yn[1] = {"y_train.npy"};
             unsigned char *yd[1] = {by};
             fx_zip(fx_path("y_train.npy.zip"), 1, yn, yd, &ny, 0);
             rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--npy-x",
-                        fx_path("xcf.npy"), "--npy-y", fx_path("y_train.npy.zip"), "--out", out, NULL);
+                        fx_path("xcf.npy"), "--npy-y", fx_path("y_train.npy.zip"), "--out", out, (char *)NULL);
         } else { /* tokens (N, L) uint8 */
             fx_npy(fx_path("tok.npy"), "|u1", 2, st, tokens, sizeof tokens, NULL);
             fx_npy(fx_path("y.npy"), "<f8", 2, sy, y, sizeof y, NULL);
             rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--npy-x",
-                        fx_path("tok.npy"), "--npy-y", fx_path("y.npy"), "--out", out, NULL);
+                        fx_path("tok.npy"), "--npy-y", fx_path("y.npy"), "--out", out, (char *)NULL);
         }
         if (rc != 0)
             print_error("variant %d: %s", variant, out_text);
@@ -971,7 +971,7 @@ static void test_convert_numpy(void **state)
     fx_npy(fx_path("y4.npy"), "<f8", 2, sy4, y, sizeof(double) * (N - 1) * K, NULL);
     int rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--npy-x",
                     fx_path("tok.npy"), "--npy-y", fx_path("y4.npy"), "--out", fx_path("np_bad.h5"),
-                    NULL);
+                    (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "y4.npy: expected labels (N, K) or (N) with N = 5");
     assert_false(fx_exists(fx_path("np_bad.h5")));
@@ -979,7 +979,7 @@ static void test_convert_numpy(void **state)
     tokens[7] = 9;
     fx_npy(fx_path("tok9.npy"), "|u1", 2, st, tokens, sizeof tokens, NULL);
     rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--npy-x", fx_path("tok9.npy"),
-                "--npy-y", fx_path("y.npy"), "--out", fx_path("np_bad.h5"), NULL);
+                "--npy-y", fx_path("y.npy"), "--out", fx_path("np_bad.h5"), (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "tok9.npy: sample 1 position 1: token 9 outside 0..5");
     assert_false(fx_exists(fx_path("np_bad.h5")));
@@ -1002,7 +1002,7 @@ static void test_convert_hdf5_bad_inputs(void **state)
     h5_write_u8(f, "traindata", 2, dy, y, &err);
     h5_close(f, &err);
     int rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out",
-                    out, NULL);
+                    out, (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "bad.mat: trainxdata has 3 samples but traindata has 2");
     /* wrong rank */
@@ -1011,23 +1011,24 @@ static void test_convert_hdf5_bad_inputs(void **state)
     h5_write_u8(f, "trainxdata", 2, d2, x, &err);
     h5_write_u8(f, "traindata", 2, dy, y, &err);
     h5_close(f, &err);
-    rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out", out, NULL);
+    rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out", out, (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "bad.mat: dataset trainxdata: expected numbers of shape (L, 4, N)");
     /* a missing dataset; an empty file; a file that is not HDF5 */
     f = h5_create(p, &err);
     h5_write_u8(f, "trainxdata", 3, dx, x, &err);
     h5_close(f, &err);
-    rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out", out, NULL);
+    rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out", out, (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "bad.mat: dataset traindata: missing");
     fx_write_text(p, "");
-    rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out", out, NULL);
+    rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--out", out, (char *)NULL);
+    assert_int_not_equal(rc, 0);
     assert_contains(out_text, "bad.mat: empty file");
     /* --targets outside the columns */
     make_deepsea(p, 4, 5, 3, (uint8_t[20]){0}, (uint8_t[12]){0});
     rc = fx_run(cmd_convert, out_text, sizeof out_text, "convert", "--deepsea", p, "--targets",
-                "125:815", "--out", out, NULL);
+                "125:815", "--out", out, (char *)NULL);
     assert_int_not_equal(rc, 0);
     assert_contains(out_text, "--targets: 125:815 selects no columns of the 3 there are");
     assert_false(fx_exists(out));
@@ -1116,15 +1117,15 @@ static void test_synth(void **state)
                *small = fx_path("s4.h5");
     double t0 = now_seconds();
     assert_int_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "2000", "--seed",
-                            "7", "--out", a, NULL), 0);
+                            "7", "--out", a, (char *)NULL), 0);
     double dt = now_seconds() - t0;
     assert_true(dt < 3.0); /* the demo's default is quick */
     assert_int_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "2000", "--seed",
-                            "7", "--out", b, NULL), 0);
+                            "7", "--out", b, (char *)NULL), 0);
     assert_int_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "2000", "--seed",
-                            "8", "--out", c, NULL), 0);
+                            "8", "--out", c, (char *)NULL), 0);
     assert_int_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "500", "--seed",
-                            "7", "--out", small, NULL), 0);
+                            "7", "--out", small, (char *)NULL), 0);
     unsigned char *fa = NULL, *fb = NULL, *fc = NULL;
     size_t na = 0, nb = 0, nc = 0;
     assert_int_equal(read_file(a, &fa, &na), 0);
@@ -1174,7 +1175,7 @@ static void test_synth(void **state)
     const char *m = fx_path("ml.h5");
     assert_int_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--mode", "multilabel",
                             "--n", "300", "--targets", "3", "--length", "400", "--motifs",
-                            "CTCF,MA0148.3,Gata1", "--out", m, NULL), 0);
+                            "CTCF,MA0148.3,Gata1", "--out", m, (char *)NULL), 0);
     d = dataset_open(m, &err);
     assert_non_null(d);
     assert_int_equal(dataset_info(d)->targets, 3);
@@ -1187,10 +1188,10 @@ static void test_synth(void **state)
     /* bad options: one line, no file */
     const char *none = fx_path("none.h5");
     assert_int_not_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--motifs", "NOPE",
-                                "--out", none, NULL), 0);
+                                "--out", none, (char *)NULL), 0);
     assert_contains(out_text, "--motifs: no motif 'NOPE'");
     assert_int_not_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "-3",
-                                "--out", none, NULL), 0);
+                                "--out", none, (char *)NULL), 0);
     assert_contains(out_text, "--n: '-3' is not a whole number");
     assert_false(fx_exists(none));
 }

@@ -1,0 +1,51 @@
+#!/bin/sh
+# sanitize.sh DIR TEST...: runs the whole test suite (the cmocka binaries given, then tests/test_*.sh)
+# against the AddressSanitizer + UndefinedBehaviorSanitizer build in DIR (make sanitize builds it).
+# The suite runs from DIR/root, a mirror of the repository whose ./gseq_mpi is DIR/gseq_mpi, so the
+# tests' relative paths (./gseq_mpi, tests/fixtures, jobs/configs, build/test_*) all resolve.
+# Any sanitizer report ends its process with status 99 and fails the test that ran it; the reports
+# are also collected in DIR/reports/ and listed at the end. Leaks are reported for gseq_mpi's own
+# code; the libraries' own (Open MPI, PMIx, hwloc, HDF5, OpenBLAS) are suppressed in
+# tools/lsan.supp.
+set -u
+DIR=$1
+shift
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$DIR/root
+mkdir -p "$ROOT/build" "$DIR/reports"
+rm -f "$DIR"/reports/*
+for d in tests jobs data tools; do
+    ln -sfn "$REPO/$d" "$ROOT/$d"
+done
+ln -sf "$REPO/$DIR/gseq_mpi" "$ROOT/gseq_mpi"
+tests=""
+for t in "$@"; do
+    tests="$tests $REPO/$t"
+done
+REPORTS=$REPO/$DIR/reports
+# fast_unwind_on_malloc=0: whole stacks through libc and the MPI libraries, so that suppressions
+# match; verify_asan_link_order=0 and the nodlclose shim: see tools/nodlclose.c.
+export ASAN_OPTIONS="exitcode=99:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:fast_unwind_on_malloc=0:verify_asan_link_order=0:log_path=$REPORTS/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=99:log_path=$REPORTS/ubsan"
+export LSAN_OPTIONS="suppressions=$REPO/tools/lsan.supp:print_suppressions=0"
+export LD_PRELOAD="$REPO/$DIR/nodlclose.so${LD_PRELOAD:+ $LD_PRELOAD}"
+# The SLURM test launches through slurmd, which does not pass these on; it runs the sanitized
+# program all the same (GSEQ in the job scripts defaults to the submit directory's ./gseq_mpi).
+export TEST_TIMEOUT=${TEST_TIMEOUT:-3600} # the sanitized program is several times slower
+export GSEQ_SANITIZED=1                    # tests that measure memory skip themselves
+cd "$ROOT" || exit 1
+started=$(date +%s)
+"$REPO/tools/run-tests.sh" $tests
+status=$?
+echo "sanitize: suite took $(($(date +%s) - started)) s"
+if ls "$REPORTS"/* >/dev/null 2>&1; then
+    echo "sanitize: reports in $DIR/reports:"
+    for r in "$REPORTS"/*; do
+        echo "== $r"
+        head -40 "$r"
+    done
+    status=1
+else
+    echo "sanitize: no AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer reports"
+fi
+exit $status
