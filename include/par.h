@@ -29,6 +29,12 @@ void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n);
 void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_max_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n);
+/* The sum over the ranks of the block buf[displs[r] .. + counts[r]) lands on rank r, in place
+ * (the other blocks of buf are left partly summed); tmp holds tmp_n floats of scratch. */
+void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const int *displs,
+                                float *tmp, int tmp_n);
+/* Every rank's buf[displs[r] .. + counts[r]) from rank r, in place on every rank. */
+void par_allgather_f32(ParComm *c, float *buf, const int *counts, const int *displs);
 /* Rank-ordered concatenation onto root of each rank's `count` floats (counts may differ). */
 void par_gather_f32(ParComm *c, const float *send, int count, float *recv, int root);
 

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "par.h"
+#include "update.h"
 
 typedef struct Trainer Trainer;
 
@@ -44,6 +45,7 @@ struct Trainer {
     const Config *cfg;
     Model model; /* built for the local part of a batch */
     Adam adam;
+    Update update; /* the exchange and Adam step, split over the ranks */
     TrainState state;
     const DataTable *data;   /* train rows (and validation rows, unless valid_data) index into it */
     const DataTable *valid_data; /* a validation file of its own, which t->valid indexes; or NULL */

@@ -67,6 +67,11 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
         model_init_params(&t->model, cfg->train.seed);
     par_bcast(comm, t->model.params, sizeof(float) * t->model.n_params, 0);
     adam_build(&t->adam, t->model.n_params);
+    if (update_build(&t->update, comm, t->model.n_params, err)) {
+        model_free(&t->model);
+        adam_free(&t->adam);
+        return -1;
+    }
     t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1};
     memcpy(t->state.fingerprint, data->fingerprint, sizeof t->state.fingerprint);
     t->best_params = xalloc_floats(t->model.n_params);
@@ -83,6 +88,7 @@ void trainer_free(Trainer *t)
 {
     model_free(&t->model);
     adam_free(&t->adam);
+    update_free(&t->update);
     rowset_free(&t->train);
     rowset_free(&t->valid);
     free(t->best_params);
@@ -126,8 +132,8 @@ static int rows_of_step(Trainer *t, int k, int nb)
     return have ? n : 0;
 }
 
-/* Forward, backward and gradient exchange of one global batch of nb samples, of which this rank
- * holds rows[0..n); returns the global loss sum and sets *stop when any rank was asked to stop. */
+/* Forward and backward (with --overlap, also the gradient sum) of one global batch of nb samples,
+ * of which this rank holds rows[0..n); returns the global loss sum and sets *stop when any rank was asked to stop. */
 static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_t epoch, int *stop)
 {
     Model *m = &t->model;
@@ -142,8 +148,6 @@ static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_
     double t1 = now_seconds();
     if (t->overlap)
         par_buckets_wait(t->buckets);
-    else
-        par_allreduce_sum_f32(t->comm, m->grads, m->n_params);
     double status[2] = {local, t->hooks.should_stop ? (double)t->hooks.should_stop(t->hooks.ctx) : 0.0};
     par_allreduce_sum_f64(t->comm, status, 2);
     double t2 = now_seconds();
@@ -151,6 +155,16 @@ static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_
     t->step_seconds += t2 - t0;
     *stop = status[1] > 0.0;
     return status[0];
+}
+
+/* The gradient sum (unless the buckets did it) and the Adam step, timed into the step's share. */
+static void apply_update(Trainer *t)
+{
+    Update *u = &t->update;
+    double t0 = now_seconds(), exchange = u->exchange_seconds;
+    update_step(u, &t->adam, &t->cfg->train.adam, t->model.params, t->model.grads, t->overlap);
+    t->exchange_seconds += u->exchange_seconds - exchange;
+    t->step_seconds += now_seconds() - t0;
 }
 
 static double monitored(const Config *cfg, const EvalSummary *v)
@@ -164,6 +178,7 @@ static double monitored(const Config *cfg, const EvalSummary *v)
 
 static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
 {
+    update_share_moments(&t->update, &t->adam); /* whole for the checkpoints the hook writes */
     EpochReport rep = {.epoch = epoch + 1, .step = t->state.step, .seconds = seconds};
     rep.train_loss = t->state.epoch_loss_sum /
                      loss_count(t->model.loss, (int)t->state.epoch_samples, t->model.targets);
@@ -202,7 +217,7 @@ static int stopped_early(const Trainer *t)
     return t->cfg->train.patience > 0 && t->state.bad_epochs >= t->cfg->train.patience;
 }
 
-void trainer_run(Trainer *t)
+static void run_epochs(Trainer *t)
 {
     const TrainConfig *tc = &t->cfg->train;
     TrainState *s = &t->state;
@@ -229,7 +244,7 @@ void trainer_run(Trainer *t)
                 t->diverged = 1;
                 return;
             }
-            adam_step(&t->adam, &tc->adam, t->model.params, t->model.grads);
+            apply_update(t);
             s->step++;
             s->step_in_epoch = k + 1;
             s->epoch_loss_sum += loss;
@@ -253,6 +268,12 @@ void trainer_run(Trainer *t)
         if (t->stopped)
             return;
     }
+}
+
+void trainer_run(Trainer *t)
+{
+    run_epochs(t);
+    update_share_moments(&t->update, &t->adam); /* whole for a checkpoint written after a stop */
 }
 
 /* Rows of `rows` this rank evaluates: a contiguous slice, or (sharded) all it holds. */

@@ -42,7 +42,7 @@ static int run(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static float *read_params(const char *path, size_t *n)
+static float *read_dataset(const char *path, const char *name, size_t *n)
 {
     Error err;
     H5File *f = h5_open(path, 0, &err);
@@ -50,13 +50,15 @@ static float *read_params(const char *path, size_t *n)
         fail_msg("%s", err.msg);
     int rank;
     int64_t dims[H5IO_MAX_RANK];
-    assert_int_equal(h5_dims(f, "params", &rank, dims, &err), 0);
+    assert_int_equal(h5_dims(f, name, &rank, dims, &err), 0);
     *n = (size_t)dims[0];
     float *p = xalloc_floats(*n);
-    assert_int_equal(h5_read_f32(f, "params", p, *n, &err), 0);
+    assert_int_equal(h5_read_f32(f, name, p, *n, &err), 0);
     h5_close(f, &err);
     return p;
 }
+
+static float *read_params(const char *path, size_t *n) { return read_dataset(path, "params", n); }
 
 /* train_loss of every epoch from metrics.jsonl */
 static int read_losses(const char *dir, double *loss, int max)
@@ -85,12 +87,13 @@ static int setup(void **state)
 
 static void test_result_independent_of_ranks(void **state)
 {
-    /* 432 training rows / 40 = 11 steps an epoch: 22 steps in all */
+    /* 432 training rows / 40 = 11 steps an epoch: 22 steps in all; with the global gradient norm
+     * clipped (each rank holds a slice of the gradient in update.c) */
     for (int p = 1; p <= 4; p++)
-        assert_int_equal(run(MPIRUN "%d ./gseq_mpi train " SMALL " --set train.epochs=2 --out " WORK
-                             "/p%d --force", p, p), 0);
+        assert_int_equal(run(MPIRUN "%d ./gseq_mpi train " SMALL " --set train.epochs=2 "
+                             "--set train.clip_norm=0.2 --out " WORK "/p%d --force", p, p), 0);
     size_t n1, n;
-    float *ref = read_params(WORK "/p1/last.h5", &n1);
+    float *ref = read_params(WORK "/p1/last.h5", &n1), *ref_m = read_dataset(WORK "/p1/last.h5", "adam/m", &n1);
     double ref_loss[4], loss[4];
     int epochs = read_losses(WORK "/p1", ref_loss, 4);
     assert_int_equal(epochs, 2);
@@ -101,16 +104,19 @@ static void test_result_independent_of_ranks(void **state)
         float *got = read_params(path, &n);
         assert_int_equal(n, n1);
         double worst_p = compare_f("parameters vs P=1", got, ref, n, 1e-4, 0.0);
+        float *got_m = read_dataset(path, "adam/m", &n);
+        double worst_m = compare_f("Adam's first moment vs P=1", got_m, ref_m, n, 1e-6, 1e-3);
+        free(got_m);
         assert_int_equal(read_losses(dir, loss, 4), epochs);
         double worst_l = 0.0;
         for (int e = 0; e < epochs; e++)
             worst_l = fmax(worst_l, fabs(loss[e] - ref_loss[e]) / (1e-4 * fabs(ref_loss[e])));
-        printf("    P=%d: parameters worst %.3f, losses worst %.3f (of tolerance 1e-4)\n", p, worst_p,
-               worst_l);
-        assert_true(worst_p <= 1.0 && worst_l <= 1.0);
+        printf("    P=%d: parameters worst %.3f, losses worst %.3f (of tolerance 1e-4), first moment "
+               "worst %.3f (of 1e-6 + 1e-3 rel)\n", p, worst_p, worst_l, worst_m);
+        assert_true(worst_p <= 1.0 && worst_l <= 1.0 && worst_m <= 1.0);
         free(got);
     }
-    free(ref);
+    free(ref), free(ref_m);
 }
 
 /* Starts a run in the background, signals it once its log shows a step, waits for it. */

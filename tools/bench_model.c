@@ -5,8 +5,9 @@
  *                                  [--no-ceiling] [--label TEXT]
  *
  * Runs what a training step runs, on the rows of a data file (`gseq_mpi synth` makes one), taken in
- * order and split over the ranks as the trainer splits them: forward, loss, backward, one
- * MPI_Allreduce of the flat gradient (the trainer's default), Adam. Buffers are allocated once, so
+ * order and split over the ranks as the trainer splits them: forward, loss, backward, then the
+ * trainer's default update (update.c: reduce-scatter of the flat gradient, Adam on this rank's
+ * slice, all-gather of the parameters). Buffers are allocated once, so
  * the steady state is measured, after W warm-up steps. It then reports:
  *   - samples/s over S steps (the best of R such timings: other work on a shared machine only ever
  *     slows a run down);
@@ -34,6 +35,7 @@
 #include "loss.h"
 #include "model.h"
 #include "par.h"
+#include "update.h"
 
 extern void openblas_set_num_threads(int);
 
@@ -221,6 +223,7 @@ static void backward_timed(Model *m, const Pass *p, const float *targets, double
 typedef struct {
     Model *m;
     Adam *adam;
+    Update *update;
     AdamConfig acfg;
     const DataTable *d;
     ParComm *comm;
@@ -257,14 +260,12 @@ static void step(Bench *b, long k, Profile *pr)
         model_zero_grads(m);
         model_backward(m, &p, b->labels, norm);
     }
-    double t2 = clock_now();
-    par_allreduce_sum_f32(b->comm, m->grads, m->n_params);
-    double t3 = clock_now();
-    adam_step(b->adam, &b->acfg, m->params, m->grads);
-    double t4 = clock_now();
-    if (pr) {
-        pr->exchange += t3 - t2;
-        pr->adam += t4 - t3;
+    Update *u = b->update;
+    double exchange = u->exchange_seconds, optimizer = u->optimizer_seconds;
+    update_step(u, b->adam, &b->acfg, m->params, m->grads, 0);
+    if (pr) { /* wall time, as update.c measures it */
+        pr->exchange += u->exchange_seconds - exchange;
+        pr->adam += u->optimizer_seconds - optimizer;
     }
 }
 
@@ -308,7 +309,10 @@ int main(int argc, char **argv)
     model_init_params(&m, 1);
     Adam adam;
     adam_build(&adam, m.n_params);
-    Bench b = {.m = &m, .adam = &adam, .acfg = cfg.train.adam, .d = &d, .comm = comm, .B = B, .P = P,
+    Update update;
+    if (update_build(&update, comm, m.n_params, &err) != 0)
+        die("%s", err.msg);
+    Bench b = {.m = &m, .adam = &adam, .update = &update, .acfg = cfg.train.adam, .d = &d, .comm = comm, .B = B, .P = P,
                .r = r};
     b.tokens = xmalloc((size_t)cap, (size_t)d.length);
     b.labels = xalloc_floats((size_t)cap * d.targets);
@@ -418,6 +422,7 @@ int main(int argc, char **argv)
         }
         model_free(&m);
         adam_free(&adam);
+        update_free(&update);
         data_table_free(&d);
         float *A = xalloc_floats(maxA), *Bm = xalloc_floats(maxB), *C = xalloc_floats(maxC);
         for (size_t i = 0; i < maxA; i++)
@@ -458,6 +463,7 @@ int main(int argc, char **argv)
     if (!o.ceiling) {
         model_free(&m);
         adam_free(&adam);
+        update_free(&update);
         data_table_free(&d);
     }
     free(pr.fwd), free(pr.bwd), free(b.tokens), free(b.labels), free(b.index);
