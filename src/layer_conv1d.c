@@ -1,14 +1,38 @@
 /* layer_conv1d.c: valid convolution, stride 1: (N, L, C) -> (N, L-k+1, F), then the activation
  * (relu by default). im2col copies each output step's window, (k, C) contiguous floats, into a row;
- * then one sgemm (N*T_out, k*C) x (k*C, F) does the work, and two more do the backward pass. */
+ * then one sgemm (N*T_out, k*C) x (k*C, F) does the work, and two more do the backward pass.
+ *
+ * Narrow inputs (C <= SPARSE_MAX_C: one-hot DNA, C = 4) take another path when AVX-512 is there:
+ * each input step is coded as a unit vector (its channel), zero (padding) or dense (N = 0.25
+ * everywhere, or any other values), and an output row is its bias plus, for each of the k steps
+ * of its window, the one weight row of that step's channel (dense steps: the sum of C weight rows
+ * times their values). For one-hot input that is a quarter of the sgemm's multiply-adds and no
+ * im2col; the weight gradient is built the same way, row by row, with the relu's mask and the bias
+ * gradient applied on the way. Same sums, in another order. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
 
+/* Inputs at most this wide take the sparse path. */
+#ifndef SPARSE_MAX_C
+#define SPARSE_MAX_C 8
+#endif
+enum { STEP_ZERO = -1, STEP_DENSE = -2 }; /* codes of an input step that is not a unit vector */
+
 typedef struct {
-    float *col; /* (max_batch * T_out, k*C): windows, then their gradients */
+    float *col;   /* (max_batch * T_out, k*C): windows, then their gradients (sgemm path) */
+    int8_t *code; /* (max_batch, T): each input step's channel, STEP_ZERO or STEP_DENSE */
 } Conv1DState;
+
+static int sparse_path(const Layer *l)
+{
+#if defined(__AVX512F__)
+    return l->in.c <= SPARSE_MAX_C;
+#else
+    return 0;
+#endif
+}
 
 static int conv1d_plan(Layer *l, Error *err)
 {
@@ -26,13 +50,20 @@ static int conv1d_plan(Layer *l, Error *err)
 
 static size_t conv1d_work(const Layer *l, int batch)
 {
+    if (sparse_path(l)) /* the codes, and the windows only for an input gradient */
+        return ((size_t)batch * l->in.t + 3) / 4 +
+               (l->need_dx ? (size_t)batch * l->out.t * l->spec.width * l->in.c : 0);
     return (size_t)batch * l->out.t * l->spec.width * l->in.c;
 }
 
 static void conv1d_alloc(Layer *l, int max_batch)
 {
     Conv1DState *s = xcalloc(1, sizeof *s);
-    s->col = xalloc_floats(conv1d_work(l, max_batch));
+    int sparse = sparse_path(l);
+    if (!sparse || l->need_dx)
+        s->col = xalloc_floats((size_t)max_batch * l->out.t * l->spec.width * l->in.c);
+    if (sparse)
+        s->code = xmalloc((size_t)max_batch * l->in.t, 1);
     l->state = s;
 }
 
@@ -41,6 +72,7 @@ static void conv1d_release(Layer *l)
     Conv1DState *s = l->state;
     if (s) {
         free(s->col);
+        free(s->code);
         free(s);
     }
     l->state = NULL;
@@ -73,11 +105,150 @@ static void col2im(const float *col, float *dx, int n, int T, int To, int kc, in
         }
 }
 
+#if defined(__AVX512F__)
+/* The codes of samples [n0, n1): a step with one value 1 and the rest 0 is that channel. */
+static void code_steps(const float *x, int8_t *code, int n0, int n1, int T, int C)
+{
+    for (size_t i = (size_t)n0 * T; i < (size_t)n1 * T; i++) {
+        const float *v = x + i * C;
+        int nonzero = 0, at = 0;
+        for (int c = 0; c < C; c++)
+            if (v[c] != 0.0f)
+                nonzero++, at = c;
+        code[i] = nonzero == 0 ? STEP_ZERO : nonzero == 1 && v[at] == 1.0f ? (int8_t)at : STEP_DENSE;
+    }
+}
+
+/* Masks of the four 16-float vectors of columns [f0, f0 + 64) below F. */
+static inline void chunk_masks(int f0, int F, __mmask16 m[4])
+{
+    for (int j = 0; j < 4; j++) {
+        int left = F - f0 - 16 * j;
+        m[j] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+    }
+}
+
+typedef struct {
+    const Layer *l;
+    const float *x, *y; /* input; output (backward: for relu's mask) */
+    float *out, *dy;    /* forward's output; backward's output gradient */
+    int8_t *code;
+    int n;
+} SparseJob;
+
+/* y rows of samples [n0, n1): bias + the weight rows the window's steps pick, then relu. */
+static void sparse_forward_part(void *ctx, int part, int parts)
+{
+    const SparseJob *j = ctx;
+    const Layer *l = j->l;
+    int T = l->in.t, C = l->in.c, To = l->out.t, F = l->out.c, w = l->spec.width;
+    int n0 = j->n * part / parts, n1 = j->n * (part + 1) / parts, relu = l->spec.act == ACT_RELU;
+    const float *W = l->w, *b = l->w + (size_t)w * C * F;
+    code_steps(j->x, j->code, n0, n1, T, C);
+    for (int n = n0; n < n1; n++)
+        for (int t = 0; t < To; t++) {
+            const int8_t *code = j->code + (size_t)n * T + t;
+            const float *xs = j->x + ((size_t)n * T + t) * C;
+            float *yr = j->out + ((size_t)n * To + t) * F;
+            for (int f0 = 0; f0 < F; f0 += 64) {
+                __mmask16 m[4];
+                chunk_masks(f0, F, m);
+                __m512 acc[4];
+                for (int q = 0; q < 4; q++)
+                    acc[q] = _mm512_maskz_loadu_ps(m[q], b + f0 + 16 * q);
+                for (int k = 0; k < w; k++) {
+                    int c = code[k];
+                    if (c >= 0) {
+                        const float *row = W + ((size_t)k * C + c) * F + f0;
+                        for (int q = 0; q < 4; q++)
+                            acc[q] = _mm512_add_ps(acc[q], _mm512_maskz_loadu_ps(m[q], row + 16 * q));
+                    } else if (c == STEP_DENSE) {
+                        for (int cc = 0; cc < C; cc++) {
+                            const float *row = W + ((size_t)k * C + cc) * F + f0;
+                            __m512 v = _mm512_set1_ps(xs[(size_t)k * C + cc]);
+                            for (int q = 0; q < 4; q++)
+                                acc[q] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m[q], row + 16 * q),
+                                                         acc[q]);
+                        }
+                    }
+                }
+                for (int q = 0; q < 4; q++)
+                    _mm512_mask_storeu_ps(yr + f0 + 16 * q, m[q],
+                                          relu ? _mm512_max_ps(acc[q], _mm512_setzero_ps()) : acc[q]);
+            }
+        }
+    if (!relu)
+        activation_forward(l->spec.act, j->out + (size_t)n0 * To * F, (size_t)(n1 - n0) * To * F, F);
+}
+
+/* dW rows of window steps [k0, k1) (and, for part 0, the bias): each output row's gradient, the
+ * relu's mask applied, added to the weight rows its window's steps picked. */
+static void sparse_backward_part(void *ctx, int part, int parts)
+{
+    const SparseJob *j = ctx;
+    const Layer *l = j->l;
+    int T = l->in.t, C = l->in.c, To = l->out.t, F = l->out.c, w = l->spec.width;
+    int k0 = w * part / parts, k1 = w * (part + 1) / parts, relu = l->spec.act == ACT_RELU;
+    float *dW = l->dw, *db = l->dw + (size_t)w * C * F;
+    for (int n = 0; n < j->n; n++)
+        for (int t = 0; t < To; t++) {
+            const int8_t *code = j->code + (size_t)n * T + t;
+            const float *xs = j->x + ((size_t)n * T + t) * C;
+            const float *yr = j->y + ((size_t)n * To + t) * F, *dr = j->dy + ((size_t)n * To + t) * F;
+            for (int f0 = 0; f0 < F; f0 += 64) {
+                __mmask16 m[4];
+                chunk_masks(f0, F, m);
+                __m512 g[4];
+                for (int q = 0; q < 4; q++) {
+                    g[q] = _mm512_maskz_loadu_ps(m[q], dr + f0 + 16 * q);
+                    if (relu) /* relu's gradient: 0 where the output is 0 */
+                        g[q] = _mm512_maskz_mov_ps(
+                            _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m[q], yr + f0 + 16 * q),
+                                               _mm512_setzero_ps(), _CMP_GT_OQ),
+                            g[q]);
+                }
+                if (part == 0)
+                    for (int q = 0; q < 4; q++) {
+                        float *d = db + f0 + 16 * q;
+                        _mm512_mask_storeu_ps(d, m[q], _mm512_add_ps(_mm512_maskz_loadu_ps(m[q], d), g[q]));
+                    }
+                for (int k = k0; k < k1; k++) {
+                    int c = code[k];
+                    if (c >= 0) {
+                        float *row = dW + ((size_t)k * C + c) * F + f0;
+                        for (int q = 0; q < 4; q++)
+                            _mm512_mask_storeu_ps(row + 16 * q, m[q],
+                                                  _mm512_add_ps(_mm512_maskz_loadu_ps(m[q], row + 16 * q), g[q]));
+                    } else if (c == STEP_DENSE) {
+                        for (int cc = 0; cc < C; cc++) {
+                            float *row = dW + ((size_t)k * C + cc) * F + f0;
+                            __m512 v = _mm512_set1_ps(xs[(size_t)k * C + cc]);
+                            for (int q = 0; q < 4; q++)
+                                _mm512_mask_storeu_ps(
+                                    row + 16 * q, m[q],
+                                    _mm512_fmadd_ps(v, g[q], _mm512_maskz_loadu_ps(m[q], row + 16 * q)));
+                        }
+                    }
+                }
+            }
+        }
+}
+#endif
+
 static void conv1d_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
     int T = l->in.t, C = l->in.c, To = l->out.t, F = l->out.c, kc = l->spec.width * C;
     int rows = p->n * To;
-    float *col = ((Conv1DState *)l->state)->col;
+    Conv1DState *s = l->state;
+#if defined(__AVX512F__)
+    if (sparse_path(l)) {
+        SparseJob job = {.l = l, .x = x, .out = y, .code = s->code, .n = p->n};
+        int parts = kernels_threads() < p->n ? kernels_threads() : (p->n > 0 ? p->n : 1);
+        parallel_run(parts, sparse_forward_part, &job);
+        return;
+    }
+#endif
+    float *col = s->col;
     im2col(x, col, p->n, T, To, kc, C);
     gemm(0, 0, rows, F, kc, 1.0f, col, kc, l->w, F, 0.0f, y, F);
     add_bias_rows(y, l->w + (size_t)kc * F, rows, F);
@@ -89,7 +260,24 @@ static void conv1d_backward(Layer *l, const Pass *p, const float *x, const float
 {
     int T = l->in.t, C = l->in.c, To = l->out.t, F = l->out.c, kc = l->spec.width * C;
     int rows = p->n * To;
-    float *col = ((Conv1DState *)l->state)->col;
+    Conv1DState *s = l->state;
+    float *col = s->col;
+#if defined(__AVX512F__)
+    if (sparse_path(l)) {
+        if (l->spec.act != ACT_RELU) /* relu's mask is applied inside */
+            activation_backward(l->spec.act, y, dy, (size_t)rows * F);
+        SparseJob job = {.l = l, .x = x, .y = y, .dy = dy, .code = s->code, .n = p->n};
+        int parts = kernels_threads() < l->spec.width ? kernels_threads() : l->spec.width;
+        parallel_run(parts, sparse_backward_part, &job);
+        if (dx) { /* the input gradient through sgemm, as below */
+            if (l->spec.act == ACT_RELU)
+                activation_backward(l->spec.act, y, dy, (size_t)rows * F);
+            gemm(0, 1, rows, kc, F, 1.0f, dy, F, l->w, F, 0.0f, col, kc);
+            col2im(col, dx, p->n, T, To, kc, C);
+        }
+        return;
+    }
+#endif
     activation_backward(l->spec.act, y, dy, (size_t)rows * F);
     gemm(1, 0, kc, F, rows, 1.0f, col, kc, dy, F, 1.0f, l->dw, F);
     sum_rows_into(l->dw + (size_t)kc * F, dy, rows, F);

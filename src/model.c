@@ -102,10 +102,10 @@ static void allocate_buffers(Model *m)
         biggest = in_size > biggest ? in_size : biggest;
         m->act[i] = (l->aliases && i > 0) ? m->act[i - 1] : xalloc_floats(size);
         l->max_batch = m->max_batch;
-        if (l->ops->alloc)
-            l->ops->alloc(l, m->max_batch);
         /* the input gradient is needed unless only parameter-free input layers come before */
         l->need_dx = i > 0 && (m->layers[i - 1].n_params > 0 || m->layers[i - 1].need_dx);
+        if (l->ops->alloc)
+            l->ops->alloc(l, m->max_batch);
         m->uses_mask |= l->masked && (l->spec.kind == LAYER_LSTM || l->spec.kind == LAYER_POOL_TIME);
     }
     m->dbuf[0] = xalloc_floats(biggest);

@@ -24,6 +24,7 @@ typedef struct {
     LayerSpec spec;
     Shape in;
     int masked, is_output, n;
+    int onehot; /* the input is one-hot DNA: unit vectors, zero (padding) and 0.25 (N) steps */
 } Case;
 
 #define FAST_ATOL 2e-5
@@ -80,6 +81,10 @@ static void run_case(void **state)
     double *dxd = xcalloc(nx + 1, sizeof(double)), *dwd = xcalloc(nw + 1, sizeof(double));
     tokens_with_padding(tok, mask, n, l.in.t, 1);
     fill_uniform(x, nx, 1.0f, 2);
+    if (c->onehot) /* conv1d's sparse path: each kind of step */
+        for (size_t i = 0; i < (size_t)n * l.in.t; i++)
+            for (int k = 0; k < l.in.c; k++)
+                x[i * l.in.c + k] = i % 7 == 3 ? 0.0f : i % 5 == 1 ? 0.25f : (float)(k == (int)(i * 3 % 4));
     fill_uniform(l.w, nw, 0.5f, 3);
     fill_uniform(dy, ny, 1.0f, 4);
     to_double(x, xd, nx);
@@ -150,6 +155,9 @@ static Case cases[] = {
     {"conv1d relu", .in = {11, 4}, 0, 0, 3},
     {"conv1d sigmoid", .in = {11, 4}, 0, 0, 3},
     {"conv1d linear, width 1", .in = {6, 3}, 0, 0, 2},
+    {"conv1d relu, one-hot input", .in = {13, 4}, 0, 0, 3, 1},
+    {"conv1d sigmoid, one-hot, 70 filters", .in = {12, 4}, 0, 0, 2, 1},
+    {"conv1d relu, 10 channels", .in = {9, 10}, 0, 0, 2},
     {"maxpool1d 3 (floor: 10 -> 3)", .in = {10, 3}, 0, 0, 3},
     {"maxpool1d 2", .in = {9, 2}, 0, 0, 2},
     {"lstm sequences", .in = {8, 3}, 0, 0, 4},
@@ -182,28 +190,33 @@ static void fill_case_specs(void)
     cases[3].spec = with_act(LAYER_CONV1D, ACT_SIGMOID);
     cases[4].spec = with_act(LAYER_CONV1D, ACT_LINEAR);
     cases[4].spec.width = 1;
-    cases[5].spec = pool_spec(LAYER_MAXPOOL1D, 3, POOL_LAST);
-    cases[6].spec = pool_spec(LAYER_MAXPOOL1D, 2, POOL_LAST);
-    cases[7].spec = lstm_spec(4, 1, 0);
-    cases[8].spec = lstm_spec(4, 1, 0);
-    cases[9].spec = lstm_spec(4, 0, 0);
-    cases[10].spec = lstm_spec(4, 0, 0);
-    cases[11].spec = lstm_spec(4, 1, 1);
-    cases[12].spec = lstm_spec(4, 1, 1);
-    cases[13].spec = lstm_spec(4, 0, 1);
-    cases[14].spec = lstm_spec(4, 0, 1);
-    cases[15].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_LAST);
-    cases[16].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_LAST);
-    cases[17].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MEAN);
-    cases[18].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MAX);
-    cases[19].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MAX);
-    cases[20].spec = with_act(LAYER_DENSE, ACT_RELU);
-    cases[21].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
-    cases[22].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
-    cases[23].spec = pool_spec(LAYER_DROPOUT, 0, POOL_LAST);
-    cases[24].spec = spec_of(LAYER_FLATTEN);
-    cases[25].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
-    cases[26].spec = lstm_spec(17, 0, 0);
+    cases[5].spec = with_act(LAYER_CONV1D, ACT_RELU);
+    cases[5].spec.width = 5;
+    cases[6].spec = with_act(LAYER_CONV1D, ACT_SIGMOID);
+    cases[6].spec.filters = 70;
+    cases[7].spec = with_act(LAYER_CONV1D, ACT_RELU);
+    cases[8].spec = pool_spec(LAYER_MAXPOOL1D, 3, POOL_LAST);
+    cases[9].spec = pool_spec(LAYER_MAXPOOL1D, 2, POOL_LAST);
+    cases[10].spec = lstm_spec(4, 1, 0);
+    cases[11].spec = lstm_spec(4, 1, 0);
+    cases[12].spec = lstm_spec(4, 0, 0);
+    cases[13].spec = lstm_spec(4, 0, 0);
+    cases[14].spec = lstm_spec(4, 1, 1);
+    cases[15].spec = lstm_spec(4, 1, 1);
+    cases[16].spec = lstm_spec(4, 0, 1);
+    cases[17].spec = lstm_spec(4, 0, 1);
+    cases[18].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_LAST);
+    cases[19].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_LAST);
+    cases[20].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MEAN);
+    cases[21].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MAX);
+    cases[22].spec = pool_spec(LAYER_POOL_TIME, 0, POOL_MAX);
+    cases[23].spec = with_act(LAYER_DENSE, ACT_RELU);
+    cases[24].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
+    cases[25].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
+    cases[26].spec = pool_spec(LAYER_DROPOUT, 0, POOL_LAST);
+    cases[27].spec = spec_of(LAYER_FLATTEN);
+    cases[28].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
+    cases[29].spec = lstm_spec(17, 0, 0);
 }
 
 /* ---- losses ---- */

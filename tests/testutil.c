@@ -99,6 +99,7 @@ Layer layer_make(LayerSpec spec, Shape in, int index, int masked, int is_output,
     l.w = xalloc_floats(l.n_params);
     l.dw = xalloc_floats(l.n_params);
     l.max_batch = max_batch;
+    l.need_dx = 1; /* the tests check every input gradient */
     if (l.ops->alloc)
         l.ops->alloc(&l, max_batch);
     return l;
