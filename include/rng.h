@@ -5,6 +5,7 @@
 #ifndef GSEQ_RNG_H
 #define GSEQ_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -20,6 +21,10 @@ void philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 /* Four uniforms in [0, 1) (24-bit resolution) for block number `block` of (domain, stream, sub). */
 void rng_uniform4(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t block,
                   float out[4]);
+/* The raw words of blocks block, block + 1, ... in order: n words (the last block may be cut);
+ * rng_uniform4's values are these words' top 24 bits / 2^24. Sixteen blocks at a time with AVX-512. */
+void rng_words(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t block,
+               uint32_t *out, size_t n);
 /* Element i of the uniform sequence of (domain, stream, sub); same value as block i/4, lane i%4. */
 float rng_uniform_at(uint64_t seed, RngDomain domain, uint32_t stream, uint32_t sub, uint64_t i);
 /* Element i of a standard normal sequence (Box-Muller on a pair of uniforms), in double. */

@@ -1,9 +1,11 @@
 /* layer_dropout.c: inverted dropout, active in training only. The mask of sample s is drawn from the
  * counter-based generator keyed by (seed, epoch, layer, s), never by rank or batch position, so a
  * sample is dropped the same way however the batch is split over processes. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "layer.h"
 #include "rng.h"
 
@@ -39,20 +41,52 @@ static void dropout_release(Layer *l)
     l->state = NULL;
 }
 
-/* Fills one sample's scale: element e keeps with probability 1 - rate. */
+/* Fills one sample's scale: element e keeps with probability 1 - rate. It keeps when its uniform
+ * (word >> 8) / 2^24 is at least rate, i.e. when word >> 8 is at least ceil(rate 2^24): the same
+ * test in integers, on words drawn 64 at a time. */
 static void draw_mask(float *scale, size_t width, float rate, uint64_t seed, uint32_t epoch,
                       int layer, uint32_t sample)
 {
+    enum { WORDS = 256 };
     float keep = 1.0f / (1.0f - rate);
-    size_t blocks = (width + 3) / 4;
-    uint64_t first = (uint64_t)sample * blocks;
-    for (size_t b = 0; b < blocks; b++) {
-        float u[4];
-        rng_uniform4(seed, RNG_DROPOUT, (uint32_t)layer, epoch, first + b, u);
-        for (size_t k = 0; k < 4 && 4 * b + k < width; k++)
-            scale[4 * b + k] = u[k] >= rate ? keep : 0.0f;
+    uint32_t threshold = (uint32_t)ceil((double)rate * 16777216.0), words[WORDS];
+    uint64_t first = (uint64_t)sample * ((width + 3) / 4);
+    for (size_t at = 0; at < width; at += WORDS) {
+        size_t n = width - at < WORDS ? width - at : WORDS;
+        rng_words(seed, RNG_DROPOUT, (uint32_t)layer, epoch, first + at / 4, words, n);
+        for (size_t k = 0; k < n; k++)
+            scale[at + k] = (words[k] >> 8) >= threshold ? keep : 0.0f;
     }
 }
+
+typedef struct {
+    const Layer *l;
+    const Pass *p;
+    const float *x;
+    float *y;
+} DropoutJob;
+
+/* Samples [n0, n1) of a forward pass. */
+static void forward_part(void *ctx, int part, int parts)
+{
+    const DropoutJob *j = ctx;
+    const Layer *l = j->l;
+    const Pass *p = j->p;
+    size_t width = (size_t)l->in.t * l->in.c;
+    int n0 = p->n * part / parts, n1 = p->n * (part + 1) / parts;
+    DropoutState *s = l->state;
+    for (int n = n0; n < n1; n++) {
+        float *scale = s->scale + (size_t)n * width;
+        uint32_t sample = p->sample_index ? p->sample_index[n] : (uint32_t)n;
+        draw_mask(scale, width, l->spec.rate, p->seed, p->epoch, l->index, sample);
+        const float *xn = j->x + (size_t)n * width;
+        float *yn = j->y + (size_t)n * width;
+        for (size_t i = 0; i < width; i++)
+            yn[i] = xn[i] * scale[i];
+    }
+}
+
+static int parts_for(int n) { return kernels_threads() < n ? kernels_threads() : (n > 0 ? n : 1); }
 
 static void dropout_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
@@ -62,16 +96,8 @@ static void dropout_forward(Layer *l, const Pass *p, const float *x, float *y)
             memcpy(y, x, sizeof(float) * width * p->n);
         return;
     }
-    DropoutState *s = l->state;
-    for (int n = 0; n < p->n; n++) {
-        float *scale = s->scale + (size_t)n * width;
-        uint32_t sample = p->sample_index ? p->sample_index[n] : (uint32_t)n;
-        draw_mask(scale, width, l->spec.rate, p->seed, p->epoch, l->index, sample);
-        const float *xn = x + (size_t)n * width;
-        float *yn = y + (size_t)n * width;
-        for (size_t i = 0; i < width; i++)
-            yn[i] = xn[i] * scale[i];
-    }
+    DropoutJob job = {.l = l, .p = p, .x = x, .y = y};
+    parallel_run(parts_for(p->n), forward_part, &job);
 }
 
 static void dropout_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,

@@ -345,6 +345,64 @@ static void test_glorot_and_keys(void **state)
     assert_true(memcmp(a, c, sizeof a) != 0);     /* another layer, another draw */
 }
 
+/* ---- random numbers ---- */
+
+/* Philox4x32-10's known answers (Random123's kat_vectors). */
+static void test_philox_known_answers(void **state)
+{
+    const uint32_t ctr[3][4] = {{0, 0, 0, 0},
+                                {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+                                {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}};
+    const uint32_t key[3][2] = {{0, 0}, {0xffffffffu, 0xffffffffu}, {0xa4093822u, 0x299f31d0u}};
+    const uint32_t want[3][4] = {{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u},
+                                 {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu},
+                                 {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}};
+    for (int i = 0; i < 3; i++) {
+        uint32_t got[4];
+        philox4x32(ctr[i], key[i], got);
+        assert_memory_equal(got, want[i], sizeof got);
+    }
+}
+
+/* The 16-block vector path gives the scalar blocks' words, across a carry into the high word. */
+static void test_rng_words_match_blocks(void **state)
+{
+    enum { N = 64 * 3 + 7 };
+    uint32_t words[N];
+    uint64_t first = 0xfffffff0ull; /* block numbers cross 2^32 */
+    rng_words(0x1234567890abcdefull, RNG_DROPOUT, 3, 9, first, words, N);
+    for (int i = 0; i < N; i++) {
+        float u = rng_uniform_at(0x1234567890abcdefull, RNG_DROPOUT, 3, 9, first * 4 + (uint64_t)i);
+        assert_true((float)(words[i] >> 8) * (1.0f / 16777216.0f) == u);
+    }
+}
+
+/* A training pass drops element e of sample s exactly when its keyed uniform is below the rate. */
+static void test_dropout_mask_is_keyed(void **state)
+{
+    enum { N = 3, T = 5, C = 29 }; /* 145 elements a sample: vector blocks and a tail */
+    LayerSpec spec = spec_of(LAYER_DROPOUT);
+    spec.rate = 0.3f;
+    Layer l = layer_make(spec, (Shape){T, C}, 4, 0, 0, N);
+    float x[N * T * C], y[N * T * C];
+    uint32_t index[N] = {7, 1000003, 42};
+    for (int i = 0; i < N * T * C; i++)
+        x[i] = 1.0f + (float)i;
+    Pass p = {.n = N, .training = 1, .sample_index = index, .seed = 99, .epoch = 5};
+    l.ops->forward(&l, &p, x, y);
+    int dropped = 0;
+    for (int n = 0; n < N; n++)
+        for (int e = 0; e < T * C; e++) {
+            uint64_t first = (uint64_t)index[n] * ((T * C + 3) / 4);
+            float u = rng_uniform_at(99, RNG_DROPOUT, 4, 5, first * 4 + (uint64_t)e);
+            float want = u >= 0.3f ? x[n * T * C + e] * (1.0f / 0.7f) : 0.0f;
+            assert_true(y[n * T * C + e] == want);
+            dropped += want == 0.0f;
+        }
+    printf("    dropped %d of %d at rate 0.3\n", dropped, N * T * C);
+    layer_destroy(&l);
+}
+
 /* ---- Adam ---- */
 
 static void test_adam_keras_update(void **state)
@@ -385,7 +443,7 @@ int main(void)
 {
     fill_case_specs();
     enum { NCASES = sizeof cases / sizeof cases[0] };
-    struct CMUnitTest tests[NCASES + 6];
+    struct CMUnitTest tests[NCASES + 9];
     for (int i = 0; i < NCASES; i++)
         tests[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
     tests[NCASES + 0] = (struct CMUnitTest)cmocka_unit_test(test_bce_logits);
@@ -394,5 +452,8 @@ int main(void)
     tests[NCASES + 3] = (struct CMUnitTest)cmocka_unit_test(test_orthogonal_init);
     tests[NCASES + 4] = (struct CMUnitTest)cmocka_unit_test(test_glorot_and_keys);
     tests[NCASES + 5] = (struct CMUnitTest)cmocka_unit_test(test_adam_keras_update);
-    return _cmocka_run_group_tests("layers", tests, NCASES + 6, NULL, NULL);
+    tests[NCASES + 6] = (struct CMUnitTest)cmocka_unit_test(test_philox_known_answers);
+    tests[NCASES + 7] = (struct CMUnitTest)cmocka_unit_test(test_rng_words_match_blocks);
+    tests[NCASES + 8] = (struct CMUnitTest)cmocka_unit_test(test_dropout_mask_is_keyed);
+    return _cmocka_run_group_tests("layers", tests, NCASES + 9, NULL, NULL);
 }
