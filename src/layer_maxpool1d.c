@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "layer.h"
 
 typedef struct {
@@ -40,14 +41,25 @@ static void maxpool_release(Layer *l)
     l->state = NULL;
 }
 
-static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
+typedef struct {
+    const Layer *l;
+    int n;
+    const float *x, *dy;
+    float *y, *dx;
+} PoolJob;
+
+/* Samples [n0, n1) forward: each window's maximum and where it was. */
+static void forward_part(void *ctx, int part, int parts)
 {
+    const PoolJob *j = ctx;
+    const Layer *l = j->l;
     int P = l->spec.pool, T = l->in.t, To = l->out.t, C = l->in.c;
+    int n0 = j->n * part / parts, n1 = j->n * (part + 1) / parts;
     int32_t *arg = ((MaxPoolState *)l->state)->argmax;
-    for (int n = 0; n < p->n; n++)
+    for (int n = n0; n < n1; n++)
         for (int t = 0; t < To; t++) {
-            const float *xw = x + ((size_t)n * T + (size_t)t * P) * C;
-            float *yo = y + ((size_t)n * To + t) * C;
+            const float *xw = j->x + ((size_t)n * T + (size_t)t * P) * C;
+            float *yo = j->y + ((size_t)n * To + t) * C;
             int32_t *ao = arg + ((size_t)n * To + t) * C;
             for (int c = 0; c < C; c++) {
                 yo[c] = xw[c];
@@ -65,20 +77,38 @@ static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
         }
 }
 
+/* Samples [n0, n1) backward: each gradient to its window's argmax. */
+static void backward_part(void *ctx, int part, int parts)
+{
+    const PoolJob *j = ctx;
+    const Layer *l = j->l;
+    int T = l->in.t, To = l->out.t, C = l->in.c;
+    int n0 = j->n * part / parts, n1 = j->n * (part + 1) / parts;
+    const int32_t *arg = ((MaxPoolState *)l->state)->argmax;
+    memset(j->dx + (size_t)n0 * T * C, 0, sizeof(float) * (size_t)(n1 - n0) * T * C);
+    for (int n = n0; n < n1; n++)
+        for (int t = 0; t < To; t++) {
+            size_t o = ((size_t)n * To + t) * C;
+            for (int c = 0; c < C; c++)
+                j->dx[((size_t)n * T + arg[o + c]) * C + c] += j->dy[o + c];
+        }
+}
+
+static int parts_for(int n) { return kernels_threads() < n ? kernels_threads() : (n > 0 ? n : 1); }
+
+static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
+{
+    PoolJob job = {.l = l, .n = p->n, .x = x, .y = y};
+    parallel_run(parts_for(p->n), forward_part, &job);
+}
+
 static void maxpool_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,
                              float *dx)
 {
     if (!dx)
         return;
-    int T = l->in.t, To = l->out.t, C = l->in.c;
-    const int32_t *arg = ((MaxPoolState *)l->state)->argmax;
-    memset(dx, 0, sizeof(float) * (size_t)p->n * T * C);
-    for (int n = 0; n < p->n; n++)
-        for (int t = 0; t < To; t++) {
-            size_t o = ((size_t)n * To + t) * C;
-            for (int c = 0; c < C; c++)
-                dx[((size_t)n * T + arg[o + c]) * C + c] += dy[o + c];
-        }
+    PoolJob job = {.l = l, .n = p->n, .dy = dy, .dx = dx};
+    parallel_run(parts_for(p->n), backward_part, &job);
 }
 
 const LayerOps maxpool1d_ops = {
