@@ -50,6 +50,8 @@ typedef struct {
                             * direction, one block a thread (part 0 gets their sum) */
     int parts;             /* threads the buffers are for */
     float *zeros;          /* (N, Hp) */
+    int *active;           /* (N): at each step, the samples whose step is real (each thread its
+                            * own range of it); padded steps skip the products */
 } LstmState;
 
 static int directions(const Layer *l) { return l->spec.bidirectional ? 2 : 1; }
@@ -83,7 +85,7 @@ static size_t lstm_work(const Layer *l, int batch)
     size_t per_dir = (T + 1) * N * K + T * N * (Gp + Hp) + K * Gp + Gp * (Hq + Iq);
     size_t dyt = l->spec.return_sequences ? T * N * H : 0;
     size_t parts = fused_input(l) ? (size_t)kernels_threads() : 1;
-    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp;
+    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp + N;
 }
 
 static void lstm_alloc(Layer *l, int max_batch)
@@ -109,6 +111,7 @@ static void lstm_alloc(Layer *l, int max_batch)
     s->dh = xalloc_floats(N * s->Hp);
     s->dc = xalloc_floats(N * s->Hp);
     s->zeros = xalloc_floats(N * s->Hp);
+    s->active = xmalloc(N > 0 ? N : 1, sizeof(int));
     s->parts = s->fused ? kernels_threads() : 1;
     parallel_start(kernels_threads());
     s->dwcat = xalloc_floats((size_t)s->parts * s->K * s->Gp);
@@ -133,6 +136,7 @@ static void lstm_release(Layer *l)
     free(s->dc);
     free(s->dwcat);
     free(s->zeros);
+    free(s->active);
     free(s);
     l->state = NULL;
 }
@@ -312,8 +316,8 @@ static void forward_part(void *ctx, int part, int parts)
         return;
     }
     const float *B = fused ? st->wcat : st->wcat + (size_t)I * Gp;
-    int kk = fused ? K : H + 1, off = fused ? 0 : I;
-    float out[GEMM_BLOCK_ROWS * 64], h16[PANEL];
+    int kk = fused ? K : H + 1, off = fused ? 0 : I, *active = s->active + n_lo;
+    float out[GEMM_BLOCK_ROWS * 64];
     const float *a[GEMM_BLOCK_ROWS];
     for (int step = 0; step < T; step++) {
         int t = position(d, T, step);
@@ -321,24 +325,28 @@ static void forward_part(void *ctx, int part, int parts)
         float *xn = st->xh + (step + 1) * NK;  /* the next step's rows: h goes there */
         float *acts = st->act + (size_t)step * N * Gp, *cs = st->cell + (size_t)step * N * Hp;
         const float *cps = step > 0 ? cs - (size_t)N * Hp : s->zeros;
+        int na = 0;
+        for (int n = n_lo; n < n_hi; n++) {
+            if (step_real(l, p, n, t)) {
+                active[na++] = n;
+            } else { /* padding: carry the state */
+                memcpy(cs + (size_t)n * Hp, cps + (size_t)n * Hp, sizeof(float) * Hp);
+                memcpy(xn + (size_t)n * K + I, xs + (size_t)n * K + I, sizeof(float) * H);
+            }
+        }
         for (int pp = 0; pp < Hp / PANEL; pp++) {
             int u0 = pp * PANEL, units = H - u0 < PANEL ? H - u0 : PANEL;
-            for (int n0 = n_lo; n0 < n_hi; n0 += GEMM_BLOCK_ROWS) {
-                int rows = n_hi - n0 < GEMM_BLOCK_ROWS ? n_hi - n0 : GEMM_BLOCK_ROWS;
+            for (int i0 = 0; i0 < na; i0 += GEMM_BLOCK_ROWS) {
+                int rows = na - i0 < GEMM_BLOCK_ROWS ? na - i0 : GEMM_BLOCK_ROWS;
                 for (int r = 0; r < rows; r++)
-                    a[r] = xs + (size_t)(n0 + r) * K + off;
+                    a[r] = xs + (size_t)active[i0 + r] * K + off;
                 gemm_block(rows, 64, kk, a, B + (size_t)pp * 64, Gp, out, 64, 0);
                 for (int r = 0; r < rows; r++) {
-                    int n = n0 + r;
-                    float *ac = acts + (size_t)n * Gp + pp * 64, *c = cs + (size_t)n * Hp + u0;
-                    const float *cp = cps + (size_t)n * Hp + u0, *h = h16;
-                    if (step_real(l, p, n, t)) {
-                        cell_forward(out + r * 64, !fused, ac, cp, c, h16);
-                    } else { /* padding: carry the state */
-                        copy16(c, cp, PANEL);
-                        h = xs + (size_t)n * K + I + u0;
-                    }
-                    copy16(xn + (size_t)n * K + I + u0, h, units);
+                    int n = active[i0 + r];
+                    float h16[PANEL];
+                    cell_forward(out + r * 64, !fused, acts + (size_t)n * Gp + pp * 64,
+                                 cps + (size_t)n * Hp + u0, cs + (size_t)n * Hp + u0, h16);
+                    copy16(xn + (size_t)n * K + I + u0, h16, units);
                 }
             }
         }
@@ -474,7 +482,8 @@ static void backward_part(void *ctx, int part, int parts)
                       n_hi);
         return;
     }
-    float *dw = s->dwcat + (size_t)part * K * Gp;
+    float *dw = s->dwcat + (size_t)part * K * Gp, tile[GEMM_BLOCK_ROWS * 64];
+    int *active = s->active + n_lo;
     const float *a[GEMM_BLOCK_ROWS];
     if (seq) /* this direction's output gradient, step-major */
         transfer_rows(TO_STEPS, j->dy + d * H, DH, s->dyt, H, N, T, d, H, n_lo, n_hi);
@@ -487,6 +496,7 @@ static void backward_part(void *ctx, int part, int parts)
         float *acts = st->act + (size_t)step * N * Gp, *xs = st->xh + step * NK;
         const float *cs = st->cell + (size_t)step * N * Hp;
         const float *cps = step > 0 ? cs - (size_t)N * Hp : s->zeros;
+        int na = 0;
         for (int n = n_lo; n < n_hi; n++) {
             float *dh = s->dh + (size_t)n * Hp, *dc = s->dc + (size_t)n * Hp;
             const float *dyn = seq ? s->dyt + ((size_t)step * N + n) * H
@@ -501,25 +511,31 @@ static void backward_part(void *ctx, int part, int parts)
             }
             cell_backward(gates, cs + (size_t)n * Hp, cps + (size_t)n * Hp, dh, dc, Hp);
             memset(dh, 0, sizeof(float) * Hp); /* refilled below from the gate gradients */
+            active[na++] = n;
         }
         if (fused)
             parameter_gradients(s, dw, xs + (size_t)n_lo * K, acts + (size_t)n_lo * Gp,
                                 (size_t)(n_hi - n_lo));
-        /* dh_prev += dz (N, 4Hp) x U^T (4Hp, Hp), then dx_t = dz W^T, 64 columns at a time */
         int c_first = step > 0 ? 0 : s->Hq, c_end = fused && j->dx ? s->Hq + I : s->Hq;
-        for (int n0 = n_lo; n0 < n_hi; n0 += GEMM_BLOCK_ROWS) {
-            int rows = n_hi - n0 < GEMM_BLOCK_ROWS ? n_hi - n0 : GEMM_BLOCK_ROWS;
+        if (c_end > s->Hq && na < n_hi - n_lo) /* dx_t = 0 at padded steps */
+            for (int n = n_lo; n < n_hi; n++)
+                if (!step_real(l, p, n, t))
+                    memset(xs + (size_t)n * K, 0, sizeof(float) * I);
+        /* for the real steps: dh_prev = dz (4Hp) x U^T (4Hp, Hp), then dx_t = dz W^T, 64 columns
+         * at a time through a tile */
+        for (int i0 = 0; i0 < na; i0 += GEMM_BLOCK_ROWS) {
+            int rows = na - i0 < GEMM_BLOCK_ROWS ? na - i0 : GEMM_BLOCK_ROWS;
             for (int r = 0; r < rows; r++)
-                a[r] = acts + (size_t)(n0 + r) * Gp;
+                a[r] = acts + (size_t)active[i0 + r] * Gp;
             for (int c0 = c_first; c0 < c_end; c0 += 64) {
                 int in_dh = c0 < s->Hq, lim = in_dh ? Hp : c_end;
                 int cols = lim - c0 < 64 ? lim - c0 : 64;
-                if (in_dh) /* dh += */
-                    gemm_block(rows, cols, Gp, a, st->wut + c0, ldw, s->dh + (size_t)n0 * Hp + c0,
-                               Hp, 1);
-                else /* dx = */
-                    gemm_block(rows, cols, Gp, a, st->wut + c0, ldw, xs + (size_t)n0 * K + (c0 - s->Hq),
-                               K, 0);
+                gemm_block(rows, cols, Gp, a, st->wut + c0, ldw, tile, 64, 0);
+                for (int r = 0; r < rows; r++) {
+                    int n = active[i0 + r];
+                    float *dst = in_dh ? s->dh + (size_t)n * Hp + c0 : xs + (size_t)n * K + (c0 - s->Hq);
+                    memcpy(dst, tile + r * 64, sizeof(float) * cols);
+                }
             }
         }
     }
