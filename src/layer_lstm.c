@@ -52,6 +52,8 @@ typedef struct {
     float *zeros;          /* (N, Hp) */
     int *active;           /* (N): at each step, the samples whose step is real (each thread its
                             * own range of it); padded steps skip the products */
+    float *gather_x;       /* (N, K), (N, Gp): the real steps' rows of xh and the gate gradients, */
+    float *gather_z;       /* gathered for the parameter gradients (narrow inputs) */
 } LstmState;
 
 static int directions(const Layer *l) { return l->spec.bidirectional ? 2 : 1; }
@@ -85,7 +87,8 @@ static size_t lstm_work(const Layer *l, int batch)
     size_t per_dir = (T + 1) * N * K + T * N * (Gp + Hp) + K * Gp + Gp * (Hq + Iq);
     size_t dyt = l->spec.return_sequences ? T * N * H : 0;
     size_t parts = fused_input(l) ? (size_t)kernels_threads() : 1;
-    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp + N;
+    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp + N +
+           (fused_input(l) ? N * (K + Gp) : 0);
 }
 
 static void lstm_alloc(Layer *l, int max_batch)
@@ -112,6 +115,10 @@ static void lstm_alloc(Layer *l, int max_batch)
     s->dc = xalloc_floats(N * s->Hp);
     s->zeros = xalloc_floats(N * s->Hp);
     s->active = xmalloc(N > 0 ? N : 1, sizeof(int));
+    if (s->fused) {
+        s->gather_x = xalloc_floats(N * s->K);
+        s->gather_z = xalloc_floats(N * s->Gp);
+    }
     s->parts = s->fused ? kernels_threads() : 1;
     parallel_start(kernels_threads());
     s->dwcat = xalloc_floats((size_t)s->parts * s->K * s->Gp);
@@ -137,6 +144,8 @@ static void lstm_release(Layer *l)
     free(s->dwcat);
     free(s->zeros);
     free(s->active);
+    free(s->gather_x);
+    free(s->gather_z);
     free(s);
     l->state = NULL;
 }
@@ -513,9 +522,16 @@ static void backward_part(void *ctx, int part, int parts)
             memset(dh, 0, sizeof(float) * Hp); /* refilled below from the gate gradients */
             active[na++] = n;
         }
-        if (fused)
-            parameter_gradients(s, dw, xs + (size_t)n_lo * K, acts + (size_t)n_lo * Gp,
-                                (size_t)(n_hi - n_lo));
+        if (fused && na == n_hi - n_lo) {
+            parameter_gradients(s, dw, xs + (size_t)n_lo * K, acts + (size_t)n_lo * Gp, (size_t)na);
+        } else if (fused && na > 0) { /* the real steps' rows, gathered (the others add 0) */
+            float *gx = s->gather_x + (size_t)n_lo * K, *gz = s->gather_z + (size_t)n_lo * Gp;
+            for (int i = 0; i < na; i++) {
+                memcpy(gx + (size_t)i * K, xs + (size_t)active[i] * K, sizeof(float) * K);
+                memcpy(gz + (size_t)i * Gp, acts + (size_t)active[i] * Gp, sizeof(float) * Gp);
+            }
+            parameter_gradients(s, dw, gx, gz, (size_t)na);
+        }
         int c_first = step > 0 ? 0 : s->Hq, c_end = fused && j->dx ? s->Hq + I : s->Hq;
         if (c_end > s->Hq && na < n_hi - n_lo) /* dx_t = 0 at padded steps */
             for (int n = n_lo; n < n_hi; n++)
