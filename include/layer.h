@@ -79,6 +79,9 @@ typedef struct {
                      float *dx);
     void (*release)(Layer *l);
     size_t (*work_floats)(const Layer *l, int batch); /* run-time buffer size, for `info` */
+    /* backward writes every one of its parameter gradients (others add to theirs, which
+     * model_zero_grads clears first) */
+    int sets_grads;
 } LayerOps;
 
 struct Layer {

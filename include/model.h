@@ -45,6 +45,8 @@ const float *model_forward(Model *m, Pass *p);
 double model_backward(Model *m, const Pass *p, const float *targets, double norm);
 /* Loss sum without a backward pass. */
 double model_loss(const Model *m, const Pass *p, const float *targets);
+/* Clears the gradients that backward adds to (of layers without LayerOps.sets_grads): before each
+ * backward pass. */
 void model_zero_grads(Model *m);
 /* Probabilities from logits (sigmoid or softmax per the task). */
 void model_probabilities(const Model *m, const float *logits, float *probs, int n);

@@ -1,5 +1,7 @@
 /* layer_dense.c: y = act(x W + b) over the last axis: (N, T, C_in) -> (N, T, C_out), one sgemm each
  * way. The model's output layer writes logits; the loss applies its sigmoid or softmax. */
+#include <string.h>
+
 #include "kernels.h"
 
 static int dense_plan(Layer *l, Error *err)
@@ -38,7 +40,8 @@ static void dense_backward(Layer *l, const Pass *p, const float *x, const float 
     if (!l->is_output)
         activation_backward(l->spec.act, y, dy, (size_t)rows * O);
     float *dW = l->dw, *db = l->dw + (size_t)I * O;
-    gemm(1, 0, I, O, rows, 1.0f, x, I, dy, O, 1.0f, dW, O);
+    gemm(1, 0, I, O, rows, 1.0f, x, I, dy, O, 0.0f, dW, O); /* set, not added: no zeroing pass */
+    memset(db, 0, sizeof(float) * O);
     sum_rows_into(db, dy, rows, O);
     if (dx)
         gemm(0, 1, rows, I, O, 1.0f, dy, O, l->w, O, 0.0f, dx, I);
@@ -50,4 +53,5 @@ const LayerOps dense_ops = {
     .init = dense_init,
     .forward = dense_forward,
     .backward = dense_backward,
+    .sets_grads = 1,
 };

@@ -171,7 +171,14 @@ void model_init_params(Model *m, uint64_t seed)
     }
 }
 
-void model_zero_grads(Model *m) { memset(m->grads, 0, sizeof(float) * m->n_params); }
+void model_zero_grads(Model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->n_params && !l->ops->sets_grads)
+            memset(l->dw, 0, sizeof(float) * l->n_params);
+    }
+}
 
 const float *model_forward(Model *m, Pass *p)
 {

@@ -168,8 +168,14 @@ static void check_model_gradient(const char *name, const char *ini, Task task, i
     Pass p = {.n = N, .tokens = tok};
     double count = loss_count(m.loss, N, K);
     model_forward(&m, &p);
+    for (size_t i = 0; i < m.n_params; i++) /* what a previous step left: every gradient must be */
+        m.grads[i] = NAN;                   /* cleared or written (LayerOps.sets_grads) */
     model_zero_grads(&m);
     model_backward(&m, &p, y, count);
+    size_t stale = 0;
+    for (size_t i = 0; i < m.n_params; i++)
+        stale += !isfinite(m.grads[i]);
+    assert_int_equal(stale, 0);
     double worst = 0.0;
     for (size_t k = 0; k < PROBES; k++) {
         size_t i = (k * 7919u + 13) % m.n_params;
