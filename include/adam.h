@@ -25,11 +25,12 @@ void adam_free(Adam *a);
  * (0 when clip_norm is off: the norm is then not computed). */
 double adam_step(Adam *a, const AdamConfig *cfg, float *params, const float *g);
 /* The parts of a step, for an update split over ranks (update.c): the update of step a->step + 1
- * on elements [lo, hi) of params and the moments, with gradient g[0 .. hi-lo) times scale, over
- * kernels_threads() threads (a->step is not advanced); the sum of squares of n gradients; the
- * clipping scale for a global norm (1 when clipping is off or not needed). */
-void adam_update(const Adam *a, const AdamConfig *cfg, float *params, const float *g, float scale,
-                 size_t lo, size_t hi);
+ * on elements [lo, hi) of params and the moments, with gradient g[0 .. hi-lo) (plus g2[..], when
+ * not NULL: the last rank's part arriving) times scale, over kernels_threads() threads (a->step
+ * is not advanced); the sum of squares of n gradients; the clipping scale for a global norm (1
+ * when clipping is off or not needed). */
+void adam_update(const Adam *a, const AdamConfig *cfg, float *params, const float *g,
+                 const float *g2, float scale, size_t lo, size_t hi);
 double adam_sumsq(const float *g, size_t n);
 float adam_clip_scale(const AdamConfig *cfg, double norm);
 

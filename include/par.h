@@ -30,9 +30,12 @@ void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_max_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n);
 /* The sum over the ranks of the block buf[displs[r] .. + counts[r]) lands on rank r, in place
- * (the other blocks of buf are left partly summed); tmp holds tmp_n floats of scratch. */
+ * (the other blocks of buf are left partly summed); tmp holds tmp_n floats of scratch. With
+ * `last`, the pieces of the final step are handed to it instead of being added: buf[at .. at+n)
+ * plus incoming[0 .. n) is then the sum, for the caller to use as it goes. */
+typedef void (*ParPieceFn)(void *ctx, size_t at, const float *incoming, int n);
 void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const int *displs,
-                                float *tmp, int tmp_n);
+                                float *tmp, int tmp_n, ParPieceFn last, void *ctx);
 /* Every rank's buf[displs[r] .. + counts[r]) from rank r, in place on every rank. */
 void par_allgather_f32(ParComm *c, float *buf, const int *counts, const int *displs);
 /* Rank-ordered concatenation onto root of each rank's `count` floats (counts may differ). */

@@ -37,10 +37,11 @@ float adam_clip_scale(const AdamConfig *cfg, double norm)
     return cfg->clip_norm > 0.0f && norm > cfg->clip_norm ? (float)(cfg->clip_norm / norm) : 1.0f;
 }
 
-/* One thread's share of an update: elements [lo, hi) of params, m, v; g[0] is element lo's. */
+/* One thread's share of an update: elements [lo, hi) of params, m, v; g[0] (plus g2[0]) is
+ * element lo's gradient. */
 typedef struct {
     float *params, *m, *v;
-    const float *g;
+    const float *g, *g2;
     float scale, lr_t, b1, b2, eps;
     size_t lo, hi;
 } UpdateJob;
@@ -50,7 +51,7 @@ static void update_part(void *ctx, int part, int parts)
     const UpdateJob *j = ctx;
     size_t n = j->hi - j->lo, a = n * part / parts, b = n * (part + 1) / parts;
     float *p = j->params + j->lo, *m = j->m + j->lo, *v = j->v + j->lo;
-    const float *g = j->g;
+    const float *g = j->g, *g2 = j->g2;
     float scale = j->scale, lr_t = j->lr_t, b1 = j->b1, b2 = j->b2, eps = j->eps;
     size_t i = a;
 #if defined(__AVX512F__)
@@ -60,7 +61,10 @@ static void update_part(void *ctx, int part, int parts)
     __m512 vb2 = _mm512_set1_ps(b2), vc1 = _mm512_set1_ps(1.0f - b1), vc2 = _mm512_set1_ps(1.0f - b2);
     __m512 ve = _mm512_set1_ps(eps);
     for (; i + 16 <= b; i += 16) {
-        __m512 gi = _mm512_mul_ps(_mm512_loadu_ps(g + i), vs);
+        __m512 gs = _mm512_loadu_ps(g + i);
+        if (g2)
+            gs = _mm512_add_ps(gs, _mm512_loadu_ps(g2 + i));
+        __m512 gi = _mm512_mul_ps(gs, vs);
         __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, _mm512_loadu_ps(m + i)), _mm512_mul_ps(vc1, gi));
         __m512 vi = _mm512_add_ps(_mm512_mul_ps(vb2, _mm512_loadu_ps(v + i)),
                                   _mm512_mul_ps(_mm512_mul_ps(vc2, gi), gi));
@@ -71,18 +75,18 @@ static void update_part(void *ctx, int part, int parts)
     }
 #endif
     for (; i < b; i++) {
-        float gi = g[i] * scale;
+        float gi = (g2 ? g[i] + g2[i] : g[i]) * scale;
         m[i] = b1 * m[i] + (1.0f - b1) * gi;
         v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
         p[i] -= lr_t * m[i] / (sqrtf(v[i]) + eps);
     }
 }
 
-void adam_update(const Adam *a, const AdamConfig *cfg, float *params, const float *g, float scale,
-                 size_t lo, size_t hi)
+void adam_update(const Adam *a, const AdamConfig *cfg, float *params, const float *g,
+                 const float *g2, float scale, size_t lo, size_t hi)
 {
     double t = (double)(a->step + 1);
-    UpdateJob job = {.params = params, .m = a->m, .v = a->v, .g = g, .scale = scale,
+    UpdateJob job = {.params = params, .m = a->m, .v = a->v, .g = g, .g2 = g2, .scale = scale,
                      .lr_t = (float)(cfg->lr * sqrt(1.0 - pow(cfg->beta2, t)) / (1.0 - pow(cfg->beta1, t))),
                      .b1 = cfg->beta1, .b2 = cfg->beta2, .eps = cfg->eps, .lo = lo, .hi = hi};
     int parts = hi - lo < 65536 ? 1 : kernels_threads();
@@ -92,7 +96,7 @@ void adam_update(const Adam *a, const AdamConfig *cfg, float *params, const floa
 double adam_step(Adam *a, const AdamConfig *cfg, float *params, const float *g)
 {
     double norm = cfg->clip_norm > 0.0f ? sqrt(adam_sumsq(g, a->n)) : 0.0; /* a pass saved when not clipping */
-    adam_update(a, cfg, params, g, adam_clip_scale(cfg, norm), 0, a->n);
+    adam_update(a, cfg, params, g, NULL, adam_clip_scale(cfg, norm), 0, a->n);
     a->step++;
     return norm;
 }

@@ -128,7 +128,7 @@ void par_allreduce_max_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MIN); }
 
 void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const int *displs,
-                                float *tmp, int tmp_n)
+                                float *tmp, int tmp_n, ParPieceFn last, void *ctx)
 {
     /* A ring: at step s, block (r - s - 1) goes to the right and block (r - s - 2) comes from the
      * left and is added to this rank's copy, in pieces of tmp_n floats; after P - 1 steps block r
@@ -143,6 +143,11 @@ void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const
             check(MPI_Sendrecv(buf + displs[out] + at, n_out, MPI_FLOAT, right, 7, tmp, n_in, MPI_FLOAT,
                                left, 7, c->comm, MPI_STATUS_IGNORE),
                   "MPI_Sendrecv");
+            if (s == P - 2 && last) { /* the last piece of this rank's own block */
+                if (n_in > 0)
+                    last(ctx, (size_t)displs[in] + (size_t)at, tmp, n_in);
+                continue;
+            }
             float *dst = buf + displs[in] + at;
             for (int i = 0; i < n_in; i++)
                 dst[i] += tmp[i];
