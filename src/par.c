@@ -133,10 +133,12 @@ void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const
     /* A ring: at step s, block (r - s - 1) goes to the right and block (r - s - 2) comes from the
      * left and is added to this rank's copy, in pieces of tmp_n floats; after P - 1 steps block r
      * holds the sum. Open MPI's own MPI_Reduce_scatter took twice as long as MPI_Allreduce here. */
-    int P = c->size, r = c->rank, right = (r + 1) % P, left = (r + P - 1) % P;
+    int P = c->size, r = c->rank, right = (r + 1) % P, left = (r + P - 1) % P, most = 0;
+    for (int q = 0; q < P; q++) /* every rank walks the same pieces, so that each send is matched */
+        most = counts[q] > most ? counts[q] : most;
     for (int s = 0; s < P - 1; s++) {
         int out = ((r - s - 1) % P + P) % P, in = ((r - s - 2) % P + P) % P;
-        for (int at = 0; at < counts[out] || at < counts[in]; at += tmp_n) {
+        for (int at = 0; at < most; at += tmp_n) {
             int n_out = counts[out] - at < tmp_n ? counts[out] - at : tmp_n;
             int n_in = counts[in] - at < tmp_n ? counts[in] - at : tmp_n;
             n_out = n_out < 0 ? 0 : n_out, n_in = n_in < 0 ? 0 : n_in;
