@@ -35,7 +35,8 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
  *   C[r * ldc + j] = beta * C[r * ldc + j] + sum_k a[r][k] * B[k * ldb + j]
  * for r < rows (1..GEMM_BLOCK_ROWS), j < cols (1..64), beta 0 or 1, each row of A given by its own
  * pointer (rows may lie anywhere). B is read in whole vectors of 16 columns (it must have
- * 16 * ceil(cols / 16) readable columns); only C's `cols` columns are touched. AVX-512: up to 24
+ * 16 * ceil(cols / 16) readable columns: masked loads there measured 2x slower); only C's `cols`
+ * columns are touched. AVX-512: up to 24
  * accumulators in registers; elsewhere plain C. */
 #define GEMM_BLOCK_ROWS 6
 void gemm_block(int rows, int cols, int K, const float *const *a, const float *B, int ldb, float *C,
@@ -44,6 +45,15 @@ void gemm_block(int rows, int cols, int K, const float *const *a, const float *B
  * of A^T are columns of A). */
 void gemm_block_tn(int rows, int cols, int K, const float *A, int lda, const float *B, int ldb,
                    float *C, int ldc, int beta);
+
+/* Products with a weight matrix W (K, N) for few rows, over kernels_threads() threads, without
+ * BLAS's packing of W (dense layers at small local batches): Y (M, N) = X (M, K) W, and
+ * dX (M, K) = dY (M, N) W^T with scratch of N * 16 * ceil(M / 16) floats. matmul_wide_pays says
+ * when they beat OpenBLAS here (AVX-512, M <= 128, W of a million floats or more); W must be
+ * followed by 15 readable floats (a dense layer's bias). */
+int matmul_wide_pays(int M, int N, int K);
+void matmul_wide(int M, int N, int K, const float *X, const float *W, float *Y);
+void matmul_wide_t(int M, int N, int K, const float *dY, const float *W, float *dX, float *scratch);
 
 /* exp for float, Cephes' polynomial after range reduction (relative error ~2e-7), written without
  * calls or branches so that loops over it vectorise; the LSTM's gates spend their time here. */

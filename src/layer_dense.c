@@ -1,5 +1,8 @@
 /* layer_dense.c: y = act(x W + b) over the last axis: (N, T, C_in) -> (N, T, C_out), one sgemm each
- * way. The model's output layer writes logits; the loss applies its sigmoid or softmax. */
+ * way; a large W at a small local batch (DanQ's 48000 x 925 at 50 rows) goes through matmul_wide
+ * instead, which does not pack W on every call. The model's output layer writes logits; the loss
+ * applies its sigmoid or softmax. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -23,11 +26,35 @@ static void dense_init(Layer *l, uint64_t seed)
         l->w[nw + j] = 0.0f;
 }
 
+/* The rows of the largest local batch; scratch for matmul_wide_t when it pays at that size. */
+static int max_rows(const Layer *l, int batch) { return batch * l->in.t; }
+
+static size_t dense_work(const Layer *l, int batch)
+{
+    int M = max_rows(l, batch);
+    return matmul_wide_pays(M, l->out.c, l->in.c) ? (size_t)l->out.c * ((M + 15) / 16 * 16) : 0;
+}
+
+static void dense_alloc(Layer *l, int max_batch)
+{
+    size_t n = dense_work(l, max_batch);
+    l->state = n ? xalloc_floats(n) : NULL; /* dY^T for the input gradient */
+}
+
+static void dense_release(Layer *l)
+{
+    free(l->state);
+    l->state = NULL;
+}
+
 static void dense_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
     int rows = p->n * l->in.t, I = l->in.c, O = l->out.c;
     const float *W = l->w, *b = l->w + (size_t)I * O;
-    gemm(0, 0, rows, O, I, 1.0f, x, I, W, O, 0.0f, y, O);
+    if (l->state && matmul_wide_pays(rows, O, I))
+        matmul_wide(rows, O, I, x, W, y);
+    else
+        gemm(0, 0, rows, O, I, 1.0f, x, I, W, O, 0.0f, y, O);
     add_bias_rows(y, b, rows, O);
     if (!l->is_output)
         activation_forward(l->spec.act, y, (size_t)rows * O, O);
@@ -43,7 +70,9 @@ static void dense_backward(Layer *l, const Pass *p, const float *x, const float 
     gemm(1, 0, I, O, rows, 1.0f, x, I, dy, O, 0.0f, dW, O); /* set, not added: no zeroing pass */
     memset(db, 0, sizeof(float) * O);
     sum_rows_into(db, dy, rows, O);
-    if (dx)
+    if (dx && l->state && matmul_wide_pays(rows, O, I))
+        matmul_wide_t(rows, O, I, dy, l->w, dx, l->state);
+    else if (dx)
         gemm(0, 1, rows, I, O, 1.0f, dy, O, l->w, O, 0.0f, dx, I);
 }
 
@@ -53,5 +82,8 @@ const LayerOps dense_ops = {
     .init = dense_init,
     .forward = dense_forward,
     .backward = dense_backward,
+    .alloc = dense_alloc,
+    .release = dense_release,
+    .work_floats = dense_work,
     .sets_grads = 1,
 };

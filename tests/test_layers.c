@@ -176,6 +176,7 @@ static Case cases[] = {
     {"dense relu", .in = {1, 7}, 0, 0, 4},
     {"dense sigmoid on a sequence", .in = {3, 7}, 0, 0, 4},
     {"dense output (logits)", .in = {1, 7}, 0, 1, 4},
+    {"dense relu, wide weights (matmul_wide)", .in = {1, 1100}, 0, 0, 13},
     {"dropout (inference)", .in = {4, 3}, 0, 0, 3},
     {"flatten", .in = {4, 3}, 0, 0, 3},
     {"bilstm sequences masked, wide input", .in = {6, 130}, 1, 0, 3},
@@ -213,10 +214,12 @@ static void fill_case_specs(void)
     cases[23].spec = with_act(LAYER_DENSE, ACT_RELU);
     cases[24].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
     cases[25].spec = with_act(LAYER_DENSE, ACT_SIGMOID);
-    cases[26].spec = pool_spec(LAYER_DROPOUT, 0, POOL_LAST);
-    cases[27].spec = spec_of(LAYER_FLATTEN);
-    cases[28].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
-    cases[29].spec = lstm_spec(17, 0, 0);
+    cases[26].spec = with_act(LAYER_DENSE, ACT_RELU);
+    cases[26].spec.units = 970; /* 1100 x 970 weights: over matmul_wide_pays' million */
+    cases[27].spec = pool_spec(LAYER_DROPOUT, 0, POOL_LAST);
+    cases[28].spec = spec_of(LAYER_FLATTEN);
+    cases[29].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
+    cases[30].spec = lstm_spec(17, 0, 0);
 }
 
 /* ---- losses ---- */
