@@ -1,10 +1,11 @@
-/* update.h: the synchronous step of data-parallel training, split over the ranks. The gradients of
- * the ranks are summed by a reduce-scatter, so that each rank holds the sum for its own slice of the
- * flat buffer; each rank takes the Adam step on that slice only; the new parameters are
- * all-gathered. Every rank ends with the parameters of one Adam step over the whole buffer, while
- * Adam's work and memory traffic are divided by the number of ranks, and the exchange moves the
- * same bytes as one all-reduce. Adam's moments are then current only on a rank's own slice:
- * update_share_moments makes them whole on every rank (before a checkpoint is written). */
+/* update.h: the synchronous step of data-parallel training, split over the ranks. A ring
+ * reduce-scatter sums the ranks' gradients so that each rank holds the sum for its own slice of
+ * the flat buffer; each rank takes the Adam step on that slice only (as the last pieces of the sum
+ * arrive, or after the global norm when it is clipped); the new parameters are all-gathered. Every
+ * rank ends with the parameters of one Adam step over the whole buffer, Adam's work and memory
+ * traffic are divided by the number of ranks, and the exchange moves the bytes of one ring
+ * all-reduce. Adam's moments are then current only on a rank's own slice: update_share_moments
+ * makes them whole on every rank (before a checkpoint is written). */
 #ifndef GSEQ_UPDATE_H
 #define GSEQ_UPDATE_H
 #include <stddef.h>
