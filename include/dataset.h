@@ -1,6 +1,6 @@
 /* dataset.h: the canonical gseq data file: open and validate it, read any block of rows, write one.
  *
- * The file (HDF5, see docs/file-formats.md):
+ * The file (HDF5, see README.md, "File formats"):
  *   /x             uint8 (N, L)    tokens: 0 = padding, 1..4 = A C G T, 5 = N (and any other IUPAC code)
  *                  or one-hot (N, L, 4) uint8/float32, channels A C G T, converted to tokens on read
  *   /y             (N, K) or (N)   uint8 or float32 labels

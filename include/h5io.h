@@ -75,6 +75,11 @@ typedef struct {
     int64_t chunk[H5IO_MAX_RANK];
 } H5Info;
 int h5_info(H5File *f, const char *name, H5Info *info, Error *err);
+/* Whether all of a dataset's data are in the file: every chunk its shape covers has been written
+ * (HDF5 reads a chunk never written as zeros), or a contiguous block has its full size. A 2 KB file
+ * can claim 10^12 rows that were never written; reading them would take hours and terabytes, and
+ * a shorter one would read as rows of zeros. 0, or -1 with one line naming the file and dataset. */
+int h5_check_stored(H5File *f, const char *name, Error *err);
 /* "uint8", "float32", "string", ... for messages. */
 const char *h5_kind_name(const H5Info *info, char *buf, size_t len);
 

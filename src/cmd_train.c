@@ -35,6 +35,7 @@ typedef struct {
     char dir[512];
     FILE *log, *metrics;
     char log_path[600], metrics_path[600];
+    int created[2]; /* the log, the metrics: made by this run (not there before) */
     int tty;
     char *config_text;
     double started;
@@ -258,14 +259,34 @@ static int prepare_out(Report *r, const TrainArgs *a, Error *err)
         return error_set(err, "--out %s already holds a checkpoint (last.h5): resume with --resume "
                          "%s, choose another --out, or --force", r->dir, last);
     snprintf(r->log_path, sizeof r->log_path, "%s/train.log", r->dir);
+    r->created[0] = access(r->log_path, F_OK) != 0;
     r->log = fopen(r->log_path, a->resume ? "a" : "w");
     if (!r->log)
         return error_set(err, "%s: cannot write: %s", r->log_path, strerror(errno));
     snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", r->dir);
+    r->created[1] = access(r->metrics_path, F_OK) != 0;
     r->metrics = fopen(r->metrics_path, a->resume ? "a" : "w");
     if (!r->metrics)
         return error_set(err, "%s: cannot write: %s", r->metrics_path, strerror(errno));
     return 0;
+}
+
+/* Closes the log files; one that this run created and left empty (it failed before its first
+ * line) is removed, so a bad input leaves no empty train.log or metrics.jsonl behind. Logs that
+ * were there before (a resumed run appends to them) always stay. */
+static void close_logs(Report *r)
+{
+    FILE **files[2] = {&r->log, &r->metrics};
+    const char *paths[2] = {r->log_path, r->metrics_path};
+    for (int i = 0; i < 2; i++) {
+        if (!*files[i])
+            continue;
+        int empty = ftell(*files[i]) == 0;
+        fclose(*files[i]);
+        *files[i] = NULL;
+        if (empty && r->created[i])
+            unlink(paths[i]);
+    }
 }
 
 /* Whole or not at all (a temporary file renamed into place). */
@@ -275,11 +296,12 @@ static void write_text_file(Report *r, const char *name, const char *text)
     Error err;
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     FILE *f = out_open(path, &err);
-    if (!f)
+    if (f)
+        fputs(text, f);
+    if (!f || out_close(f, path, &err) != 0) {
+        close_logs(r);
         die("%s", err.msg);
-    fputs(text, f);
-    if (out_close(f, path, &err) != 0)
-        die("%s", err.msg);
+    }
 }
 
 /* ---- reporting ---- */
@@ -458,10 +480,8 @@ static int fail_from(Report *r, ParComm *c, const Error *err, int status, int re
 {
     if (reporter)
         fprintf(stderr, "gseq_mpi: %s\n", err->msg);
-    if (r && r->log)
-        fclose(r->log);
-    if (r && r->metrics)
-        fclose(r->metrics);
+    if (r)
+        close_logs(r);
     par_finalize();
     return status;
 }
@@ -469,6 +489,18 @@ static int fail_from(Report *r, ParComm *c, const Error *err, int status, int re
 static int fail(Report *r, ParComm *c, const Error *err, int status)
 {
     return fail_from(r, c, err, status, par_rank(c) == 0);
+}
+
+/* What a run holds, released on every way out (each part may be empty or zero). */
+static void release(Config *cfg, DataTable *data, DataTable *valid, DataTable *test, Trainer *t,
+                    RowSet *test_rows)
+{
+    if (t)
+        trainer_free(t);
+    if (test_rows)
+        rowset_free(test_rows);
+    data_release(data), data_release(valid), data_release(test);
+    config_free(cfg);
 }
 
 static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
@@ -521,27 +553,37 @@ int cmd_train(int argc, char **argv)
      * whatever the final destination, so launched runs print plain lines (SLURM logs). */
     r.tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") &&
             !getenv("SLURM_JOB_ID");
-    Config cfg;
-    if (load_config(c, &a, &cfg, &err) != 0)
-        return fail(NULL, c, &err, 1);
-    if (agree(c, prepare_out(&r, &a, &err)) != 0)
-        return fail(&r, c, &err, 1);
-    set_threads(c, a.threads);
+    Config cfg = {0};
     DataTable data = {0}, valid = {0}, test = {0};
+    if (load_config(c, &a, &cfg, &err) != 0) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return fail(NULL, c, &err, 1);
+    }
+    if (agree(c, prepare_out(&r, &a, &err)) != 0) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return fail(&r, c, &err, 1);
+    }
+    set_threads(c, a.threads);
     int reporter = 0;
     if (data_load(cfg.data_train, a.data_mode, a.io, &data, &err, &reporter) != 0 ||
         (cfg.data_valid[0] && data_load(cfg.data_valid, a.data_mode, a.io, &valid, &err, &reporter)) ||
-        (cfg.data_test[0] && data_load(cfg.data_test, a.data_mode, a.io, &test, &err, &reporter)))
+        (cfg.data_test[0] && data_load(cfg.data_test, a.data_mode, a.io, &test, &err, &reporter))) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
         return fail_from(&r, c, &err, 1, reporter);
+    }
     if (same_shape(&data, &valid, "validation", &err) || same_shape(&data, &test, "test", &err)) {
-        data_release(&data), data_release(&valid), data_release(&test);
+        release(&cfg, &data, &valid, &test, NULL, NULL);
         return fail(&r, c, &err, 1);
     }
     Trainer t;
     /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
-    if (agree(c, trainer_init(&t, c, &cfg, &data, &err)) != 0)
+    int built = trainer_init(&t, c, &cfg, &data, &err);
+    if (agree(c, built) != 0) {
+        /* a failed trainer_init freed its own; a rank whose init worked frees what it built */
+        release(&cfg, &data, &valid, &test, built == 0 ? &t : NULL, NULL);
         return fail(&r, c, &err, 1);
+    }
     t.overlap = a.overlap;
     t.sharded = a.data_mode == DATA_SHARD;
     t.fault_nan_step = fault ? atol(fault) : 0;
@@ -550,7 +592,7 @@ int cmd_train(int argc, char **argv)
     RowPlan plan;
     if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, t.sharded,
                   a.folds, a.fold - 1, &plan, &err)) {
-        trainer_free(&t);
+        release(&cfg, &data, &valid, &test, &t, NULL);
         return fail(&r, c, &err, 1);
     }
     t.train = plan.train;
@@ -559,8 +601,10 @@ int cmd_train(int argc, char **argv)
     test_rows = plan.test;
     t.train_total = plan.train_total;
     rowset_free(&plan.rest);
-    if (a.resume && resume_state(c, a.resume, &t, &err) != 0)
+    if (a.resume && resume_state(c, a.resume, &t, &err) != 0) {
+        release(&cfg, &data, &valid, &test, &t, &test_rows);
         return fail(&r, c, &err, 1);
+    }
     r.config_text = config_effective_text(&cfg);
     if (r.rank == 0)
         write_text_file(&r, "config.ini", r.config_text);
@@ -588,11 +632,8 @@ int cmd_train(int argc, char **argv)
         say(&r, "done: %ld steps in %.1f s; best epoch %d; outputs in %s\n", t.state.step,
             now_seconds() - r.started, t.state.best_epoch + 1, r.dir);
     }
-    trainer_free(&t);
-    rowset_free(&test_rows);
-    data_release(&data), data_release(&valid), data_release(&test);
+    release(&cfg, &data, &valid, &test, &t, &test_rows);
     free(r.config_text);
-    config_free(&cfg);
     if (status)
         return fail(&r, c, &err, status);
     if (r.log)

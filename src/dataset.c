@@ -132,6 +132,8 @@ static int open_x(Dataset *d, Error *err)
     if (xi.dims[1] < 1 || xi.dims[1] > (1 << 30))
         return error_set(err, "%s: dataset /x: sequence length %lld not supported", p,
                          (long long)xi.dims[1]);
+    if (h5_check_stored(d->f, "/x", err) != 0)
+        return -1;
     d->info.n = xi.dims[0];
     d->info.length = (int)xi.dims[1];
     return 0;
@@ -160,7 +162,7 @@ static int open_y(Dataset *d, Error *err)
     d->y_u8 = yi.kind == H5K_INTEGER && !yi.is_signed && yi.size == 1;
     if (d->info.targets < 1)
         return error_set(err, "%s: dataset /y: no label columns (K = 0)", p);
-    return 0;
+    return h5_check_stored(d->f, "/y", err);
 }
 
 static int open_attrs(Dataset *d, Error *err)
@@ -233,7 +235,8 @@ static int open_optional(Dataset *d, Error *err)
 {
     const DatasetInfo *in = &d->info;
     if (h5_has(d->f, "/length")) {
-        if (check_vector(d, "/length", in->n, "one per row", H5K_INTEGER, err) != 0)
+        if (check_vector(d, "/length", in->n, "one per row", H5K_INTEGER, err) != 0 ||
+            h5_check_stored(d->f, "/length", err) != 0)
             return -1;
         d->lengths = xmalloc((size_t)in->n, sizeof *d->lengths);
         if (h5_read_i32(d->f, "/length", d->lengths, (size_t)in->n, err) != 0)

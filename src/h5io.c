@@ -455,6 +455,70 @@ static void shape_text(const H5Info *info, char *buf, size_t len)
         snprintf(buf + k, len - k, ")");
 }
 
+#if H5_VERSION_GE(1, 10, 5) /* H5Dget_num_chunks */
+/* Chunks needed to cover the shape (saturating: a corrupted shape may overflow 64 bits). */
+static uint64_t chunks_covering(const H5Info *info)
+{
+    uint64_t n = 1;
+    for (int i = 0; i < info->rank; i++) {
+        uint64_t d = (uint64_t)info->dims[i], c = (uint64_t)info->chunk[i];
+        uint64_t k = c ? d / c + (d % c != 0) : 0;
+        if (k == 0)
+            return 0;
+        n = n > UINT64_MAX / k ? UINT64_MAX : n * k;
+    }
+    return n;
+}
+#endif
+
+int h5_check_stored(H5File *f, const char *name, Error *err)
+{
+    H5Info info;
+    if (h5_info(f, name, &info, err) != 0)
+        return -1;
+    hid_t d = dset_get(f, name, err);
+    if (d < 0)
+        return -1;
+    char what[300], shape[120];
+    dset_what(what, sizeof what, name);
+    shape_text(&info, shape, sizeof shape);
+    if (info.chunked) {
+#if H5_VERSION_GE(1, 10, 5)
+        uint64_t need = chunks_covering(&info);
+        hsize_t have = 0;
+        hid_t space = need > 0 ? H5Dget_space(d) : -1;
+        herr_t rc = need > 0 && space >= 0 ? H5Dget_num_chunks(d, space, &have) : 0;
+        if (space >= 0)
+            H5Sclose(space);
+        if (need > 0 && (space < 0 || rc < 0))
+            return fail(f, what, err, "cannot count its stored chunks");
+        if ((uint64_t)have < need)
+            return fail(f, what, err, "shape %s needs %llu chunks, the file stores %llu: written "
+                        "incompletely or damaged", shape, (unsigned long long)need,
+                        (unsigned long long)have);
+#endif
+        return 0;
+    }
+    hid_t dcpl = H5Dget_create_plist(d);
+    if (dcpl < 0)
+        return fail(f, what, err, "cannot read its layout");
+    int contiguous = H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_external_count(dcpl) == 0;
+    H5Pclose(dcpl);
+    if (!contiguous || info.size == 0) /* compact (always whole), external, strings */
+        return 0;
+    uint64_t need = info.size;
+    for (int i = 0; i < info.rank; i++) {
+        uint64_t dim = (uint64_t)info.dims[i];
+        need = dim && need > UINT64_MAX / dim ? UINT64_MAX : need * dim;
+    }
+    uint64_t have = H5Dget_storage_size(d);
+    if (have < need)
+        return fail(f, what, err, "shape %s needs %llu bytes, the file stores %llu: written "
+                    "incompletely or damaged", shape, (unsigned long long)need,
+                    (unsigned long long)have);
+    return 0;
+}
+
 /* ---- whole datasets ---- */
 
 static int read_all(H5File *f, const char *name, H5Type t, void *buf, size_t n, Error *err)

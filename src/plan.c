@@ -69,15 +69,19 @@ int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const DataTa
         rc = plan_local(cfg, data, valid, test, folds, fold, (uint32_t)(par_rank(c) + 1) << 8, p, err);
         double failed[1] = {rc != 0};
         par_allreduce_max_f64(c, failed, 1);
-        if (failed[0] > 0)
+        if (failed[0] > 0) {
+            plan_free(p); /* on failure the plan holds nothing */
             return rc ? -1 : error_set(err, "%s: another shard cannot be split into %d folds",
                                        data->path, folds);
+        }
     } else {
         if (par_rank(c) == 0)
             rc = plan_local(cfg, data, valid, test, folds, fold, 0, p, err);
         par_bcast(c, &rc, sizeof rc, 0);
-        if (rc != 0)
+        if (rc != 0) {
+            plan_free(p);
             return -1;
+        }
         bcast_rows(c, &p->train);
         bcast_rows(c, &p->valid);
         bcast_rows(c, &p->test);
@@ -90,9 +94,11 @@ int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const DataTa
     }
     p->train_total = (int64_t)counts[0];
     int needs_valid = !(folds > 0 && fold < 0);
-    if (least[0] <= 0 || (needs_valid && counts[1] <= 0))
+    if (least[0] <= 0 || (needs_valid && counts[1] <= 0)) {
+        plan_free(p);
         return error_set(err, "%s: too few samples (%lld%s) to hold out validation and test rows",
                          data->path, (long long)data->n, sharded ? " over all shards" : "");
+    }
     return 0;
 }
 

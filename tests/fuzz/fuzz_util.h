@@ -1,7 +1,7 @@
-/* fuzz_util.h: what the libFuzzer targets share (make fuzz; docs/reliability.md). The readers take
- * file names, so each input is written to a file of this process's own in /dev/shm (or TMPDIR).
- * A reader must answer bad input with an Error, never by dying: die() here aborts, so libFuzzer
- * records the input as a crash. */
+/* fuzz_util.h: what the libFuzzer targets share (make fuzz; README.md, "Reliability").
+ * The readers take file names, so each input is written to a file of this process's own in
+ * /dev/shm (or TMPDIR). A reader must answer bad input with an Error, never by dying: die() here
+ * aborts, so libFuzzer records the input as a crash. */
 #ifndef GSEQ_FUZZ_UTIL_H
 #define GSEQ_FUZZ_UTIL_H
 
