@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "par.h"
 
 static const struct {
     const char *name;
@@ -43,12 +44,20 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    const char *rank = getenv("OMPI_COMM_WORLD_RANK"); /* under mpirun, say it once */
-    if (!rank || !strcmp(rank, "0")) {
+    /* Under a launcher, rank 0 says it once and every rank leaves after it has: a rank that left
+     * at once could make mpirun end the job before rank 0's line was out. */
+    int launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK");
+    if (launched)
+        par_init(&argc, &argv);
+    if (!launched || par_rank(par_world()) == 0) {
         fprintf(stderr, "gseq_mpi: unknown command '%s' (expected", argv[1]);
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
         fprintf(stderr, ")\n");
+    }
+    if (launched) {
+        par_barrier(par_world());
+        par_finalize();
     }
     return 2;
 }
