@@ -379,17 +379,14 @@ static const BadCase bad_cases[] = {
     {"convert: --compress out of range", "convert --fasta " WORK "/a.fa --labels " WORK "/a.tsv --compress 12 --out " WORK "/c.h5", "--compress", "12", NULL, 4},
 };
 
-/* Every file under dir that is a temporary one, or (on the full disk) not empty: printed; counted. */
-static int leftovers(const char *dir, int nonempty_too)
+/* The lines `cmd` prints, each printed after `label`; counted. */
+static int lines_of(const char *cmd, const char *label)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "find %s -type f \\( -name '*.tmp.*'%s \\) ! -name filler", dir,
-             nonempty_too ? " -o -size +0" : "");
     FILE *p = popen(cmd, "r");
     char line[512];
     int n = 0;
     while (p && fgets(line, sizeof line, p)) {
-        printf("    left behind: %s", line);
+        printf("    %s: %s", label, line);
         n++;
     }
     if (p)
@@ -397,20 +394,21 @@ static int leftovers(const char *dir, int nonempty_too)
     return n;
 }
 
+/* Every file under dir that is a temporary one, or (on the full disk) not empty: printed; counted. */
+static int leftovers(const char *dir, int nonempty_too)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find %s -type f \\( -name '*.tmp.*'%s \\) ! -name filler", dir,
+             nonempty_too ? " -o -size +0" : "");
+    return lines_of(cmd, "left behind");
+}
+
 /* Files a failed command created or changed (newer than WORK/stamp), besides what the test itself
  * writes: printed; counted. */
 static int files_written(void)
 {
-    FILE *p = popen("find " WORK " -type f -newer " WORK "/stamp ! -name 'bad.std*' ! -name guard", "r");
-    char line[512];
-    int n = 0;
-    while (p && fgets(line, sizeof line, p)) {
-        printf("    written: %s", line);
-        n++;
-    }
-    if (p)
-        pclose(p);
-    return n;
+    return lines_of("find " WORK " -type f -newer " WORK "/stamp ! -name 'bad.std*' ! -name guard",
+                    "written");
 }
 
 static void run_bad(void **state)
