@@ -11,6 +11,15 @@
 #include "layer.h"
 #include "loss.h"
 
+/* Per-layer timing (make bench's profile): with Model.times set, model_forward and model_backward
+ * add each layer's seconds, read from `clock`, to forward[i] and backward[i], and the loss's to
+ * loss. */
+typedef struct {
+    double (*clock)(void);
+    double *forward, *backward; /* (n_layers) */
+    double loss;
+} ModelTimes;
+
 typedef struct {
     int n_layers;
     Layer *layers;
@@ -29,6 +38,7 @@ typedef struct {
     /* Called in backward as soon as a layer's parameter gradients are final (gradient exchange). */
     void (*grad_ready)(void *ctx, int layer);
     void *grad_ready_ctx;
+    ModelTimes *times; /* NULL: untimed */
 } Model;
 
 /* Plans layers from the config for inputs of `length` tokens and `targets` outputs of `task`

@@ -191,9 +191,13 @@ const float *model_forward(Model *m, Pass *p)
         p->mask = m->mask;
     }
     const float *x = NULL;
+    ModelTimes *t = m->times;
     for (int i = 0; i < m->n_layers; i++) {
         Layer *l = &m->layers[i];
+        double t0 = t ? t->clock() : 0.0;
         l->ops->forward(l, p, x, m->act[i]);
+        if (t)
+            t->forward[i] += t->clock() - t0;
         x = m->act[i];
     }
     return x;
@@ -208,12 +212,19 @@ double model_backward(Model *m, const Pass *p, const float *targets, double norm
 {
     int last = m->n_layers - 1;
     float *dy = m->dbuf[0], *other = m->dbuf[1];
+    ModelTimes *t = m->times;
+    double t0 = t ? t->clock() : 0.0;
     double loss = loss_sum(m->loss, m->act[last], targets, p->n, m->targets, dy, norm);
+    if (t)
+        t->loss += t->clock() - t0;
     for (int i = last; i >= 0; i--) {
         Layer *l = &m->layers[i];
         const float *x = i > 0 ? m->act[i - 1] : NULL;
         float *dx = l->need_dx ? (l->aliases ? dy : other) : NULL;
+        t0 = t ? t->clock() : 0.0;
         l->ops->backward(l, p, x, m->act[i], dy, dx);
+        if (t)
+            t->backward[i] += t->clock() - t0;
         if (m->grad_ready && l->n_params)
             m->grad_ready(m->grad_ready_ctx, i);
         if (!dx)

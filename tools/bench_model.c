@@ -174,51 +174,9 @@ static double clock_now(void)
 }
 
 typedef struct {
-    double *fwd, *bwd; /* (n_layers) seconds */
-    double loss, exchange, adam, gather;
+    ModelTimes layers; /* per layer, and the loss (model.c times them) */
+    double exchange, adam, gather;
 } Profile;
-
-/* What model_forward and model_backward do, with a timer around each layer (model.c runs the same
- * loop; this copy exists only to time it). */
-static void forward_timed(Model *m, Pass *p, Profile *pr)
-{
-    if (m->uses_mask) {
-        size_t total = (size_t)p->n * m->length;
-        for (size_t i = 0; i < total; i++)
-            m->mask[i] = p->tokens[i] != 0;
-        p->mask = m->mask;
-    }
-    const float *x = NULL;
-    for (int i = 0; i < m->n_layers; i++) {
-        double t0 = clock_now();
-        m->layers[i].ops->forward(&m->layers[i], p, x, m->act[i]);
-        pr->fwd[i] += clock_now() - t0;
-        x = m->act[i];
-    }
-}
-
-static void backward_timed(Model *m, const Pass *p, const float *targets, double norm, Profile *pr)
-{
-    int last = m->n_layers - 1;
-    float *dy = m->dbuf[0], *other = m->dbuf[1];
-    double t0 = clock_now();
-    loss_sum(m->loss, m->act[last], targets, p->n, m->targets, dy, norm);
-    pr->loss += clock_now() - t0;
-    for (int i = last; i >= 0; i--) {
-        Layer *l = &m->layers[i];
-        const float *x = i > 0 ? m->act[i - 1] : NULL;
-        float *dx = l->need_dx ? (l->aliases ? dy : other) : NULL;
-        t0 = clock_now();
-        l->ops->backward(l, p, x, m->act[i], dy, dx);
-        pr->bwd[i] += clock_now() - t0;
-        if (!dx)
-            break;
-        if (dx == other) {
-            other = dy;
-            dy = dx;
-        }
-    }
-}
 
 typedef struct {
     Model *m;
@@ -250,16 +208,13 @@ static void step(Bench *b, long k, Profile *pr)
               .epoch = (uint32_t)(k / 1000)};
     double norm = loss_count(m->loss, b->B, K);
     double t1 = clock_now();
-    if (pr) {
+    if (pr)
         pr->gather += t1 - t0;
-        forward_timed(m, &p, pr);
-        model_zero_grads(m);
-        backward_timed(m, &p, b->labels, norm, pr);
-    } else {
-        model_forward(m, &p);
-        model_zero_grads(m);
-        model_backward(m, &p, b->labels, norm);
-    }
+    m->times = pr ? &pr->layers : NULL;
+    model_forward(m, &p);
+    model_zero_grads(m);
+    model_backward(m, &p, b->labels, norm);
+    m->times = NULL;
     Update *u = b->update;
     double exchange = u->exchange_seconds, optimizer = u->optimizer_seconds;
     update_step(u, b->adam, &b->acfg, m->params, m->grads, 0);
@@ -335,8 +290,9 @@ int main(int argc, char **argv)
     double samples_per_s = (double)B * o.steps / seconds;
 
     /* per layer and phase */
-    Profile pr = {.fwd = xcalloc((size_t)m.n_layers, sizeof(double)),
-                  .bwd = xcalloc((size_t)m.n_layers, sizeof(double))};
+    Profile pr = {.layers = {.clock = clock_now,
+                             .forward = xcalloc((size_t)m.n_layers, sizeof(double)),
+                             .backward = xcalloc((size_t)m.n_layers, sizeof(double))}};
     double prof_seconds = 0.0;
     if (o.profile) {
         par_barrier(comm);
@@ -387,8 +343,8 @@ int main(int argc, char **argv)
         double total_f = 0.0, total_b = 0.0;
         for (int i = 0; i < n_layers; i++) {
             double f[3], bw[3];
-            over_ranks(comm, pr.fwd[i] / o.profile * 1e3, f);
-            over_ranks(comm, pr.bwd[i] / o.profile * 1e3, bw);
+            over_ranks(comm, pr.layers.forward[i] / o.profile * 1e3, f);
+            over_ranks(comm, pr.layers.backward[i] / o.profile * 1e3, bw);
             total_f += f[1];
             total_b += bw[1];
             if (r == 0)
@@ -396,7 +352,7 @@ int main(int argc, char **argv)
                        names[i], f[1], f[0], f[2], bw[1], bw[0], bw[2]);
         }
         double ph[4][3];
-        over_ranks(comm, pr.loss / o.profile * 1e3, ph[0]);
+        over_ranks(comm, pr.layers.loss / o.profile * 1e3, ph[0]);
         over_ranks(comm, pr.exchange / o.profile * 1e3, ph[1]);
         over_ranks(comm, pr.adam / o.profile * 1e3, ph[2]);
         over_ranks(comm, pr.gather / o.profile * 1e3, ph[3]);
@@ -466,7 +422,7 @@ int main(int argc, char **argv)
         update_free(&update);
         data_table_free(&d);
     }
-    free(pr.fwd), free(pr.bwd), free(b.tokens), free(b.labels), free(b.index);
+    free(pr.layers.forward), free(pr.layers.backward), free(b.tokens), free(b.labels), free(b.index);
     config_free(&cfg);
     par_finalize();
     return 0;
