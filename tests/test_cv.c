@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #define WORK "build/test_cv"
 #define DATA WORK "/data.h5"
 #define CONV WORK "/conv.ini"
@@ -23,19 +25,6 @@
 #define SEED_SMALL "--config jobs/configs/seed_lstm.ini --data " DATA " --quiet --set embedding.dim=8 " \
                    "--set lstm_1.units=8 --set lstm_2.units=8 --set train.batch=40 --set train.lr=0.01 " \
                    "--set train.epochs=3"
-
-static int run(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("    $ %s\n", cmd);
-    fflush(stdout);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static int setup(void **state)
 {

@@ -36,19 +36,6 @@
 #define ML_CKPT WORK "/ml/best.h5"
 #define MC_CKPT WORK "/mc/best.h5"
 
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("    $ %s\n", cmd);
-    fflush(stdout);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* ---- data written here ---- */
 
 /* n random rows of length 40..L, pre-padded; labels from `label(i, k)`. */

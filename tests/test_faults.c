@@ -49,19 +49,6 @@
 
 static int have_full, have_ro; /* the mounts worked */
 
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("    $ %s\n", cmd);
-    fflush(stdout);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static double now(void)
 {
     struct timespec ts;

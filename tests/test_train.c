@@ -29,19 +29,6 @@
               "--set lstm_1.units=12 --set lstm_2.units=12 --set train.batch=40 --set train.lr=0.01"
 #define MPIRUN "mpirun --oversubscribe -np "
 
-static int run(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("    $ %s\n", cmd);
-    fflush(stdout);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static float *read_dataset(const char *path, const char *name, size_t *n)
 {
     Error err;

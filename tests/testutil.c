@@ -2,9 +2,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "rng.h"
 
@@ -129,4 +131,17 @@ void tokens_with_padding(uint8_t *tok, uint8_t *mask, int n, int L, uint32_t str
             if (mask)
                 mask[(size_t)r * L + t] = !pad;
         }
+}
+
+int run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    printf("    $ %s\n", cmd);
+    fflush(stdout);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -1,5 +1,5 @@
 /* testutil.h: what the C tests share: random fills, tolerance comparisons that report the worst
- * element, and hand-built layers for one kind at a time. */
+ * element, hand-built layers for one kind at a time, and running shell commands. */
 #ifndef GSEQ_TESTUTIL_H
 #define GSEQ_TESTUTIL_H
 
@@ -21,6 +21,10 @@ double compare_fd(const char *what, const float *a, const double *b, size_t n, d
                   double rtol);
 double compare_dd(const char *what, const double *a, const double *b, size_t n, double atol,
                   double rtol);
+
+/* Runs a shell command built like printf, printed first ("    $ ..."); returns its exit status,
+ * or 128 + the signal that ended it. */
+int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A layer of one kind on input shape `in`, planned, with buffers for max_batch samples and its own
  * parameter and gradient arrays. */
