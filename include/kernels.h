@@ -19,6 +19,9 @@ const char *kernels_init(void);
 /* Work split over threads for the kernels that are not BLAS calls (the LSTM's recurrence): as many
  * as BLAS uses (the --threads of train, OPENBLAS_NUM_THREADS), 1 without OpenBLAS. */
 int kernels_threads(void);
+/* Parts to split `units` independent pieces of work into: kernels_threads(), at most units, at
+ * least 1. */
+int kernels_parts(int units);
 /* Runs fn(ctx, part, parts) for part = 0 .. parts-1 at once, part 0 on the calling thread, the
  * others on worker threads started at the first call and kept (so that a training step starts
  * none); returns when all are done. Not reentrant: call it from one thread. */

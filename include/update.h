@@ -17,7 +17,6 @@
 typedef struct {
     ParComm *comm;
     int *counts, *displs; /* (ranks) each rank's slice of the flat buffers */
-    size_t n;
     float *scratch;             /* a piece of another rank's gradient, on its way round the ring */
     int moments_whole;          /* no step since the last update_share_moments */
     double exchange_seconds;    /* summed over the steps: reduce-scatter and all-gather */

@@ -26,6 +26,12 @@ int kernels_threads(void)
     return n < 1 ? 1 : (n > MAX_PARTS ? MAX_PARTS : n);
 }
 
+int kernels_parts(int units)
+{
+    int t = kernels_threads();
+    return t < units ? t : (units > 0 ? units : 1);
+}
+
 /* The worker pool of parallel_run: workers wait at `start`, run their part, meet at `done`. */
 static struct {
     int workers; /* started so far: parts 1 .. workers */
@@ -261,12 +267,6 @@ static void wide_nt_part(void *ctx, int part, int parts)
     }
 }
 
-static int parts_of(int units)
-{
-    int t = kernels_threads();
-    return t < units ? t : (units > 0 ? units : 1);
-}
-
 int matmul_wide_pays(int M, int N, int K)
 {
 #if defined(__AVX512F__)
@@ -281,7 +281,7 @@ int matmul_wide_pays(int M, int N, int K)
 void matmul_wide(int M, int N, int K, const float *X, const float *W, float *Y)
 {
     WideJob job = {.M = M, .N = N, .K = K, .X = X, .W = W, .Y = Y};
-    parallel_run(parts_of((N + 63) / 64), wide_nn_part, &job);
+    parallel_run(kernels_parts((N + 63) / 64), wide_nn_part, &job);
 }
 
 void matmul_wide_t(int M, int N, int K, const float *dY, const float *W, float *dX, float *scratch)
@@ -291,7 +291,7 @@ void matmul_wide_t(int M, int N, int K, const float *dY, const float *W, float *
         for (int i = 0; i < Mp; i++)
             scratch[(size_t)n * Mp + i] = i < M ? dY[(size_t)i * N + n] : 0.0f;
     WideJob job = {.M = M, .N = N, .K = K, .Mp = Mp, .X = scratch, .W = W, .Y = dX};
-    parallel_run(parts_of((K + GEMM_BLOCK_ROWS - 1) / GEMM_BLOCK_ROWS), wide_nt_part, &job);
+    parallel_run(kernels_parts((K + GEMM_BLOCK_ROWS - 1) / GEMM_BLOCK_ROWS), wide_nt_part, &job);
 }
 
 static void softmax_rows(float *x, size_t n, int width)

@@ -243,8 +243,7 @@ static void conv1d_forward(Layer *l, const Pass *p, const float *x, float *y)
 #if defined(__AVX512F__)
     if (sparse_path(l)) {
         SparseJob job = {.l = l, .x = x, .out = y, .code = s->code, .n = p->n};
-        int parts = kernels_threads() < p->n ? kernels_threads() : (p->n > 0 ? p->n : 1);
-        parallel_run(parts, sparse_forward_part, &job);
+        parallel_run(kernels_parts(p->n), sparse_forward_part, &job);
         return;
     }
 #endif
@@ -267,8 +266,7 @@ static void conv1d_backward(Layer *l, const Pass *p, const float *x, const float
         if (l->spec.act != ACT_RELU) /* relu's mask is applied inside */
             activation_backward(l->spec.act, y, dy, (size_t)rows * F);
         SparseJob job = {.l = l, .x = x, .y = y, .dy = dy, .code = s->code, .n = p->n};
-        int parts = kernels_threads() < l->spec.width ? kernels_threads() : l->spec.width;
-        parallel_run(parts, sparse_backward_part, &job);
+        parallel_run(kernels_parts(l->spec.width), sparse_backward_part, &job);
         if (dx) { /* the input gradient through sgemm, as below */
             if (l->spec.act == ACT_RELU)
                 activation_backward(l->spec.act, y, dy, (size_t)rows * F);

@@ -86,8 +86,6 @@ static void forward_part(void *ctx, int part, int parts)
     }
 }
 
-static int parts_for(int n) { return kernels_threads() < n ? kernels_threads() : (n > 0 ? n : 1); }
-
 static void dropout_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
     size_t width = (size_t)l->in.t * l->in.c;
@@ -97,7 +95,7 @@ static void dropout_forward(Layer *l, const Pass *p, const float *x, float *y)
         return;
     }
     DropoutJob job = {.l = l, .p = p, .x = x, .y = y};
-    parallel_run(parts_for(p->n), forward_part, &job);
+    parallel_run(kernels_parts(p->n), forward_part, &job);
 }
 
 static void dropout_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,

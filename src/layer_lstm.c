@@ -375,8 +375,7 @@ static void direction_forward(Layer *l, const Pass *p, int d, const float *x, fl
     LstmState *s = l->state;
     LstmDirection *st = &s->dir[d];
     int N = p->n, T = l->in.t, I = l->in.c, K = s->K, Gp = s->Gp;
-    int parts = kernels_threads();
-    parts = parts > N ? (N > 0 ? N : 1) : parts;
+    int parts = kernels_parts(N);
     DirectionJob job = {.l = l, .p = p, .d = d, .x = x, .y = y};
     pack_weights(l, s, d);
     parallel_run(parts, forward_part, &job);
@@ -566,7 +565,7 @@ static void direction_backward(Layer *l, const Pass *p, int d, float *dy, float 
     int parts = s->fused ? kernels_threads() : 1;
     parts = parts > s->parts ? s->parts : parts;
     parts = parts > N ? (N > 0 ? N : 1) : parts;
-    int threads = kernels_threads() > N ? (N > 0 ? N : 1) : kernels_threads();
+    int threads = kernels_parts(N);
     DirectionJob job = {.l = l, .p = p, .d = d, .dy = dy, .dx = dx};
     if (s->fused) {
         parallel_run(parts, backward_part, &job);

@@ -94,12 +94,10 @@ static void backward_part(void *ctx, int part, int parts)
         }
 }
 
-static int parts_for(int n) { return kernels_threads() < n ? kernels_threads() : (n > 0 ? n : 1); }
-
 static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
     PoolJob job = {.l = l, .n = p->n, .x = x, .y = y};
-    parallel_run(parts_for(p->n), forward_part, &job);
+    parallel_run(kernels_parts(p->n), forward_part, &job);
 }
 
 static void maxpool_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,
@@ -108,7 +106,7 @@ static void maxpool_backward(Layer *l, const Pass *p, const float *x, const floa
     if (!dx)
         return;
     PoolJob job = {.l = l, .n = p->n, .dy = dy, .dx = dx};
-    parallel_run(parts_for(p->n), backward_part, &job);
+    parallel_run(kernels_parts(p->n), backward_part, &job);
 }
 
 const LayerOps maxpool1d_ops = {

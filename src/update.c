@@ -19,7 +19,6 @@ int update_build(Update *u, ParComm *c, size_t n, Error *err)
     if (n > (size_t)INT_MAX)
         return error_set(err, "the model has %zu parameters; at most %d are supported", n, INT_MAX);
     u->comm = c;
-    u->n = n;
     u->counts = xmalloc((size_t)P, sizeof(int));
     u->displs = xmalloc((size_t)P, sizeof(int));
     for (int r = 0; r < P; r++) { /* slices as even as they go, in rank order */
