@@ -50,13 +50,15 @@ void gemm_block_tn(int rows, int cols, int K, const float *A, int lda, const flo
                    float *C, int ldc, int beta);
 
 /* Products with a weight matrix W (K, N) for few rows, over kernels_threads() threads, without
- * BLAS's packing of W (dense layers at small local batches): Y (M, N) = X (M, K) W, and
- * dX (M, K) = dY (M, N) W^T with scratch of N * 16 * ceil(M / 16) floats. matmul_wide_pays says
+ * BLAS's packing of W (dense layers at small local batches): Y (M, N) = X (M, K) W,
+ * dX (M, K) = dY (M, N) W^T with scratch of N * 16 * ceil(M / 16) floats, and the weight gradient
+ * dW (K, N) = X^T dY (set, not added) with scratch of M * 16 * ceil(N / 16). matmul_wide_pays says
  * when they beat OpenBLAS here (AVX-512, M <= 128, W of a million floats or more); W must be
  * followed by 15 readable floats (a dense layer's bias). */
 int matmul_wide_pays(int M, int N, int K);
 void matmul_wide(int M, int N, int K, const float *X, const float *W, float *Y);
 void matmul_wide_t(int M, int N, int K, const float *dY, const float *W, float *dX, float *scratch);
+void matmul_wide_tn(int M, int N, int K, const float *X, const float *dY, float *dW, float *scratch);
 
 /* exp for float, Cephes' polynomial after range reduction (relative error ~2e-7), written without
  * calls or branches so that loops over it vectorise; the LSTM's gates spend their time here. */

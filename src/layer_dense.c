@@ -26,13 +26,15 @@ static void dense_init(Layer *l, uint64_t seed)
         l->w[nw + j] = 0.0f;
 }
 
-/* The rows of the largest local batch; scratch for matmul_wide_t when it pays at that size. */
+/* The rows of the largest local batch; scratch for matmul_wide_t and matmul_wide_tn (one after
+ * the other) when they pay at that size. */
 static int max_rows(const Layer *l, int batch) { return batch * l->in.t; }
 
 static size_t dense_work(const Layer *l, int batch)
 {
-    int M = max_rows(l, batch);
-    return matmul_wide_pays(M, l->out.c, l->in.c) ? (size_t)l->out.c * ((M + 15) / 16 * 16) : 0;
+    size_t M = (size_t)max_rows(l, batch), O = (size_t)l->out.c;
+    size_t t = O * ((M + 15) / 16 * 16), tn = M * ((O + 15) / 16 * 16);
+    return matmul_wide_pays((int)M, l->out.c, l->in.c) ? (t > tn ? t : tn) : 0;
 }
 
 static void dense_alloc(Layer *l, int max_batch)
@@ -67,10 +69,14 @@ static void dense_backward(Layer *l, const Pass *p, const float *x, const float 
     if (!l->is_output)
         activation_backward(l->spec.act, y, dy, (size_t)rows * O);
     float *dW = l->dw, *db = l->dw + (size_t)I * O;
-    gemm(1, 0, I, O, rows, 1.0f, x, I, dy, O, 0.0f, dW, O); /* set, not added: no zeroing pass */
+    int wide = l->state && matmul_wide_pays(rows, O, I);
+    if (wide) /* set, not added: no zeroing pass */
+        matmul_wide_tn(rows, O, I, x, dy, dW, l->state);
+    else
+        gemm(1, 0, I, O, rows, 1.0f, x, I, dy, O, 0.0f, dW, O);
     memset(db, 0, sizeof(float) * O);
     sum_rows_into(db, dy, rows, O);
-    if (dx && l->state && matmul_wide_pays(rows, O, I))
+    if (dx && wide)
         matmul_wide_t(rows, O, I, dy, l->w, dx, l->state);
     else if (dx)
         gemm(0, 1, rows, I, O, 1.0f, dy, O, l->w, O, 0.0f, dx, I);

@@ -28,6 +28,7 @@
  * projected for all steps by one large sgemm first, where BLAS is at its fastest. */
 #define LSTM_FUSE_MAX_INPUT 128
 #define PANEL 16 /* units in a panel: 4 gates x 16 = 64 columns */
+#define BACK_KB 128 /* terms of dz U^T a pass over the rows takes: 128 x 64 floats of wut */
 
 typedef struct {
     float *xh;   /* (T+1, N, I+H+1) by step: x, h before the step (0 at the first), 1; slot T: final h */
@@ -54,6 +55,7 @@ typedef struct {
                             * own range of it); padded steps skip the products */
     float *gather_x;       /* (N, K), (N, Gp): the real steps' rows of xh and the gate gradients, */
     float *gather_z;       /* gathered for the parameter gradients (narrow inputs) */
+    float *tile;           /* (N, 64): 64 columns of dh_prev or dx_t (each thread its rows) */
 } LstmState;
 
 static int directions(const Layer *l) { return l->spec.bidirectional ? 2 : 1; }
@@ -87,7 +89,7 @@ static size_t lstm_work(const Layer *l, int batch)
     size_t per_dir = (T + 1) * N * K + T * N * (Gp + Hp) + K * Gp + Gp * (Hq + Iq);
     size_t dyt = l->spec.return_sequences ? T * N * H : 0;
     size_t parts = fused_input(l) ? (size_t)kernels_threads() : 1;
-    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp + N +
+    return (size_t)directions(l) * per_dir + dyt + 3 * N * Hp + parts * K * Gp + N + N * 64 +
            (fused_input(l) ? N * (K + Gp) : 0);
 }
 
@@ -115,6 +117,7 @@ static void lstm_alloc(Layer *l, int max_batch)
     s->dc = xalloc_floats(N * s->Hp);
     s->zeros = xalloc_floats(N * s->Hp);
     s->active = xmalloc(N > 0 ? N : 1, sizeof(int));
+    s->tile = xalloc_floats((N > 0 ? N : 1) * 64);
     if (s->fused) {
         s->gather_x = xalloc_floats(N * s->K);
         s->gather_z = xalloc_floats(N * s->Gp);
@@ -144,6 +147,7 @@ static void lstm_release(Layer *l)
     free(s->dwcat);
     free(s->zeros);
     free(s->active);
+    free(s->tile);
     free(s->gather_x);
     free(s->gather_z);
     free(s);
@@ -490,7 +494,7 @@ static void backward_part(void *ctx, int part, int parts)
                       n_hi);
         return;
     }
-    float *dw = s->dwcat + (size_t)part * K * Gp, tile[GEMM_BLOCK_ROWS * 64];
+    float *dw = s->dwcat + (size_t)part * K * Gp, *tile = s->tile + (size_t)n_lo * 64;
     int *active = s->active + n_lo;
     const float *a[GEMM_BLOCK_ROWS];
     if (seq) /* this direction's output gradient, step-major */
@@ -537,20 +541,25 @@ static void backward_part(void *ctx, int part, int parts)
                 if (!step_real(l, p, n, t))
                     memset(xs + (size_t)n * K, 0, sizeof(float) * I);
         /* for the real steps: dh_prev = dz (4Hp) x U^T (4Hp, Hp), then dx_t = dz W^T, 64 columns
-         * at a time through a tile */
-        for (int i0 = 0; i0 < na; i0 += GEMM_BLOCK_ROWS) {
-            int rows = na - i0 < GEMM_BLOCK_ROWS ? na - i0 : GEMM_BLOCK_ROWS;
-            for (int r = 0; r < rows; r++)
-                a[r] = acts + (size_t)active[i0 + r] * Gp;
-            for (int c0 = c_first; c0 < c_end; c0 += 64) {
-                int in_dh = c0 < s->Hq, lim = in_dh ? Hp : c_end;
-                int cols = lim - c0 < 64 ? lim - c0 : 64;
-                gemm_block(rows, cols, Gp, a, st->wut + c0, ldw, tile, 64, 0);
-                for (int r = 0; r < rows; r++) {
-                    int n = active[i0 + r];
-                    float *dst = in_dh ? s->dh + (size_t)n * Hp + c0 : xs + (size_t)n * K + (c0 - s->Hq);
-                    memcpy(dst, tile + r * 64, sizeof(float) * cols);
+         * at a time through this part's tile, the 4Hp terms BACK_KB at a time so that that block
+         * of wut (32 KB) stays in L1 for all the rows */
+        for (int c0 = c_first; c0 < c_end; c0 += 64) {
+            int in_dh = c0 < s->Hq, lim = in_dh ? Hp : c_end;
+            int cols = lim - c0 < 64 ? lim - c0 : 64;
+            for (int kb = 0; kb < Gp; kb += BACK_KB) {
+                int kc = Gp - kb < BACK_KB ? Gp - kb : BACK_KB;
+                for (int i0 = 0; i0 < na; i0 += GEMM_BLOCK_ROWS) {
+                    int rows = na - i0 < GEMM_BLOCK_ROWS ? na - i0 : GEMM_BLOCK_ROWS;
+                    for (int r = 0; r < rows; r++)
+                        a[r] = acts + (size_t)active[i0 + r] * Gp + kb;
+                    gemm_block(rows, cols, kc, a, st->wut + (size_t)kb * ldw + c0, ldw, tile + i0 * 64,
+                               64, kb > 0);
                 }
+            }
+            for (int i = 0; i < na; i++) {
+                int n = active[i];
+                float *dst = in_dh ? s->dh + (size_t)n * Hp + c0 : xs + (size_t)n * K + (c0 - s->Hq);
+                memcpy(dst, tile + i * 64, sizeof(float) * cols);
             }
         }
     }

@@ -181,6 +181,7 @@ static Case cases[] = {
     {"flatten", .in = {4, 3}, 0, 0, 3},
     {"bilstm sequences masked, wide input", .in = {6, 130}, 1, 0, 3},
     {"lstm last state, wide input", .in = {5, 140}, 0, 0, 2},
+    {"bilstm sequences masked, 40 units (dz U^T in two passes)", .in = {5, 3}, 1, 0, 7},
 };
 
 static void fill_case_specs(void)
@@ -220,6 +221,7 @@ static void fill_case_specs(void)
     cases[28].spec = spec_of(LAYER_FLATTEN);
     cases[29].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
     cases[30].spec = lstm_spec(17, 0, 0);
+    cases[31].spec = lstm_spec(40, 1, 1); /* 4 x 48 packed gate columns: over BACK_KB's 128 */
 }
 
 /* ---- losses ---- */
