@@ -48,6 +48,36 @@ typedef struct {
     float *y, *dx;
 } PoolJob;
 
+/* One window of P steps (rows of C floats, the first at step `first`): the maximum of each
+ * channel into y, the step it was at (the first of equal ones) into arg. */
+static void window_max(const float *x, int P, int C, int32_t first, float *y, int32_t *arg)
+{
+    int c = 0;
+#if defined(__AVX512F__)
+    for (; c + 16 <= C; c += 16) { /* 16 channels in registers through the window */
+        __m512 best = _mm512_loadu_ps(x + c);
+        __m512i where = _mm512_set1_epi32(first);
+        for (int k = 1; k < P; k++) {
+            __m512 v = _mm512_loadu_ps(x + (size_t)k * C + c);
+            __mmask16 more = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, more, v);
+            where = _mm512_mask_mov_epi32(where, more, _mm512_set1_epi32(first + k));
+        }
+        _mm512_storeu_ps(y + c, best);
+        _mm512_storeu_si512(arg + c, where);
+    }
+#endif
+    for (; c < C; c++) {
+        float best = x[c];
+        int32_t where = first;
+        for (int k = 1; k < P; k++)
+            if (x[(size_t)k * C + c] > best)
+                best = x[(size_t)k * C + c], where = first + k;
+        y[c] = best;
+        arg[c] = where;
+    }
+}
+
 /* Samples [n0, n1) forward: each window's maximum and where it was. */
 static void forward_part(void *ctx, int part, int parts)
 {
@@ -58,40 +88,33 @@ static void forward_part(void *ctx, int part, int parts)
     int32_t *arg = ((MaxPoolState *)l->state)->argmax;
     for (int n = n0; n < n1; n++)
         for (int t = 0; t < To; t++) {
-            const float *xw = j->x + ((size_t)n * T + (size_t)t * P) * C;
-            float *yo = j->y + ((size_t)n * To + t) * C;
-            int32_t *ao = arg + ((size_t)n * To + t) * C;
-            for (int c = 0; c < C; c++) {
-                yo[c] = xw[c];
-                ao[c] = t * P;
-            }
-            for (int k = 1; k < P; k++) {
-                const float *xk = xw + (size_t)k * C;
-                int32_t at = t * P + k;
-                for (int c = 0; c < C; c++) { /* selects, not branches: the loop vectorises */
-                    int more = xk[c] > yo[c];
-                    ao[c] = more ? at : ao[c];
-                    yo[c] = more ? xk[c] : yo[c];
-                }
-            }
+            size_t o = ((size_t)n * To + t) * C;
+            window_max(j->x + ((size_t)n * T + (size_t)t * P) * C, P, C, t * P, j->y + o, arg + o);
         }
 }
 
-/* Samples [n0, n1) backward: each gradient to its window's argmax. */
+/* Samples [n0, n1) backward: each gradient to its window's argmax, every step of dx written once
+ * (the others 0: no zeroing pass first); steps past the last whole window get 0. */
 static void backward_part(void *ctx, int part, int parts)
 {
     const PoolJob *j = ctx;
     const Layer *l = j->l;
-    int T = l->in.t, To = l->out.t, C = l->in.c;
+    int P = l->spec.pool, T = l->in.t, To = l->out.t, C = l->in.c;
     int n0 = j->n * part / parts, n1 = j->n * (part + 1) / parts;
     const int32_t *arg = ((MaxPoolState *)l->state)->argmax;
-    memset(j->dx + (size_t)n0 * T * C, 0, sizeof(float) * (size_t)(n1 - n0) * T * C);
-    for (int n = n0; n < n1; n++)
+    for (int n = n0; n < n1; n++) {
         for (int t = 0; t < To; t++) {
-            size_t o = ((size_t)n * To + t) * C;
-            for (int c = 0; c < C; c++)
-                j->dx[((size_t)n * T + arg[o + c]) * C + c] += j->dy[o + c];
+            const int32_t *ao = arg + ((size_t)n * To + t) * C;
+            const float *dyo = j->dy + ((size_t)n * To + t) * C;
+            for (int k = 0; k < P; k++) {
+                int32_t at = t * P + k;
+                float *d = j->dx + ((size_t)n * T + at) * C;
+                for (int c = 0; c < C; c++)
+                    d[c] = ao[c] == at ? dyo[c] : 0.0f;
+            }
         }
+        memset(j->dx + ((size_t)n * T + (size_t)To * P) * C, 0, sizeof(float) * (T - To * P) * C);
+    }
 }
 
 static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)

@@ -182,6 +182,7 @@ static Case cases[] = {
     {"bilstm sequences masked, wide input", .in = {6, 130}, 1, 0, 3},
     {"lstm last state, wide input", .in = {5, 140}, 0, 0, 2},
     {"bilstm sequences masked, 40 units (dz U^T in two passes)", .in = {5, 3}, 1, 0, 7},
+    {"maxpool1d 13, 37 channels (vectors of 16 and a tail)", .in = {28, 37}, 0, 0, 2},
 };
 
 static void fill_case_specs(void)
@@ -222,6 +223,7 @@ static void fill_case_specs(void)
     cases[29].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
     cases[30].spec = lstm_spec(17, 0, 0);
     cases[31].spec = lstm_spec(40, 1, 1); /* 4 x 48 packed gate columns: over BACK_KB's 128 */
+    cases[32].spec = pool_spec(LAYER_MAXPOOL1D, 13, POOL_LAST);
 }
 
 /* ---- losses ---- */
@@ -305,6 +307,31 @@ static void test_dropout_masks(void **state)
     l.ops->backward(&l, &p, x, y, dy, dx);
     assert_memory_equal(dx, y, sizeof(float) * N * T * C);
     free(x), free(y), free(y2), free(dx), free(dy);
+    layer_destroy(&l);
+}
+
+/* ---- maxpool1d: equal maxima ---- */
+
+/* The gradient of a window goes to the first of its equal maxima (as PyTorch's max_pool1d and
+ * Keras's MaxPooling1D do; after relu, windows of zeros are common), in the vector lanes and the
+ * tail alike. */
+static void test_maxpool_ties(void **state)
+{
+    enum { N = 1, T = 6, C = 37, P = 3 };
+    LayerSpec s = pool_spec(LAYER_MAXPOOL1D, P, POOL_LAST);
+    Layer l = layer_make(s, (Shape){T, C}, 4, 0, 0, N);
+    float x[T * C], y[2 * C], dy[2 * C], dx[T * C];
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < C; c++) /* window 0: all equal; window 1: steps 4 and 5 equal, larger */
+            x[t * C + c] = t < P ? 0.5f : (t == 3 ? -1.0f : 2.0f);
+    for (int i = 0; i < 2 * C; i++)
+        dy[i] = 1.0f;
+    Pass p = {.n = N};
+    l.ops->forward(&l, &p, x, y);
+    l.ops->backward(&l, &p, x, y, dy, dx);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < C; c++)
+            assert_true(dx[t * C + c] == (t == 0 || t == 4 ? 1.0f : 0.0f));
     layer_destroy(&l);
 }
 
@@ -448,7 +475,7 @@ int main(void)
 {
     fill_case_specs();
     enum { NCASES = sizeof cases / sizeof cases[0] };
-    struct CMUnitTest tests[NCASES + 9];
+    struct CMUnitTest tests[NCASES + 10];
     for (int i = 0; i < NCASES; i++)
         tests[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
     tests[NCASES + 0] = (struct CMUnitTest)cmocka_unit_test(test_bce_logits);
@@ -460,5 +487,6 @@ int main(void)
     tests[NCASES + 6] = (struct CMUnitTest)cmocka_unit_test(test_philox_known_answers);
     tests[NCASES + 7] = (struct CMUnitTest)cmocka_unit_test(test_rng_words_match_blocks);
     tests[NCASES + 8] = (struct CMUnitTest)cmocka_unit_test(test_dropout_mask_is_keyed);
-    return _cmocka_run_group_tests("layers", tests, NCASES + 9, NULL, NULL);
+    tests[NCASES + 9] = (struct CMUnitTest)cmocka_unit_test(test_maxpool_ties);
+    return _cmocka_run_group_tests("layers", tests, NCASES + 10, NULL, NULL);
 }
