@@ -305,6 +305,27 @@ static void part_range(int N, int part, int parts, int *n0, int *n1)
     *n1 = (int)((int64_t)N * (part + 1) / parts);
 }
 
+/* A region asked into L2 a slice at a time, spread over the blocks of a step: the next step's
+ * input parts (wide inputs), which the step reads 256 bytes a row, 5 KB apart, where the hardware
+ * prefetcher does not follow (DanQ's forward pass: 3-4% faster). */
+typedef struct {
+    const char *at, *end;
+    size_t lines; /* cache lines a block */
+} Ahead;
+
+static Ahead ahead_start(const float *region, size_t floats, int blocks)
+{
+    size_t lines = (floats * sizeof(float) + 63) / 64;
+    return (Ahead){(const char *)region, (const char *)(region + floats),
+                   blocks > 0 ? (lines + (size_t)blocks - 1) / (size_t)blocks : lines};
+}
+
+static inline void ahead_next(Ahead *a)
+{
+    for (size_t i = 0; i < a->lines && a->at < a->end; i++, a->at += 64)
+        __builtin_prefetch(a->at, 0, 2);
+}
+
 /* Phase 0: this part's x into the step-major rows of xh, with the constant 1 that multiplies the
  * bias row of wcat, and h = 0 before the first step. Phase 1: the recurrence, then the outputs. */
 static void forward_part(void *ctx, int part, int parts)
@@ -347,12 +368,17 @@ static void forward_part(void *ctx, int part, int parts)
                 memcpy(xn + (size_t)n * K + I, xs + (size_t)n * K + I, sizeof(float) * H);
             }
         }
+        Ahead ahead = {0}; /* the next step's input parts (this part's rows) into L2 meanwhile */
+        if (!fused && step + 1 < T)
+            ahead = ahead_start(acts + (size_t)(N + n_lo) * Gp, (size_t)(n_hi - n_lo) * Gp,
+                                (Hp / PANEL) * ((na + GEMM_BLOCK_ROWS - 1) / GEMM_BLOCK_ROWS));
         for (int pp = 0; pp < Hp / PANEL; pp++) {
             int u0 = pp * PANEL, units = H - u0 < PANEL ? H - u0 : PANEL;
             for (int i0 = 0; i0 < na; i0 += GEMM_BLOCK_ROWS) {
                 int rows = na - i0 < GEMM_BLOCK_ROWS ? na - i0 : GEMM_BLOCK_ROWS;
                 for (int r = 0; r < rows; r++)
                     a[r] = xs + (size_t)active[i0 + r] * K + off;
+                ahead_next(&ahead);
                 gemm_block(rows, 64, kk, a, B + (size_t)pp * 64, Gp, out, 64, 0);
                 for (int r = 0; r < rows; r++) {
                     int n = active[i0 + r];
