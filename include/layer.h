@@ -82,6 +82,11 @@ typedef struct {
     /* backward writes every one of its parameter gradients (others add to theirs, which
      * model_zero_grads clears first) */
     int sets_grads;
+    /* Takes over the work of the layer after it, where that saves a pass over a large tensor
+     * (conv1d: the maxpool1d after it, pooled while the convolution's rows are in registers);
+     * returns 1 if it did, and the model then passes `next` its input as its output. Called
+     * once the need for input gradients is known, before alloc. NULL: never. */
+    int (*absorb_next)(Layer *l, const Layer *next);
 } LayerOps;
 
 struct Layer {
@@ -95,7 +100,9 @@ struct Layer {
     int need_dx;     /* an earlier layer needs the input gradient */
     int is_output;   /* last dense: writes logits, the loss applies the activation */
     int masked;      /* steps align with the input tokens, so Pass.mask applies */
-    int aliases;     /* y is x (flatten): no buffer of its own */
+    int aliases;     /* y is x (flatten, a layer absorbed by the one before): no buffer of its own */
+    int absorbed;    /* the layer before does this one's work (absorb_next) */
+    int pooled;      /* conv1d: the pool size of the maxpool1d it absorbed; y is then pooled */
     int max_batch;
     void *state;     /* the kind's run-time buffers */
 };

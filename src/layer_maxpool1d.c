@@ -1,5 +1,7 @@
 /* layer_maxpool1d.c: max over windows of `pool` steps with stride `pool`, Keras floor semantics
- * (975 -> 487 for pool 2, 975 -> 75 for pool 13). Backward routes each gradient to its argmax. */
+ * (975 -> 487 for pool 2, 975 -> 75 for pool 13). Backward routes each gradient to its argmax.
+ * After a conv1d that absorbs it (layer_conv1d.c), the convolution pools, and this layer passes its
+ * input on. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,10 +24,15 @@ static int maxpool_plan(Layer *l, Error *err)
     return 0;
 }
 
-static size_t maxpool_work(const Layer *l, int batch) { return (size_t)batch * l->out.t * l->out.c; }
+static size_t maxpool_work(const Layer *l, int batch)
+{
+    return l->absorbed ? 0 : (size_t)batch * l->out.t * l->out.c;
+}
 
 static void maxpool_alloc(Layer *l, int max_batch)
 {
+    if (l->absorbed)
+        return;
     MaxPoolState *s = xcalloc(1, sizeof *s);
     s->argmax = xmalloc(maxpool_work(l, max_batch), sizeof(int32_t));
     l->state = s;
@@ -119,6 +126,8 @@ static void backward_part(void *ctx, int part, int parts)
 
 static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
 {
+    if (l->absorbed) /* pooled already: y is x */
+        return;
     PoolJob job = {.l = l, .n = p->n, .x = x, .y = y};
     parallel_run(kernels_parts(p->n), forward_part, &job);
 }
@@ -126,7 +135,7 @@ static void maxpool_forward(Layer *l, const Pass *p, const float *x, float *y)
 static void maxpool_backward(Layer *l, const Pass *p, const float *x, const float *y, float *dy,
                              float *dx)
 {
-    if (!dx)
+    if (!dx || l->absorbed) /* absorbed: dx is dy */
         return;
     PoolJob job = {.l = l, .n = p->n, .dy = dy, .dx = dx};
     parallel_run(kernels_parts(p->n), backward_part, &job);

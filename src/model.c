@@ -90,20 +90,51 @@ static void point_parameters(Model *m)
     }
 }
 
+/* Which layers need their input gradient: all but those with only parameter-free input layers
+ * before them. */
+static void mark_input_gradients(Model *m)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i].need_dx = i > 0 && (m->layers[i - 1].n_params > 0 || m->layers[i - 1].need_dx);
+}
+
+/* Lets each layer take over the next one's work where it can (absorb_next); the absorbed layer
+ * then passes its input on as its output. */
+static void absorb_layers(Model *m)
+{
+    for (int i = 0; i + 1 < m->n_layers; i++) {
+        Layer *l = &m->layers[i], *next = &m->layers[i + 1];
+        if (l->ops->absorb_next && !next->is_output && l->ops->absorb_next(l, next)) {
+            next->absorbed = 1;
+            next->aliases = 1;
+        }
+    }
+}
+
+/* The floats of one sample's output as stored: an absorbing layer stores the output of the layer
+ * it absorbed. */
+static size_t stored_out(const Model *m, int i)
+{
+    const Layer *l = i + 1 < m->n_layers && m->layers[i + 1].absorbed ? &m->layers[i + 1] : &m->layers[i];
+    return (size_t)l->out.t * l->out.c;
+}
+
+static size_t stored_in(const Model *m, int i) { return i > 0 ? stored_out(m, i - 1) : (size_t)m->length; }
+
 static void allocate_buffers(Model *m)
 {
     size_t biggest = 0;
+    mark_input_gradients(m);
+    absorb_layers(m);
     m->act = xcalloc((size_t)m->n_layers, sizeof *m->act);
     for (int i = 0; i < m->n_layers; i++) {
         Layer *l = &m->layers[i];
-        size_t size = (size_t)m->max_batch * l->out.t * l->out.c;
-        size_t in_size = (size_t)m->max_batch * l->in.t * l->in.c;
+        size_t size = (size_t)m->max_batch * stored_out(m, i);
+        size_t in_size = (size_t)m->max_batch * stored_in(m, i);
         biggest = size > biggest ? size : biggest;
         biggest = in_size > biggest ? in_size : biggest;
         m->act[i] = (l->aliases && i > 0) ? m->act[i - 1] : xalloc_floats(size);
         l->max_batch = m->max_batch;
-        /* the input gradient is needed unless only parameter-free input layers come before */
-        l->need_dx = i > 0 && (m->layers[i - 1].n_params > 0 || m->layers[i - 1].need_dx);
         if (l->ops->alloc)
             l->ops->alloc(l, m->max_batch);
         m->uses_mask |= l->masked && (l->spec.kind == LAYER_LSTM || l->spec.kind == LAYER_POOL_TIME);
@@ -249,7 +280,7 @@ size_t model_activation_floats(const Model *m, int batch)
     size_t total = 0, biggest = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const Layer *l = &m->layers[i];
-        size_t size = (size_t)batch * l->out.t * l->out.c;
+        size_t size = (size_t)batch * stored_out(m, i);
         if (!(l->aliases && i > 0))
             total += size;
         biggest = size > biggest ? size : biggest;

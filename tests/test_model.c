@@ -208,13 +208,62 @@ static void test_danq_model_gradient(void **state)
     check_model_gradient("DanQ-style, multilabel", danq_ini, TASK_MULTILABEL, 4);
 }
 
+/* conv1d absorbs the maxpool1d after it (one-hot input, relu): the pooled output is exactly what
+ * the two layers give apart, and the weight gradient matches theirs (the same terms, added in
+ * another order). 37 filters: two vectors and a tail; 30 - 5 + 1 = 26 rows pooled by 3: a
+ * remainder row to drop; padding and N steps in the input. */
+static void test_conv_absorbs_maxpool(void **state)
+{
+    enum { N = 3, L = 30 };
+    static const char *ini = "[onehot]\n[conv1d]\nfilters = 37\nwidth = 5\n[maxpool1d]\npool = 3\n"
+                             "[flatten]\n[output]\ntype = dense\n";
+    Config cfg;
+    Model m;
+    build(&m, &cfg, ini, L, 1, TASK_BINARY, N);
+    Layer *conv = &m.layers[1], *pool = &m.layers[2];
+#if defined(__AVX512F__)
+    assert_int_equal(conv->pooled, 3); /* the one-hot path (AVX-512) absorbs it */
+    assert_true(pool->absorbed);
+#endif
+    uint8_t tok[N * L];
+    tokens_with_padding(tok, NULL, N, L, 8);
+    tok[5] = 5; /* N: a dense step */
+    Pass p = {.n = N, .tokens = tok};
+    model_forward(&m, &p);
+    const float *x = m.act[0], *pooled = m.act[pool->index];
+    /* the two layers apart, same weights */
+    Layer c2 = layer_make(conv->spec, conv->in, conv->index, 0, 0, N);
+    Layer p2 = layer_make(pool->spec, pool->in, pool->index, 0, 0, N);
+    memcpy(c2.w, conv->w, sizeof(float) * conv->n_params);
+    size_t nc = (size_t)N * conv->out.t * conv->out.c, np = (size_t)N * pool->out.t * pool->out.c;
+    float *y1 = xalloc_floats(nc), *y2 = xalloc_floats(np), *dy = xalloc_floats(np);
+    float *dy1 = xalloc_floats(nc), *dy2 = xalloc_floats(np);
+    c2.ops->forward(&c2, &p, x, y1);
+    p2.ops->forward(&p2, &p, y1, y2);
+    assert_memory_equal(pooled, y2, sizeof(float) * np);
+    for (size_t i = 0; i < np; i++) /* some gradients 0, as dropout leaves them */
+        dy[i] = i % 5 == 0 ? 0.0f : rng_uniform_at(3, RNG_DATA, 9, 0, i) - 0.5f;
+    memcpy(dy2, dy, sizeof(float) * np);
+    memset(c2.dw, 0, sizeof(float) * conv->n_params);
+    p2.ops->backward(&p2, &p, y1, y2, dy2, dy1);
+    c2.ops->backward(&c2, &p, x, y1, dy1, NULL);
+    memset(conv->dw, 0, sizeof(float) * conv->n_params);
+    conv->ops->backward(conv, &p, x, pooled, dy, NULL);
+    assert_true(compare_f("absorbed pooling: conv1d gradient", conv->dw, c2.dw, conv->n_params, 1e-6,
+                          1e-5) <= 1.0);
+    free(y1), free(y2), free(dy), free(dy1), free(dy2);
+    layer_destroy(&c2), layer_destroy(&p2);
+    model_free(&m);
+    config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_padding_last),        cmocka_unit_test(test_padding_mean),
         cmocka_unit_test(test_padding_max_bidirectional), cmocka_unit_test(test_seed_model_gradient),
         cmocka_unit_test(test_danq_model_gradient), cmocka_unit_test(test_seed_family_learns),
-        cmocka_unit_test(test_danq_family_learns),
+        cmocka_unit_test(test_danq_family_learns), cmocka_unit_test(test_conv_absorbs_maxpool),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -111,8 +111,10 @@ static void check_forward_backward(Fixture *fx, const char *file)
     double worst = 0.0;
     for (int i = 0; i < m->n_layers; i++) {
         char name[64];
-        snprintf(name, sizeof name, "layer_outputs/%d", i);
         Layer *l = &m->layers[i];
+        if (i + 1 < m->n_layers && m->layers[i + 1].absorbed)
+            continue; /* it stores the next layer's output (conv1d pooling): compared there */
+        snprintf(name, sizeof name, "layer_outputs/%d", i);
         worst = fmax(worst, compare_named(fx->f, name, m->act[i],
                                           (size_t)fx->n * l->out.t * l->out.c, ATOL_OUT));
     }

@@ -348,8 +348,9 @@ int main(int argc, char **argv)
             total_f += f[1];
             total_b += bw[1];
             if (r == 0)
-                printf("    %-12s forward %8.2f [%8.2f %8.2f]  backward %8.2f [%8.2f %8.2f]\n",
-                       names[i], f[1], f[0], f[2], bw[1], bw[0], bw[2]);
+                printf("    %-12s forward %8.2f [%8.2f %8.2f]  backward %8.2f [%8.2f %8.2f]%s\n",
+                       names[i], f[1], f[0], f[2], bw[1], bw[0], bw[2],
+                       m.layers[i].absorbed ? "  (done by the layer before)" : "");
         }
         double ph[4][3];
         over_ranks(comm, pr.layers.loss / o.profile * 1e3, ph[0]);
