@@ -180,6 +180,8 @@ static void lstm_init(Layer *l, uint64_t seed)
 
 /* Packed column of gate q (0..3 = i f c o), unit j. */
 static inline int packed(int q, int j) { return (j / PANEL) * 4 * PANEL + q * PANEL + j % PANEL; }
+/* Units of H in the panel that starts at unit u0. */
+static inline int panel_units(int H, int u0) { return H - u0 < PANEL ? H - u0 : PANEL; }
 
 /* wcat = [W; U; b] and wut = [U^T, W^T] in the packed layout; padded units keep their zeros. */
 static void pack_weights(const Layer *l, LstmState *s, int d)
@@ -190,9 +192,9 @@ static void pack_weights(const Layer *l, LstmState *s, int d)
     for (int k = 0; k < s->K; k++) {
         const float *src = k < I ? w.W + (size_t)k * G : k < I + H ? w.U + (size_t)(k - I) * G : w.b;
         float *dst = st->wcat + (size_t)k * Gp;
-        for (int q = 0; q < 4; q++)
-            for (int j = 0; j < H; j++)
-                dst[packed(q, j)] = src[q * H + j];
+        for (int u0 = 0; u0 < H; u0 += PANEL) /* a panel's 16 units of each gate: runs of 16 */
+            for (int q = 0; q < 4; q++)
+                memcpy(dst + packed(q, u0), src + q * H + u0, sizeof(float) * panel_units(H, u0));
     }
     for (int q = 0; q < 4; q++)
         for (int j = 0; j < H; j++) {
@@ -373,7 +375,7 @@ static void forward_part(void *ctx, int part, int parts)
             ahead = ahead_start(acts + (size_t)(N + n_lo) * Gp, (size_t)(n_hi - n_lo) * Gp,
                                 (Hp / PANEL) * ((na + GEMM_BLOCK_ROWS - 1) / GEMM_BLOCK_ROWS));
         for (int pp = 0; pp < Hp / PANEL; pp++) {
-            int u0 = pp * PANEL, units = H - u0 < PANEL ? H - u0 : PANEL;
+            int u0 = pp * PANEL, units = panel_units(H, u0);
             for (int i0 = 0; i0 < na; i0 += GEMM_BLOCK_ROWS) {
                 int rows = na - i0 < GEMM_BLOCK_ROWS ? na - i0 : GEMM_BLOCK_ROWS;
                 for (int r = 0; r < rows; r++)
@@ -473,9 +475,13 @@ static void unpack_gradients(const Layer *l, LstmState *s, int d)
     for (int k = 0; k < s->K; k++) {
         float *dst = k < I ? dw.W + (size_t)k * G : k < I + H ? dw.U + (size_t)(k - I) * G : dw.b;
         const float *src = s->dwcat + (size_t)k * Gp;
-        for (int q = 0; q < 4; q++)
-            for (int j = 0; j < H; j++)
-                dst[q * H + j] += src[packed(q, j)];
+        for (int u0 = 0; u0 < H; u0 += PANEL)
+            for (int q = 0; q < 4; q++) {
+                float *to = dst + q * H + u0;
+                const float *g = src + packed(q, u0);
+                for (int j = 0; j < panel_units(H, u0); j++)
+                    to[j] += g[j];
+            }
     }
 }
 
