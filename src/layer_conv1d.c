@@ -286,32 +286,30 @@ static inline __m512 output_gradient(const float *dy, const float *y, int f, __m
     return g;
 }
 
-/* Absorbed pooling, dW rows of window steps [k0, k1) (and, for part 0, the bias): each pooled
- * gradient, relu's mask applied, added to the weight rows of the row its maximum came from; the
- * 16 filters of a vector at a time, one pass per row of the window that holds some of their
- * maxima. */
+/* Absorbed pooling, this part's vectors of 16 filters (their dW columns and bias): each pooled
+ * gradient, relu's mask applied, added to the weight rows of the row its maximum came from, one
+ * pass per row of the window that holds some of the vector's maxima. */
 static void pooled_backward_part(void *ctx, int part, int parts)
 {
     const SparseJob *j = ctx;
     const Layer *l = j->l;
     int T = l->in.t, C = l->in.c, F = l->out.c, w = l->spec.width, P = l->pooled;
-    int Tp = (int)pooled_steps(l), k0 = w * part / parts, k1 = w * (part + 1) / parts;
-    int relu = l->spec.act == ACT_RELU;
+    int Tp = (int)pooled_steps(l), vectors = (F + 15) / 16, relu = l->spec.act == ACT_RELU;
+    int f0 = 16 * (vectors * part / parts), f1 = 16 * (vectors * (part + 1) / parts);
     float *dW = l->dw, *db = l->dw + (size_t)w * C * F;
     for (int n = 0; n < j->n; n++)
         for (int t = 0; t < Tp; t++) {
             size_t first = (size_t)n * T + (size_t)t * P, o = ((size_t)n * Tp + t) * F;
-            for (int f = 0; f < F; f += 16) {
+            for (int f = f0; f < f1; f += 16) {
                 __mmask16 m = F - f >= 16 ? 0xFFFF : (__mmask16)((1u << (F - f)) - 1);
                 __m512 g = output_gradient(j->dy + o, j->y + o, f, m, relu);
-                if (part == 0)
-                    _mm512_mask_storeu_ps(db + f, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, db + f), g));
+                _mm512_mask_storeu_ps(db + f, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, db + f), g));
                 __mmask16 live = _mm512_mask_cmp_ps_mask(m, g, _mm512_setzero_ps(), _CMP_NEQ_UQ);
                 __m512i where = _mm512_maskz_loadu_epi32(m, j->at + o + f);
                 while (live) { /* the rows of the window that hold the maxima of live filters */
                     int r = _mm512_mask_reduce_min_epi32(live, where);
                     __mmask16 sel = _mm512_mask_cmpeq_epi32_mask(live, where, _mm512_set1_epi32(r));
-                    add_to_picked(dW, j->code + first + r, j->x + (first + r) * C, k0, k1, C, F, f, m,
+                    add_to_picked(dW, j->code + first + r, j->x + (first + r) * C, 0, w, C, F, f, m,
                                   _mm512_maskz_mov_ps(sel, g));
                     live &= (__mmask16)~sel;
                 }
@@ -373,8 +371,10 @@ static void conv1d_backward(Layer *l, const Pass *p, const float *x, const float
         if (l->spec.act != ACT_RELU && !l->pooled) /* relu's mask is applied inside */
             activation_backward(l->spec.act, y, dy, (size_t)rows * F);
         SparseJob job = {.l = l, .x = x, .y = y, .dy = dy, .code = s->code, .at = s->at, .n = p->n};
-        parallel_run(kernels_parts(l->spec.width), l->pooled ? pooled_backward_part : sparse_backward_part,
-                     &job);
+        if (l->pooled) /* over vectors of 16 filters; unpooled, over the window's steps */
+            parallel_run(kernels_parts((F + 15) / 16), pooled_backward_part, &job);
+        else
+            parallel_run(kernels_parts(l->spec.width), sparse_backward_part, &job);
         if (dx) { /* the input gradient through sgemm, as below */
             if (l->spec.act == ACT_RELU)
                 activation_backward(l->spec.act, y, dy, (size_t)rows * F);

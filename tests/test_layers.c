@@ -181,7 +181,8 @@ static Case cases[] = {
     {"flatten", .in = {4, 3}, 0, 0, 3},
     {"bilstm sequences masked, wide input", .in = {6, 130}, 1, 0, 3},
     {"lstm last state, wide input", .in = {5, 140}, 0, 0, 2},
-    {"bilstm sequences masked, 40 units (dz U^T in two passes)", .in = {5, 3}, 1, 0, 7},
+    {"bilstm sequences masked, 40 units", .in = {5, 3}, 1, 0, 7},
+    {"lstm sequences masked, 136 units (dz U^T in blocks of terms)", .in = {4, 3}, 1, 0, 5},
     {"maxpool1d 13, 37 channels (vectors of 16 and a tail)", .in = {28, 37}, 0, 0, 2},
 };
 
@@ -222,8 +223,9 @@ static void fill_case_specs(void)
     cases[28].spec = spec_of(LAYER_FLATTEN);
     cases[29].spec = lstm_spec(5, 1, 1); /* inputs over 128 wide take the LSTM's sgemm path */
     cases[30].spec = lstm_spec(17, 0, 0);
-    cases[31].spec = lstm_spec(40, 1, 1); /* 4 x 48 packed gate columns: over BACK_KB's 128 */
-    cases[32].spec = pool_spec(LAYER_MAXPOOL1D, 13, POOL_LAST);
+    cases[31].spec = lstm_spec(40, 1, 1); /* units not a multiple of the panel's 16 */
+    cases[32].spec = lstm_spec(136, 1, 0); /* 4 x 144 packed gate columns: over 4 x BACK_KB */
+    cases[33].spec = pool_spec(LAYER_MAXPOOL1D, 13, POOL_LAST);
 }
 
 /* ---- losses ---- */
