@@ -31,7 +31,9 @@ typedef struct {
     size_t n_params;
     float *params, *grads; /* (n_params) each, 64-byte aligned */
     int max_batch;
-    float **act;      /* act[i]: output of layer i, (max_batch, out.t * out.c); flatten aliases */
+    float **act;      /* act[i]: output of layer i, (max_batch, out.t * out.c); flatten and absorbed
+                       * layers alias the one before (a conv1d that absorbed a maxpool1d stores
+                       * the pooled output) */
     float *dbuf[2];   /* ping-pong gradient buffers for backward */
     uint8_t *mask;    /* (max_batch, length): 1 = real token */
     int uses_mask;    /* some layer reads the mask */

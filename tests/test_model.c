@@ -19,6 +19,8 @@
 #include "rng.h"
 #include "testutil.h"
 
+extern void openblas_set_num_threads(int);
+
 static const char *seed_ini(const char *mode, int bidirectional)
 {
     static char text[1024];
@@ -210,11 +212,12 @@ static void test_danq_model_gradient(void **state)
 
 /* conv1d absorbs the maxpool1d after it (one-hot input, relu): the pooled output is exactly what
  * the two layers give apart, and the weight gradient matches theirs (the same terms, added in
- * another order). 37 filters: two vectors and a tail; 30 - 5 + 1 = 26 rows pooled by 3: a
- * remainder row to drop; padding and N steps in the input. */
-static void test_conv_absorbs_maxpool(void **state)
+ * another order), on 1 thread and split over 2. 37 filters: two vectors and a tail;
+ * 30 - 5 + 1 = 26 rows pooled by 3: a remainder row to drop; padding and N steps in the input. */
+static void check_conv_absorbs_maxpool(int threads)
 {
     enum { N = 3, L = 30 };
+    openblas_set_num_threads(threads);
     static const char *ini = "[onehot]\n[conv1d]\nfilters = 37\nwidth = 5\n[maxpool1d]\npool = 3\n"
                              "[flatten]\n[output]\ntype = dense\n";
     Config cfg;
@@ -255,6 +258,13 @@ static void test_conv_absorbs_maxpool(void **state)
     layer_destroy(&c2), layer_destroy(&p2);
     model_free(&m);
     config_free(&cfg);
+}
+
+static void test_conv_absorbs_maxpool(void **state)
+{
+    check_conv_absorbs_maxpool(1);
+    check_conv_absorbs_maxpool(2);
+    openblas_set_num_threads(1);
 }
 
 int main(void)
