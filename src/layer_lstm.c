@@ -518,27 +518,14 @@ static void tile_out(const StepProduct *sp)
         memcpy(sp->dst + (size_t)sp->active[i] * sp->ldd, sp->tile + i * 64, sizeof(float) * sp->cols);
 }
 
-/* Rows outer, all Gp terms at once: wut's 64 columns (Gp x 64) stream from L2 for each block of
- * rows. Narrow LSTMs (Gp <= 4 BACK_KB: the seed model's 256) measured 5% faster this way. */
-static void dz_times_wut(const StepProduct *sp)
+/* `block` terms at a time over all the rows. Wide LSTMs take BACK_KB, so that that block of wut
+ * (32 KB) stays in L1 (DanQ's Gp of 1280, 1.3 MB of U^T: 7% faster); narrow ones take all Gp at
+ * once, rows outer, wut's 64 columns streaming from L2 (the seed model's 256: 5% faster). */
+static void dz_times_wut(const StepProduct *sp, int block)
 {
     const float *a[GEMM_BLOCK_ROWS];
-    for (int i0 = 0; i0 < sp->na; i0 += GEMM_BLOCK_ROWS) {
-        int rows = sp->na - i0 < GEMM_BLOCK_ROWS ? sp->na - i0 : GEMM_BLOCK_ROWS;
-        for (int r = 0; r < rows; r++)
-            a[r] = sp->acts + (size_t)sp->active[i0 + r] * sp->Gp;
-        gemm_block(rows, sp->cols, sp->Gp, a, sp->wut + sp->c0, sp->ldw, sp->tile + i0 * 64, 64, 0);
-    }
-    tile_out(sp);
-}
-
-/* BACK_KB terms at a time over all the rows, so that that block of wut (32 KB) stays in L1: wide
- * LSTMs (DanQ's Gp of 1280: 1.3 MB of U^T) measured 7% faster this way. */
-static void dz_times_wut_blocked(const StepProduct *sp)
-{
-    const float *a[GEMM_BLOCK_ROWS];
-    for (int kb = 0; kb < sp->Gp; kb += BACK_KB) {
-        int kc = sp->Gp - kb < BACK_KB ? sp->Gp - kb : BACK_KB;
+    for (int kb = 0; kb < sp->Gp; kb += block) {
+        int kc = sp->Gp - kb < block ? sp->Gp - kb : block;
         for (int i0 = 0; i0 < sp->na; i0 += GEMM_BLOCK_ROWS) {
             int rows = sp->na - i0 < GEMM_BLOCK_ROWS ? sp->na - i0 : GEMM_BLOCK_ROWS;
             for (int r = 0; r < rows; r++)
@@ -627,10 +614,7 @@ static void backward_part(void *ctx, int part, int parts)
             sp.cols = lim - c0 < 64 ? lim - c0 : 64;
             sp.dst = in_dh ? s->dh + c0 : xs + (c0 - s->Hq);
             sp.ldd = in_dh ? Hp : K;
-            if (Gp > 4 * BACK_KB)
-                dz_times_wut_blocked(&sp);
-            else
-                dz_times_wut(&sp);
+            dz_times_wut(&sp, Gp > 4 * BACK_KB ? BACK_KB : Gp);
         }
     }
 }
