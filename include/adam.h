@@ -16,10 +16,13 @@ typedef struct {
     size_t n;
     float *m, *v; /* (n) first and second moments */
     long step;    /* steps taken */
+    int lent;     /* m and v belong to the caller (adam_build_on) */
 } Adam;
 
 AdamConfig adam_defaults(void);
 void adam_build(Adam *a, size_t n);
+/* The same, with moments in the caller's zeroed buffers m and v (n each), which it frees. */
+void adam_build_on(Adam *a, size_t n, float *m, float *v);
 void adam_free(Adam *a);
 /* One step over the whole buffer (g is left as it is). Returns the gradient's L2 norm before clipping
  * (0 when clip_norm is off: the norm is then not computed). */

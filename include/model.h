@@ -30,6 +30,7 @@ typedef struct {
     Activation out_act; /* sigmoid or softmax, applied by model_probabilities */
     size_t n_params;
     float *params, *grads; /* (n_params) each, 64-byte aligned */
+    int lent_buffers;      /* params and grads belong to the caller (model_use_buffers) */
     int max_batch;
     float **act;      /* act[i]: output of layer i, (max_batch, out.t * out.c); flatten and absorbed
                        * layers alias the one before (a conv1d that absorbed a maxpool1d stores
@@ -48,6 +49,10 @@ typedef struct {
 int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
                 Error *err);
 void model_free(Model *m);
+/* Points the layers at `params` and `grads` (n_params each, 64-byte aligned, owned by the caller,
+ * e.g. memory shared by the ranks of a node) and frees the model's own buffers; the caller has
+ * copied what it needs of them. */
+void model_use_buffers(Model *m, float *params, float *grads);
 void model_init_params(Model *m, uint64_t seed);
 
 /* Forward pass over p->n samples of p->tokens; fills p->mask. Returns the logits (n, K). */

@@ -1,8 +1,8 @@
 /* trainer.h: data-parallel training of one model over one communicator. A global batch of B samples
  * is split over the P ranks as evenly as it goes; each rank runs forward and backward on its part;
- * the flat gradient is summed over the ranks (in fixed-order buckets that start while the backward
- * pass goes on) and, because every rank divides its loss by the global count, is then the mean;
- * every rank takes the same Adam step. Sample order and dropout masks are keyed by (seed, epoch,
+ * the flat gradient is summed over the ranks (update.h: in memory the node's ranks share, or by MPI)
+ * and, because every rank divides its loss by the global count, is then the mean; each rank takes
+ * the Adam step on its slice, and every rank ends the step with the same parameters. Sample order and dropout masks are keyed by (seed, epoch,
  * sample), never by rank, so results do not depend on P beyond the rounding of the sums.
  * The trainer writes nothing itself: it calls back at each step and epoch (cmd_train.c reports). */
 #ifndef GSEQ_TRAINER_H
@@ -45,12 +45,11 @@ struct Trainer {
     const Config *cfg;
     Model model; /* built for the local part of a batch */
     Adam adam;
-    Update update; /* the exchange and Adam step, split over the ranks */
+    Update update; /* the exchange and Adam step, split over the ranks (owns Adam's memory) */
     TrainState state;
     const DataTable *data;   /* train rows (and validation rows, unless valid_data) index into it */
     const DataTable *valid_data; /* a validation file of its own, which t->valid indexes; or NULL */
     RowSet train, valid;
-    int overlap;             /* bucketed, overlapped gradient exchange */
     int sharded;             /* each rank holds and draws only its own rows (data_dist.h) */
     int no_validation;       /* train a fixed number of epochs; every epoch counts as the best */
     EvalSummary best_val;    /* validation at the best epoch */
@@ -74,7 +73,8 @@ struct Trainer {
 };
 
 /* Builds the model for the data's shape, with initial parameters from rank 0 (seeded). */
-int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data, Error *err);
+int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
+                 ExchangeMode exchange, Error *err);
 void trainer_free(Trainer *t);
 /* Trains from t->state to the configured epochs or an early stop, a signal, or divergence. */
 void trainer_run(Trainer *t);

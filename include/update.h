@@ -1,35 +1,58 @@
-/* update.h: the synchronous step of data-parallel training, split over the ranks. A ring
- * reduce-scatter sums the ranks' gradients so that each rank holds the sum for its own slice of
- * the flat buffer; each rank takes the Adam step on that slice only (as the last pieces of the sum
- * arrive, or after the global norm when it is clipped); the new parameters are all-gathered. Every
- * rank ends with the parameters of one Adam step over the whole buffer, Adam's work and memory
- * traffic are divided by the number of ranks, and the exchange moves the bytes of one ring
- * all-reduce. Adam's moments are then current only on a rank's own slice: update_share_moments
- * makes them whole on every rank (before a checkpoint is written). */
+/* update.h: the synchronous step of data-parallel training: the gradient sum over the ranks and
+ * the Adam step, split over the ranks. Each rank takes the Adam step on its own slice of the flat
+ * buffers only, so Adam's work and memory traffic are divided by the number of ranks. How the
+ * slices meet depends on where the ranks run (ExchangeMode):
+ *   - shared (all ranks on one node, the default there): parameters, Adam's moments and every
+ *     rank's gradient live in memory the node's ranks share (par_nodemem); after a barrier each
+ *     rank sums its slice of all the gradients and updates its slice of the one copy of the
+ *     parameters; a second barrier, and every rank sees the new parameters. No bytes are copied.
+ *   - ring (across nodes): a ring reduce-scatter leaves each rank the sum of its slice, the Adam
+ *     step runs as the last pieces arrive, and the new parameters are all-gathered. Adam's
+ *     moments are then current only on a rank's own slice: update_share_moments makes them whole
+ *     (before a checkpoint is written).
+ *   - buckets (--overlap): the trainer sums the gradients in per-layer MPI_Iallreduce buckets
+ *     during backward; every rank then updates the whole buffer. */
 #ifndef GSEQ_UPDATE_H
 #define GSEQ_UPDATE_H
 #include <stddef.h>
 
 #include "adam.h"
+#include "model.h"
 #include "par.h"
 #include "util.h"
 
+typedef enum { EXCHANGE_AUTO, EXCHANGE_SHARED, EXCHANGE_RING, EXCHANGE_BUCKETS } ExchangeMode;
+
 typedef struct {
     ParComm *comm;
-    int *counts, *displs; /* (ranks) each rank's slice of the flat buffers */
-    float *scratch;             /* a piece of another rank's gradient, on its way round the ring */
+    ExchangeMode mode;          /* resolved: never EXCHANGE_AUTO */
+    size_t n;                   /* floats of the flat buffers */
+    int *counts, *displs;       /* (ranks) each rank's slice of the flat buffers */
+    float *scratch;             /* ring: a piece of another rank's gradient on its way round */
+    ParNodeMem *shared;         /* shared: the node's buffers */
+    float **grads_of;           /* shared: (ranks) every rank's gradient */
     int moments_whole;          /* no step since the last update_share_moments */
-    double exchange_seconds;    /* summed over the steps: reduce-scatter and all-gather */
+    double exchange_seconds;    /* summed over the steps: the sum of gradients, waits included */
     double optimizer_seconds;   /* the Adam update of this rank's slice */
 } Update;
 
-/* Fails (and says why) when the model is too large for the slices' int counts. */
-int update_build(Update *u, ParComm *c, size_t n, Error *err);
+/* "auto", "shared", "ring" or "buckets"; -1 for anything else. */
+int exchange_mode_parse(const char *s);
+const char *exchange_mode_name(ExchangeMode mode);
+/* Builds the update for model m (its parameters equal on every rank) and Adam's state a. AUTO is
+ * shared when the ranks share one node, ring otherwise. In shared mode the model's parameters and
+ * gradients move into the node's shared memory (model_use_buffers). Fails (and says why) when the
+ * model is too large for the slices' int counts or when shared is asked for across nodes.
+ * Collective. */
+int update_build(Update *u, ParComm *c, Model *m, Adam *a, ExchangeMode mode, Error *err);
 void update_free(Update *u);
-/* One step from this rank's gradient part (summed in place; `summed`: already summed over the
- * ranks, e.g. by the overlapped buckets, so every rank updates the whole buffer). Returns the
- * global gradient norm when clipping is on, else 0. Collective. */
-double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads, int summed);
+/* One step from this rank's gradient part (already summed in buckets mode). Returns the global
+ * gradient norm when clipping is on, else 0. Collective. */
+double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads);
 /* Adam's moments whole on every rank. Collective. */
 void update_share_moments(Update *u, Adam *a);
+/* Rank 0's parameters and moments on every rank (after rank 0 read a checkpoint). Collective. */
+void update_bcast_state(Update *u, float *params, Adam *a);
+/* params = src (n floats) on every rank, src being equal on every rank. Collective. */
+void update_set_params(Update *u, float *params, const float *src);
 #endif

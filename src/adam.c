@@ -15,12 +15,20 @@ void adam_build(Adam *a, size_t n)
     a->m = xalloc_floats(n);
     a->v = xalloc_floats(n);
     a->step = 0;
+    a->lent = 0;
+}
+
+void adam_build_on(Adam *a, size_t n, float *m, float *v)
+{
+    *a = (Adam){.n = n, .m = m, .v = v, .step = 0, .lent = 1};
 }
 
 void adam_free(Adam *a)
 {
-    free(a->m);
-    free(a->v);
+    if (!a->lent) {
+        free(a->m);
+        free(a->v);
+    }
     a->m = a->v = NULL;
 }
 

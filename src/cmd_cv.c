@@ -220,7 +220,7 @@ static void run_task(ParComm *g, const CvArgs *a, const GridAxis *axes, int n_ax
     RowPlan plan;
     Trainer t;
     if (plan_rows(g, &cfg, data, NULL, NULL, 0, a->folds, f, &plan, &err) ||
-        trainer_init(&t, g, &cfg, data, &err))
+        trainer_init(&t, g, &cfg, data, EXCHANGE_AUTO, &err))
         die("%s", err.msg);
     t.train = plan.train;
     t.valid = plan.valid;
@@ -333,7 +333,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
     RowPlan plan;
     Trainer t;
     if (plan_rows(w, &cfg, data, NULL, NULL, 0, a->folds, -1, &plan, &err) ||
-        trainer_init(&t, w, &cfg, data, &err))
+        trainer_init(&t, w, &cfg, data, EXCHANGE_AUTO, &err))
         die("%s", err.msg);
     t.train = plan.train;
     t.train_total = plan.train_total;

@@ -25,7 +25,8 @@ typedef struct {
     DataMode data_mode;
     IoMode io;
     const char *sets[64];
-    int n_sets, threads, quiet, log_every, overlap, force;
+    int n_sets, threads, quiet, log_every, force;
+    ExchangeMode exchange;
     int folds, fold; /* --folds K --fold k: validate on fold k of the rest (as cv does) */
 } TrainArgs;
 
@@ -64,15 +65,18 @@ static void usage(FILE *out)
             "  --threads N          BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
             "                       OMP_NUM_THREADS, or cores / ranks on the node)\n"
             "  --log-every N        plain progress line every N steps (default: ~10 per epoch)\n"
-            "  --overlap            start summing each layer's gradients as soon as backward\n"
-            "                       has finished it (MPI_Iallreduce buckets); default: one\n"
-            "                       MPI_Allreduce after backward, faster on one node (make bench)\n"
+            "  --exchange MODE      how the ranks sum gradients: shared (one copy of the\n"
+            "                       parameters in memory the node's ranks share), ring (MPI\n"
+            "                       reduce-scatter and all-gather), buckets (per-layer\n"
+            "                       MPI_Iallreduce overlapped with backward); default auto:\n"
+            "                       shared when all ranks run on one node, else ring\n"
+            "  --overlap            the same as --exchange buckets\n"
             "  --quiet              no progress output\n"
             "  --force              write into an --out that already holds checkpoints\n");
 }
 
 /* Rank 0 prints to the screen and the log; the others keep quiet. */
-static void say(Report *r, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void say(Report *r, const char *fmt, ...)
 {
     if (r->rank != 0)
         return;
@@ -111,12 +115,12 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
             return 0;
         }
         if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
-        if (!strcmp(f, "--overlap")) { a->overlap = 1; continue; }
-        if (!strcmp(f, "--no-overlap")) { a->overlap = 0; continue; }
+        if (!strcmp(f, "--overlap")) { a->exchange = EXCHANGE_BUCKETS; continue; }
+        if (!strcmp(f, "--no-overlap")) { a->exchange = EXCHANGE_AUTO; continue; }
         if (!strcmp(f, "--force")) { a->force = 1; continue; }
         static const char *valued[] = {"--config", "--out", "--resume", "--data", "--set",
                                        "--threads", "--log-every", "--data-mode", "--io",
-                                       "--folds", "--fold"};
+                                       "--folds", "--fold", "--exchange"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= !strcmp(f, valued[k]);
@@ -135,6 +139,12 @@ static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help
         } else if (!strcmp(f, "--io")) {
             if (io_mode_parse(v, &a->io))
                 return error_set(err, "train: --io %s: expected read or scatter", v), 2;
+        } else if (!strcmp(f, "--exchange")) {
+            int mode = exchange_mode_parse(v);
+            if (mode < 0)
+                return error_set(err, "train: --exchange %s: expected auto, shared, ring or buckets",
+                                 v), 2;
+            a->exchange = (ExchangeMode)mode;
         }
         else if (!strcmp(f, "--set")) {
             if (a->n_sets == 64)
@@ -411,7 +421,7 @@ static void set_threads(ParComm *c, int requested)
 
 static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const RowSet *test)
 {
-    memcpy(t->model.params, t->best_params, sizeof(float) * t->model.n_params);
+    update_set_params(&t->update, t->model.params, t->best_params);
     EvalOutputs out;
     EvalSummary s = trainer_evaluate(t, d, test, &out);
     if (r->rank != 0) {
@@ -513,9 +523,7 @@ static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
                        t->state.fingerprint, fp);
     if (agree(c, rc) != 0)
         return -1;
-    par_bcast(c, t->model.params, sizeof(float) * t->model.n_params, 0);
-    par_bcast(c, t->adam.m, sizeof(float) * t->model.n_params, 0);
-    par_bcast(c, t->adam.v, sizeof(float) * t->model.n_params, 0);
+    update_bcast_state(&t->update, t->model.params, &t->adam);
     par_bcast(c, &t->state, sizeof t->state, 0);
     t->adam.step = t->state.step;
     if (par_rank(c) == 0) { /* the best parameters so far, for the final test */
@@ -578,13 +586,12 @@ int cmd_train(int argc, char **argv)
     Trainer t;
     /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
-    int built = trainer_init(&t, c, &cfg, &data, &err);
+    int built = trainer_init(&t, c, &cfg, &data, a.exchange, &err);
     if (agree(c, built) != 0) {
         /* a failed trainer_init freed its own; a rank whose init worked frees what it built */
         release(&cfg, &data, &valid, &test, built == 0 ? &t : NULL, NULL);
         return fail(&r, c, &err, 1);
     }
-    t.overlap = a.overlap;
     t.sharded = a.data_mode == DATA_SHARD;
     t.fault_nan_step = fault ? atol(fault) : 0;
     t.fault_sleep_ms = slow ? atoi(slow) : 0;
@@ -608,9 +615,11 @@ int cmd_train(int argc, char **argv)
     r.config_text = config_effective_text(&cfg);
     if (r.rank == 0)
         write_text_file(&r, "config.ini", r.config_text);
-    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s, %zu parameters%s\n",
-        cfg.path, data.path, (long long)data.n, (long long)t.train_total, par_size(c),
-        par_size(c) > 1 ? "s" : "", t.model.n_params, a.resume ? ", resumed" : "");
+    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s%s%s, %zu "
+        "parameters%s\n", cfg.path, data.path, (long long)data.n, (long long)t.train_total,
+        par_size(c), par_size(c) > 1 ? "s" : "", par_size(c) > 1 ? ", gradients summed: " : "",
+        par_size(c) > 1 ? exchange_mode_name(t.update.mode) : "", t.model.n_params,
+        a.resume ? ", resumed" : "");
     report_data_memory(&r, c, &data, a.data_mode);
     t.hooks = (TrainerHooks){&r, on_step, on_epoch, should_stop};
     install_signals();

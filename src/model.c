@@ -90,6 +90,21 @@ static void point_parameters(Model *m)
     }
 }
 
+void model_use_buffers(Model *m, float *params, float *grads)
+{
+    if (!m->lent_buffers) {
+        free(m->params);
+        free(m->grads);
+    }
+    m->params = params;
+    m->grads = grads;
+    m->lent_buffers = 1;
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].w = params + m->layers[i].offset;
+        m->layers[i].dw = grads + m->layers[i].offset;
+    }
+}
+
 /* Which layers need their input gradient: all but those with only parameter-free input layers
  * before them. */
 static void mark_input_gradients(Model *m)
@@ -185,8 +200,10 @@ void model_free(Model *m)
     }
     free(m->act);
     free(m->layers);
-    free(m->params);
-    free(m->grads);
+    if (!m->lent_buffers) {
+        free(m->params);
+        free(m->grads);
+    }
     free(m->dbuf[0]);
     free(m->dbuf[1]);
     free(m->mask);

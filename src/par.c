@@ -282,6 +282,83 @@ void par_shared_free(ParShared *s)
     free(s);
 }
 
+struct ParNodeMem {
+    MPI_Comm node;
+    MPI_Win win;
+    void **own;   /* (ranks) each rank's block, 64-byte aligned */
+    void *common;
+};
+
+/* Rounds an address up to 64 bytes (a block is allocated 64 bytes larger for it). */
+static void *aligned64(void *p) { return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+ParNodeMem *par_nodemem_create(ParComm *c, size_t own_bytes, size_t common_bytes)
+{
+    MPI_Comm node;
+    int node_size;
+    check(MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    check(MPI_Comm_size(node, &node_size), "MPI_Comm_size");
+    int all_here = node_size == c->size, everywhere = 0;
+    check(MPI_Allreduce(&all_here, &everywhere, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce");
+    if (!everywhere) {
+        MPI_Comm_free(&node);
+        return NULL;
+    }
+    ParNodeMem *s = xcalloc(1, sizeof *s);
+    s->node = node;
+    MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
+    MPI_Info info;
+    check(MPI_Info_create(&info), "MPI_Info_create");
+    check(MPI_Info_set(info, "alloc_shared_noncontig", "true"), "MPI_Info_set");
+    size_t mine = own_bytes + 64 + (c->rank == 0 ? common_bytes + 64 : 0);
+    void *base;
+    int rc = MPI_Win_allocate_shared((MPI_Aint)mine, 1, info, node, &base, &s->win);
+    MPI_Info_free(&info);
+    int ok = rc == MPI_SUCCESS, all_ok = 0; /* e.g. too little room where Open MPI maps it */
+    check(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce");
+    if (!all_ok) {
+        if (ok)
+            MPI_Win_free(&s->win);
+        MPI_Comm_free(&s->node);
+        free(s);
+        return NULL;
+    }
+    s->own = xmalloc((size_t)c->size, sizeof(void *));
+    for (int q = 0; q < c->size; q++) { /* node ranks are c's ranks: split by key c->rank */
+        MPI_Aint size;
+        int unit;
+        void *at;
+        check(MPI_Win_shared_query(s->win, q, &size, &unit, &at), "MPI_Win_shared_query");
+        s->own[q] = aligned64(at);
+        if (q == 0)
+            s->common = aligned64((char *)s->own[0] + own_bytes);
+    }
+    check(MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win), "MPI_Win_lock_all");
+    return s;
+}
+
+void *par_nodemem_own(ParNodeMem *s, int rank) { return s->own[rank]; }
+void *par_nodemem_common(ParNodeMem *s) { return s->common; }
+
+void par_nodemem_sync(ParNodeMem *s)
+{
+    check(MPI_Win_sync(s->win), "MPI_Win_sync");
+    check(MPI_Barrier(s->node), "MPI_Barrier");
+    check(MPI_Win_sync(s->win), "MPI_Win_sync");
+}
+
+void par_nodemem_free(ParNodeMem *s)
+{
+    if (!s)
+        return;
+    MPI_Win_unlock_all(s->win);
+    MPI_Win_free(&s->win);
+    MPI_Comm_free(&s->node);
+    free(s->own);
+    free(s);
+}
+
 ParBuckets *par_buckets_create(ParComm *c, float *buf, const size_t *offsets, int n_buckets)
 {
     ParBuckets *b = xcalloc(1, sizeof *b);

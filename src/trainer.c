@@ -51,13 +51,13 @@ static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Erro
     return 0;
 }
 
-int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data, Error *err)
+int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
+                 ExchangeMode exchange, Error *err)
 {
     memset(t, 0, sizeof *t);
     t->comm = comm;
     t->cfg = cfg;
     t->data = data;
-    t->overlap = 1;
     Task task = TASK_AUTO;
     int cap = local_capacity(cfg->train.batch, par_size(comm));
     if (resolve_shape(cfg, data, &task, err) ||
@@ -66,10 +66,8 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     if (par_rank(comm) == 0)
         model_init_params(&t->model, cfg->train.seed);
     par_bcast(comm, t->model.params, sizeof(float) * t->model.n_params, 0);
-    adam_build(&t->adam, t->model.n_params);
-    if (update_build(&t->update, comm, t->model.n_params, err)) {
+    if (update_build(&t->update, comm, &t->model, &t->adam, exchange, err)) {
         model_free(&t->model);
-        adam_free(&t->adam);
         return -1;
     }
     t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1};
@@ -80,13 +78,14 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     t->batch_labels = xalloc_floats((size_t)cap * data->targets);
     t->batch_index = xmalloc((size_t)cap, sizeof(uint32_t));
     t->my_rows = xmalloc((size_t)cap, sizeof(int64_t));
-    plan_buckets(t);
+    if (t->update.mode == EXCHANGE_BUCKETS)
+        plan_buckets(t);
     return 0;
 }
 
 void trainer_free(Trainer *t)
 {
-    model_free(&t->model);
+    model_free(&t->model); /* before update_free, which may own the memory they point into */
     adam_free(&t->adam);
     update_free(&t->update);
     rowset_free(&t->train);
@@ -143,10 +142,11 @@ static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_
               .seed = t->cfg->train.seed, .epoch = epoch};
     model_forward(m, &p);
     model_zero_grads(m);
-    m->grad_ready = t->overlap ? on_grad_ready : NULL;
+    int buckets = t->update.mode == EXCHANGE_BUCKETS;
+    m->grad_ready = buckets ? on_grad_ready : NULL;
     double local = model_backward(m, &p, t->batch_labels, loss_count(m->loss, nb, m->targets));
     double t1 = now_seconds();
-    if (t->overlap)
+    if (buckets)
         par_buckets_wait(t->buckets);
     double status[2] = {local, t->hooks.should_stop ? (double)t->hooks.should_stop(t->hooks.ctx) : 0.0};
     par_allreduce_sum_f64(t->comm, status, 2);
@@ -162,7 +162,7 @@ static void apply_update(Trainer *t)
 {
     Update *u = &t->update;
     double t0 = now_seconds(), exchange = u->exchange_seconds;
-    update_step(u, &t->adam, &t->cfg->train.adam, t->model.params, t->model.grads, t->overlap);
+    update_step(u, &t->adam, &t->cfg->train.adam, t->model.params, t->model.grads);
     t->exchange_seconds += u->exchange_seconds - exchange;
     t->step_seconds += now_seconds() - t0;
 }

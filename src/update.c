@@ -1,4 +1,4 @@
-/* update.c: the gradient exchange and Adam step of data-parallel training, split over the ranks.
+/* update.c: the gradient sum and Adam step of data-parallel training, split over the ranks.
  * See update.h. */
 #include "update.h"
 
@@ -9,24 +9,79 @@
 
 #include "util.h"
 
-/* Floats of the reduce-scatter's scratch: pieces of 1 MB (in L2) go round the ring. */
+/* Floats of a piece: the ring's pieces of 1 MB (in L2) go round; the shared mode sums and
+ * updates its slice a piece at a time. */
 #define UPDATE_PIECE (1 << 18)
 
-int update_build(Update *u, ParComm *c, size_t n, Error *err)
+static const char *const mode_names[] = {"auto", "shared", "ring", "buckets"};
+
+int exchange_mode_parse(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, mode_names[i]))
+            return i;
+    return -1;
+}
+
+const char *exchange_mode_name(ExchangeMode mode) { return mode_names[mode]; }
+
+/* Bytes of n floats, padded to whole 64-byte lines. */
+static size_t padded_bytes(size_t n) { return (sizeof(float) * n + 63) & ~(size_t)63; }
+
+/* Moves the model's parameters and gradients and Adam's moments into the node's shared memory:
+ * the common block holds the parameters and both moments, each rank's own block its gradient.
+ * Each rank copies (and so first touches) its own slice. */
+static void move_to_shared(Update *u, Model *m, Adam *a, int r)
+{
+    size_t n = m->n_params, lo = (size_t)u->displs[r], hi = lo + (size_t)u->counts[r];
+    size_t stride = padded_bytes(n) / sizeof(float);
+    float *params = par_nodemem_common(u->shared), *mom = params + stride, *vel = mom + stride;
+    u->grads_of = xmalloc((size_t)par_size(u->comm), sizeof(float *));
+    for (int q = 0; q < par_size(u->comm); q++)
+        u->grads_of[q] = par_nodemem_own(u->shared, q);
+    memcpy(params + lo, m->params + lo, sizeof(float) * (hi - lo));
+    model_use_buffers(m, params, u->grads_of[r]); /* frees the private copies before the rest
+                                                   * is touched: a lower peak */
+    memset(mom + lo, 0, sizeof(float) * (hi - lo));
+    memset(vel + lo, 0, sizeof(float) * (hi - lo));
+    memset(u->grads_of[r], 0, sizeof(float) * n);
+    adam_build_on(a, n, mom, vel);
+    par_nodemem_sync(u->shared);
+}
+
+int update_build(Update *u, ParComm *c, Model *m, Adam *a, ExchangeMode mode, Error *err)
 {
     memset(u, 0, sizeof *u);
-    int P = par_size(c);
+    int P = par_size(c), r = par_rank(c);
+    size_t n = m->n_params;
     if (n > (size_t)INT_MAX)
         return error_set(err, "the model has %zu parameters; at most %d are supported", n, INT_MAX);
     u->comm = c;
+    u->n = n;
     u->counts = xmalloc((size_t)P, sizeof(int));
     u->displs = xmalloc((size_t)P, sizeof(int));
-    for (int r = 0; r < P; r++) { /* slices as even as they go, in rank order */
-        u->displs[r] = (int)(n * r / P);
-        u->counts[r] = (int)(n * (r + 1) / P) - u->displs[r];
+    for (int q = 0; q < P; q++) { /* slices as even as they go, in rank order, of whole lines */
+        size_t lo = n * q / P / 16 * 16, hi = q + 1 == P ? n : n * (q + 1) / P / 16 * 16;
+        u->displs[q] = (int)lo;
+        u->counts[q] = (int)(hi - lo);
     }
-    u->scratch = P > 1 ? xalloc_floats(UPDATE_PIECE) : NULL;
     u->moments_whole = 1;
+    if (P > 1 && (mode == EXCHANGE_AUTO || mode == EXCHANGE_SHARED))
+        u->shared = par_nodemem_create(c, padded_bytes(n), 3 * padded_bytes(n));
+    if (mode == EXCHANGE_SHARED && P > 1 && !u->shared) {
+        update_free(u);
+        return error_set(err, "--exchange shared: the ranks run on more than one node, or the node "
+                              "cannot map %.0f MB of shared memory (use auto, ring or buckets)",
+                         (double)(P + 3) * padded_bytes(n) / 1e6);
+    }
+    u->mode = mode == EXCHANGE_AUTO ? (u->shared ? EXCHANGE_SHARED : EXCHANGE_RING) : mode;
+    if (P == 1 && u->mode == EXCHANGE_SHARED)
+        u->mode = EXCHANGE_RING; /* one rank: nothing to share, the step takes the whole buffer */
+    if (u->shared)
+        move_to_shared(u, m, a, r);
+    else
+        adam_build(a, n);
+    u->scratch = P > 1 && u->mode == EXCHANGE_RING ? xalloc_floats(UPDATE_PIECE) : NULL;
     return 0;
 }
 
@@ -35,8 +90,9 @@ void update_free(Update *u)
     free(u->counts);
     free(u->displs);
     free(u->scratch);
-    u->counts = u->displs = NULL;
-    u->scratch = NULL;
+    free(u->grads_of);
+    par_nodemem_free(u->shared);
+    memset(u, 0, sizeof *u);
 }
 
 /* The fused end of the reduce-scatter: Adam on each arriving piece of this rank's slice. */
@@ -55,14 +111,11 @@ static void update_piece(void *ctx, size_t at, const float *incoming, int n)
     j->seconds += now_seconds() - t0;
 }
 
-double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads, int summed)
+/* Ring: reduce-scatter with the update fused into its last step (or after the global norm when
+ * clipping), then the all-gather of the parameters. Returns the seconds spent in Adam. */
+static double ring_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads,
+                        double *norm)
 {
-    double t0 = now_seconds(), norm = 0.0;
-    if (summed || par_size(u->comm) == 1) {
-        norm = adam_step(a, cfg, params, grads);
-        u->optimizer_seconds += now_seconds() - t0;
-        return norm;
-    }
     int r = par_rank(u->comm);
     size_t lo = (size_t)u->displs[r], hi = lo + (size_t)u->counts[r];
     PieceJob job = {a, cfg, params, grads, 0.0};
@@ -71,18 +124,85 @@ double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, flo
                                    NULL, NULL);
         double sumsq[1] = {adam_sumsq(grads + lo, hi - lo)}, t1 = now_seconds();
         par_allreduce_sum_f64(u->comm, sumsq, 1);
-        norm = sqrt(sumsq[0]);
-        adam_update(a, cfg, params, grads + lo, NULL, adam_clip_scale(cfg, norm), lo, hi);
+        *norm = sqrt(sumsq[0]);
+        adam_update(a, cfg, params, grads + lo, NULL, adam_clip_scale(cfg, *norm), lo, hi);
         job.seconds = now_seconds() - t1;
     } else { /* the update as the last pieces of the sum arrive, while they are in cache */
         par_reduce_scatter_sum_f32(u->comm, grads, u->counts, u->displs, u->scratch, UPDATE_PIECE,
                                    update_piece, &job);
     }
-    a->step++;
     u->moments_whole = 0;
     par_allgather_f32(u->comm, params, u->counts, u->displs);
-    u->optimizer_seconds += job.seconds;
-    u->exchange_seconds += now_seconds() - t0 - job.seconds;
+    return job.seconds;
+}
+
+/* Adds every other rank's gradient on [at, at + n) into this rank's, except the last other rank's,
+ * which is returned for the update to add as it goes (NULL with one rank). */
+static const float *sum_others(Update *u, int r, size_t at, size_t n)
+{
+    int P = par_size(u->comm), last = r == P - 1 ? P - 2 : P - 1;
+    float *mine = u->grads_of[r] + at;
+    for (int q = 0; q < P; q++) {
+        if (q == r || q == last)
+            continue;
+        const float *other = u->grads_of[q] + at;
+        for (size_t i = 0; i < n; i++)
+            mine[i] += other[i];
+    }
+    return last >= 0 && last != r ? u->grads_of[last] + at : NULL;
+}
+
+/* Shared: after every gradient is complete, this rank sums and updates its slice, a piece at a
+ * time (or sums it whole, for the global norm, when clipping); the parameters are complete, and
+ * every gradient read, after the second barrier. Returns the seconds spent in Adam. */
+static double shared_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, double *norm)
+{
+    int r = par_rank(u->comm);
+    size_t lo = (size_t)u->displs[r], hi = lo + (size_t)u->counts[r];
+    float *mine = u->grads_of[r];
+    double adam_seconds = 0.0, t0;
+    par_nodemem_sync(u->shared);
+    if (cfg->clip_norm > 0.0f) {
+        for (size_t at = lo; at < hi; at += UPDATE_PIECE) {
+            size_t n = hi - at < UPDATE_PIECE ? hi - at : UPDATE_PIECE;
+            const float *last = sum_others(u, r, at, n);
+            for (size_t i = 0; last && i < n; i++)
+                mine[at + i] += last[i];
+        }
+        double sumsq[1] = {adam_sumsq(mine + lo, hi - lo)};
+        par_allreduce_sum_f64(u->comm, sumsq, 1);
+        *norm = sqrt(sumsq[0]);
+        t0 = now_seconds();
+        adam_update(a, cfg, params, mine + lo, NULL, adam_clip_scale(cfg, *norm), lo, hi);
+        adam_seconds = now_seconds() - t0;
+    } else {
+        for (size_t at = lo; at < hi; at += UPDATE_PIECE) {
+            size_t n = hi - at < UPDATE_PIECE ? hi - at : UPDATE_PIECE;
+            const float *last = sum_others(u, r, at, n);
+            t0 = now_seconds();
+            adam_update(a, cfg, params, mine + at, last, 1.0f, at, at + n);
+            adam_seconds += now_seconds() - t0;
+        }
+    }
+    par_nodemem_sync(u->shared);
+    return adam_seconds;
+}
+
+double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads)
+{
+    double t0 = now_seconds(), norm = 0.0, adam_seconds;
+    if (u->mode == EXCHANGE_BUCKETS || par_size(u->comm) == 1) {
+        norm = adam_step(a, cfg, params, grads);
+        u->optimizer_seconds += now_seconds() - t0;
+        return norm;
+    }
+    if (u->mode == EXCHANGE_SHARED)
+        adam_seconds = shared_step(u, a, cfg, params, &norm);
+    else
+        adam_seconds = ring_step(u, a, cfg, params, grads, &norm);
+    a->step++;
+    u->optimizer_seconds += adam_seconds;
+    u->exchange_seconds += now_seconds() - t0 - adam_seconds;
     return norm;
 }
 
@@ -93,4 +213,27 @@ void update_share_moments(Update *u, Adam *a)
     par_allgather_f32(u->comm, a->m, u->counts, u->displs);
     par_allgather_f32(u->comm, a->v, u->counts, u->displs);
     u->moments_whole = 1;
+}
+
+void update_bcast_state(Update *u, float *params, Adam *a)
+{
+    if (u->shared) { /* one copy: rank 0 wrote it */
+        par_nodemem_sync(u->shared);
+        return;
+    }
+    par_bcast(u->comm, params, sizeof(float) * a->n, 0);
+    par_bcast(u->comm, a->m, sizeof(float) * a->n, 0);
+    par_bcast(u->comm, a->v, sizeof(float) * a->n, 0);
+}
+
+void update_set_params(Update *u, float *params, const float *src)
+{
+    if (!u->shared) {
+        memcpy(params, src, sizeof(float) * u->n);
+        return;
+    }
+    par_nodemem_sync(u->shared); /* no rank still reads the old parameters */
+    int r = par_rank(u->comm);
+    memcpy(params + u->displs[r], src + u->displs[r], sizeof(float) * (size_t)u->counts[r]);
+    par_nodemem_sync(u->shared);
 }

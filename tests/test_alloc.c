@@ -5,7 +5,8 @@
  * address.
  * The shipped models (seed_lstm.ini, danq.ini, danq_book.ini at small batches, so that the dense
  * layers take matmul_wide and the convolution its one-hot path) are built, run two warm-up steps,
- * then three counted steps of what the trainer does: forward, zeroing, backward, the update. */
+ * then three counted steps of what the trainer does: forward, zeroing, backward, the update; alone,
+ * and on 2 ranks under mpirun with each exchange that sums gradients after backward (shared, ring). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -93,7 +96,8 @@ void free(void *p)
 
 /* Steps of `config` with `batch` samples of random tokens (some padded); returns the calls
  * counted over the last three. */
-static long calls_in_steps(const char *config, int length, int targets, Task task, int batch)
+static long calls_in_steps(const char *config, int length, int targets, Task task, int batch,
+                           ExchangeMode exchange)
 {
     Config cfg;
     Model m;
@@ -101,10 +105,9 @@ static long calls_in_steps(const char *config, int length, int targets, Task tas
     Update u;
     Error err;
     if (config_load(&cfg, config, &err) != 0 || model_build(&m, &cfg, length, targets, task, batch, &err) ||
-        update_build(&u, par_world(), m.n_params, &err))
+        update_build(&u, par_world(), &m, &adam, exchange, &err))
         fail_msg("%s", err.msg);
     model_init_params(&m, 1);
-    adam_build(&adam, m.n_params);
     uint8_t *tokens = calloc((size_t)batch * length, 1);
     float *labels = calloc((size_t)batch * targets, sizeof(float));
     uint32_t *index = calloc((size_t)batch, sizeof(uint32_t));
@@ -127,7 +130,7 @@ static long calls_in_steps(const char *config, int length, int targets, Task tas
         model_forward(&m, &p);
         model_zero_grads(&m);
         model_backward(&m, &p, labels, loss_count(m.loss, batch, targets));
-        update_step(&u, &adam, &cfg.train.adam, m.params, m.grads, 0);
+        update_step(&u, &adam, &cfg.train.adam, m.params, m.grads);
     }
     atomic_store(&counting, 0);
     counted = atomic_load(&calls);
@@ -146,31 +149,86 @@ static void test_seed_lstm(void **state)
 {
     if (!INTERPOSED)
         skip();
-    assert_int_equal(calls_in_steps("jobs/configs/seed_lstm.ini", 190, 1, TASK_BINARY, 24), 0);
+    assert_int_equal(calls_in_steps("jobs/configs/seed_lstm.ini", 190, 1, TASK_BINARY, 24, EXCHANGE_AUTO), 0);
 }
 
 static void test_danq(void **state)
 {
     if (!INTERPOSED)
         skip();
-    assert_int_equal(calls_in_steps("jobs/configs/danq.ini", 1000, 919, TASK_MULTILABEL, 4), 0);
+    assert_int_equal(calls_in_steps("jobs/configs/danq.ini", 1000, 919, TASK_MULTILABEL, 4, EXCHANGE_AUTO), 0);
 }
 
 static void test_danq_book(void **state)
 {
     if (!INTERPOSED)
         skip();
-    assert_int_equal(calls_in_steps("jobs/configs/danq_book.ini", 1000, 690, TASK_MULTILABEL, 2), 0);
+    assert_int_equal(calls_in_steps("jobs/configs/danq_book.ini", 1000, 690, TASK_MULTILABEL, 2, EXCHANGE_AUTO), 0);
 }
+
+/* Under mpirun: the seed LSTM and DanQ steps on each of 2 ranks, with the given exchange. */
+static int worker(const char *mode)
+{
+    ExchangeMode exchange = (ExchangeMode)exchange_mode_parse(mode);
+    long counted = calls_in_steps("jobs/configs/seed_lstm.ini", 190, 1, TASK_BINARY, 24, exchange) +
+                   calls_in_steps("jobs/configs/danq.ini", 1000, 919, TASK_MULTILABEL, 4, exchange);
+    return counted != 0;
+}
+
+/* This process is an MPI singleton: the variables its MPI set for itself (PMIX_*, OMPI_MCA_*,
+ * ORTE_*, ...) would make the mpirun it starts join them instead of launching afresh. */
+static void forget_singleton_env(void)
+{
+    extern char **environ;
+    char names[256][128];
+    int n = 0;
+    for (char **e = environ; *e && n < 256; e++) {
+        const char *eq = strchr(*e, '=');
+        int len = eq ? (int)(eq - *e) : 0;
+        if (len > 0 && len < 128 && strncmp(*e, "OMPI_ALLOW_RUN_AS_ROOT", 22) &&
+            (!strncmp(*e, "PMIX_", 5) || !strncmp(*e, "OMPI_", 5) || !strncmp(*e, "ORTE_", 5) ||
+             !strncmp(*e, "OPAL_", 5)))
+            snprintf(names[n++], 128, "%.*s", len, *e);
+    }
+    for (int i = 0; i < n; i++)
+        unsetenv(names[i]);
+}
+
+static void check_two_ranks(const char *mode)
+{
+    if (!INTERPOSED)
+        skip();
+    forget_singleton_env();
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "timeout 120 mpirun --oversubscribe -np 2 build/tests/test_alloc "
+             "--worker %s", mode);
+    printf("    $ %s\n", cmd);
+    fflush(stdout);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_two_ranks_shared(void **state) { check_two_ranks("shared"); }
+static void test_two_ranks_ring(void **state) { check_two_ranks("ring"); }
 
 int main(int argc, char **argv)
 {
+    int work = argc > 2 && !strcmp(argv[1], "--worker");
     par_init(&argc, &argv);
     kernels_init();
+    if (work) {
+        int status = worker(argv[2]);
+        par_finalize();
+        return status;
+    }
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_lstm),
         cmocka_unit_test(test_danq),
         cmocka_unit_test(test_danq_book),
+        cmocka_unit_test(test_two_ranks_shared),
+        cmocka_unit_test(test_two_ranks_ring),
     };
     int failed = cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
     par_finalize();

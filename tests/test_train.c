@@ -1,5 +1,5 @@
 /* test_train.c: `gseq_mpi train` as users run it, under mpirun and alone. The result does not depend
- * on the number of ranks (P = 1, 2, 3, 4, oversubscribed); a run interrupted by a signal and resumed
+ * on the number of ranks (P = 1, 2, 3, 4, oversubscribed) nor on how the gradients are summed; a run interrupted by a signal and resumed
  * ends with the same parameters, bit for bit, as an uninterrupted one; a diverging run stops, names
  * the step and leaves the checkpoints as they were; bad command lines fail with one clear line. */
 #include <math.h>
@@ -109,6 +109,39 @@ static void test_result_independent_of_ranks(void **state)
     compare_runs(WORK "/p1", WORK "/p2", 2);
     compare_runs(WORK "/p1clip", WORK "/p3", 3);
     compare_runs(WORK "/p1", WORK "/p4", 4);
+}
+
+/* The three ways of summing gradients (update.h) give the same training: with 2 ranks bit for bit
+ * (a sum of two terms does not depend on the order, and each Adam element sees the same
+ * operations); ring with 3 and 4 ranks, clipped and not, matches P = 1 as the shared mode does
+ * above (uses p1 and p1clip of test_result_independent_of_ranks, which runs first). */
+static void test_exchange_modes(void **state)
+{
+    const char *modes[3] = {"shared", "ring", "buckets"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(run(MPIRUN "2 ./gseq_mpi train " SMALL " --set train.epochs=2 --exchange %s "
+                             "--quiet --out " WORK "/x2_%s --force", modes[i], modes[i]), 0);
+    for (int i = 1; i < 3; i++) {
+        char a_path[128], b_path[128];
+        snprintf(a_path, sizeof a_path, WORK "/x2_%s/last.h5", modes[0]);
+        snprintf(b_path, sizeof b_path, WORK "/x2_%s/last.h5", modes[i]);
+        const char *names[3] = {"params", "adam/m", "adam/v"};
+        for (int k = 0; k < 3; k++) {
+            size_t n, m;
+            float *a = read_dataset(a_path, names[k], &n), *b = read_dataset(b_path, names[k], &m);
+            assert_int_equal(n, m);
+            printf("    %s, 2 ranks: %s %s as shared\n", modes[i], names[k],
+                   memcmp(a, b, sizeof(float) * n) ? "differs from" : "bit for bit the same");
+            assert_memory_equal(a, b, sizeof(float) * n);
+            free(a), free(b);
+        }
+    }
+    assert_int_equal(run(MPIRUN "3 ./gseq_mpi train " SMALL " --set train.epochs=2 --exchange ring "
+                         "--set train.clip_norm=0.2 --quiet --out " WORK "/x3_ring --force"), 0);
+    assert_int_equal(run(MPIRUN "4 ./gseq_mpi train " SMALL " --set train.epochs=2 --exchange ring "
+                         "--quiet --out " WORK "/x4_ring --force"), 0);
+    compare_runs(WORK "/p1clip", WORK "/x3_ring", 3);
+    compare_runs(WORK "/p1", WORK "/x4_ring", 4);
 }
 
 /* Starts a run in the background, signals it once its log shows a step, waits for it. */
@@ -273,6 +306,7 @@ static const BadRun bad_runs[] = {
     {"resume from a missing file", "train --resume " WORK "/none/last.h5", WORK "/none/last.h5"},
     {"bad data mode", "train " SMALL " --data-mode striped --out " WORK "/x", "--data-mode striped"},
     {"bad io mode", "train " SMALL " --io parallel --out " WORK "/x", "--io parallel"},
+    {"bad exchange mode", "train " SMALL " --exchange fast --out " WORK "/x", "--exchange fast"},
     {"not a data file, sharded", "train --config jobs/configs/seed_lstm.ini --data jobs/configs/danq.ini --data-mode shard --out " WORK "/x", "jobs/configs/danq.ini"},
 };
 
@@ -306,9 +340,10 @@ int main(void)
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 6 };
+    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 7 };
     struct CMUnitTest tests[NFIXED + NBAD] = {
         cmocka_unit_test(test_result_independent_of_ranks),
+        cmocka_unit_test(test_exchange_modes),
         cmocka_unit_test(test_sigterm_resume_single),
         cmocka_unit_test(test_sigusr1_resume_mpirun),
         cmocka_unit_test(test_divergence_stops),

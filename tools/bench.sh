@@ -2,8 +2,9 @@
 # make bench: measurements, never part of make test. Timings here are noisy: compare the ratios
 # printed within one run, not figures across runs. About 10 minutes on 2 cores.
 #  1. the data path (tools/bench_data.c): HDF5 write and read speeds, memory per reader;
-#  2. the gradient exchange: DanQ (danq.ini, 44.4 M + 2.5 M parameters) trained by 2 ranks with the
-#     bucketed MPI_Iallreduce overlapped with backward, and with one MPI_Allreduce after it;
+#  2. the gradient exchange: DanQ (danq.ini, 44.4 M + 2.5 M parameters) trained by 2 ranks with each
+#     --exchange mode: shared (node-shared memory, the default on one node), ring (MPI reduce-scatter
+#     and all-gather, the default across nodes) and buckets (MPI_Iallreduce overlapped with backward);
 #  3. training speed of the three shipped models on synthetic data (tools/bench_model.c): seed_lstm.ini
 #     (batch 400, length 190), danq.ini (batch 100, 919 targets), danq_book.ini (batch 64, 690
 #     targets), each with 1 process x 1 thread, 1 x 2 threads and 2 processes x 1 thread: samples/s,
@@ -43,21 +44,20 @@ if has data; then
 fi
 
 if has exchange; then
-    say "== gradient exchange, danq.ini, 2 ranks x 1 thread, batch 100"
+    say "== gradient exchange, danq.ini, 2 ranks x 1 thread, batch 100: gseq_mpi train --exchange MODE"
     ./gseq_mpi synth --mode multilabel --n 700 --targets 8 --seed 2 --out "$OUT/danq.h5" >/dev/null
     field() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" "$2" | tail -1; }
-    for mode in overlap no-overlap; do
-        flag="--no-overlap"
-        [ "$mode" = overlap ] && flag="--overlap"
+    for mode in shared ring buckets; do
         mpirun -np 2 -x OPENBLAS_NUM_THREADS=1 ./gseq_mpi train --config jobs/configs/danq.ini \
-            --data "$OUT/danq.h5" --out "$OUT/$mode" --force --quiet --set train.epochs=2 \
-            --set data.test_fraction=0.1 $flag >/dev/null
-        rate=$(field samples_per_s "$OUT/$mode/metrics.jsonl")
-        share=$(field exchange_share "$OUT/$mode/metrics.jsonl")
+            --data "$OUT/danq.h5" --out "$OUT/exchange-$mode" --force --quiet --set train.epochs=2 \
+            --set data.test_fraction=0.1 --exchange $mode >/dev/null
+        rate=$(field samples_per_s "$OUT/exchange-$mode/metrics.jsonl")
+        share=$(field exchange_share "$OUT/exchange-$mode/metrics.jsonl")
         say "$mode: $rate samples/s, gradient exchange $share of step time (epoch 2)"
-        eval "rate_$(echo $mode | tr - _)=$rate"
+        eval "rate_$mode=$rate"
     done
-    awk -v a="$rate_overlap" -v b="$rate_no_overlap" 'BEGIN { printf "overlap / no-overlap: %.2fx\n", a / b }' | tee -a "$LOG"
+    awk -v s="$rate_shared" -v r="$rate_ring" -v b="$rate_buckets" \
+        'BEGIN { printf "shared / ring: %.2fx, buckets / ring: %.2fx\n", s / r, b / r }' | tee -a "$LOG"
 fi
 
 has models || exit 0

@@ -2,12 +2,13 @@
  *
  *   mpirun -np P build/bench_model --config FILE --data FILE [--batch B] [--steps S] [--warmup W]
  *                                  [--repeat R] [--threads T] [--profile S] [--cpu-time]
- *                                  [--no-ceiling] [--label TEXT]
+ *                                  [--no-ceiling] [--label TEXT] [--exchange MODE]
  *
  * Runs what a training step runs, on the rows of a data file (`gseq_mpi synth` makes one), taken in
  * order and split over the ranks as the trainer splits them: forward, loss, backward, then the
- * trainer's default update (update.c: reduce-scatter of the flat gradient, Adam on this rank's
- * slice, all-gather of the parameters). Buffers are allocated once, so
+ * trainer's update (update.c; --exchange as in `gseq_mpi train`, default auto: on one node the
+ * gradients are summed in shared memory, each rank takes the Adam step on its slice of the one
+ * copy of the parameters). Buffers are allocated once, so
  * the steady state is measured, after W warm-up steps. It then reports:
  *   - samples/s over S steps (the best of R such timings: other work on a shared machine only ever
  *     slows a run down);
@@ -19,7 +20,11 @@
  *     exchange, Adam), min/avg/max over the ranks, so the next bottleneck is visible, and the
  *     share of step time spent in the gradient exchange;
  *   - peak resident memory per rank next to the analytic need (parameters, gradients, two Adam
- *     moments, the activations and layer buffers of the local batch, the data held).
+ *     moments, the activations and layer buffers of the local batch, the data held); with shared
+ *     memory, RSS counts a shared page in every rank that touches it, so the need is what a rank
+ *     touches (its gradient, the parameters, its slices of the other gradients and the moments),
+ *     and the node's total (proportional set sizes summed over the ranks) is printed next to the
+ *     node's need (P gradients and batches, one copy of parameters and moments).
  * Rank 0 prints a table and one line `RESULT {json}` that tools/bench.sh collects. */
 #include <math.h>
 #include <stdio.h>
@@ -46,13 +51,14 @@ static int use_cpu_time;
 typedef struct {
     const char *config, *data, *label;
     int batch, steps, warmup, threads, profile, ceiling, repeat;
+    ExchangeMode exchange;
 } Options;
 
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_model --config FILE --data FILE [--batch B] [--steps S] [--warmup W]\n"
                     "                   [--repeat R] [--threads T] [--profile S] [--cpu-time]\n"
-                    "                   [--no-ceiling] [--label TEXT]\n");
+                    "                   [--no-ceiling] [--label TEXT] [--exchange MODE]\n");
     exit(2);
 }
 
@@ -90,6 +96,8 @@ static Options parse(int argc, char **argv)
             o.profile = atoi(v);
         else if (!strcmp(a, "--repeat"))
             o.repeat = atoi(v);
+        else if (!strcmp(a, "--exchange") && exchange_mode_parse(v) >= 0)
+            o.exchange = (ExchangeMode)exchange_mode_parse(v);
         else
             usage();
     }
@@ -217,11 +225,25 @@ static void step(Bench *b, long k, Profile *pr)
     m->times = NULL;
     Update *u = b->update;
     double exchange = u->exchange_seconds, optimizer = u->optimizer_seconds;
-    update_step(u, b->adam, &b->acfg, m->params, m->grads, 0);
+    update_step(u, b->adam, &b->acfg, m->params, m->grads);
     if (pr) { /* wall time, as update.c measures it */
         pr->exchange += u->exchange_seconds - exchange;
         pr->adam += u->optimizer_seconds - optimizer;
     }
+}
+
+/* Proportional set size now: shared pages divided among the processes that map them. */
+static double pss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    double kb = 0.0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Pss: %lf", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024.0;
 }
 
 static double peak_rss_bytes(void)
@@ -263,9 +285,8 @@ int main(int argc, char **argv)
         die("%s", err.msg);
     model_init_params(&m, 1);
     Adam adam;
-    adam_build(&adam, m.n_params);
     Update update;
-    if (update_build(&update, comm, m.n_params, &err) != 0)
+    if (update_build(&update, comm, &m, &adam, o.exchange, &err) != 0)
         die("%s", err.msg);
     Bench b = {.m = &m, .adam = &adam, .update = &update, .acfg = cfg.train.adam, .d = &d, .comm = comm, .B = B, .P = P,
                .r = r};
@@ -314,10 +335,14 @@ int main(int argc, char **argv)
     /* memory: peak before the ceiling measurement frees the model */
     double rss[3];
     over_ranks(comm, peak_rss_bytes(), rss);
-    double need = 4.0 * sizeof(float) * m.n_params +
-                  sizeof(float) * (double)model_activation_floats(&m, cap) +
-                  (double)d.n * d.length + sizeof(float) * (double)d.n * d.targets +
-                  (double)cap * d.length + sizeof(float) * (double)cap * d.targets;
+    double per_rank = sizeof(float) * (double)model_activation_floats(&m, cap) +
+                      (double)d.n * d.length + sizeof(float) * (double)d.n * d.targets +
+                      (double)cap * d.length + sizeof(float) * (double)cap * d.targets;
+    int shared = update.mode == EXCHANGE_SHARED;
+    double nbytes = sizeof(float) * (double)m.n_params;
+    double need = per_rank + (shared ? nbytes * (3.0 + 1.0 / P) : 4.0 * nbytes);
+    double node_need = P * (per_rank + nbytes) + 3.0 * nbytes, pss[3];
+    over_ranks(comm, pss_bytes(), pss);
 
     const char *names[MAX_SHAPES];
     for (int i = 0; i < m.n_layers; i++)
@@ -329,12 +354,17 @@ int main(int argc, char **argv)
 
     if (r == 0) {
         printf("%s  %s  batch %d over %d rank%s x %d thread%s, best of %d x %d steps after %d "
-               "warm-up (BLAS core %s)\n", o.label, o.config, B, P, P > 1 ? "s" : "", o.threads,
-               o.threads > 1 ? "s" : "", o.repeat, o.steps, o.warmup, core);
+               "warm-up (BLAS core %s, exchange %s)\n", o.label, o.config, B, P, P > 1 ? "s" : "",
+               o.threads, o.threads > 1 ? "s" : "", o.repeat, o.steps, o.warmup, core,
+               P > 1 ? exchange_mode_name(update.mode) : "none");
         printf("  %.1f samples/s, %.3f s a step, %.1f GFLOP/s (%.3g GFLOP a step, analytic)\n",
                samples_per_s, seconds / o.steps, gflops, flops * P / 1e9);
         printf("  peak RSS per rank %.0f MB (max %.0f), analytic need %.0f MB: %.2fx\n", rss[1] / 1e6,
                rss[2] / 1e6, need / 1e6, rss[2] / need);
+        if (shared)
+            printf("  shared memory: node total %.0f MB (PSS at the end, summed over ranks), "
+                   "analytic need %.0f MB: %.2fx\n", pss[1] * P / 1e6, node_need / 1e6,
+                   pss[1] * P / node_need);
     }
     if (o.profile) {
         /* per-layer table: average over the ranks of seconds a step, min and max */
