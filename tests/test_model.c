@@ -250,10 +250,12 @@ static void check_conv_absorbs_maxpool(int threads)
     memset(c2.dw, 0, sizeof(float) * conv->n_params);
     p2.ops->backward(&p2, &p, y1, y2, dy2, dy1);
     c2.ops->backward(&c2, &p, x, y1, dy1, NULL);
-    memset(conv->dw, 0, sizeof(float) * conv->n_params);
-    conv->ops->backward(conv, &p, x, pooled, dy, NULL);
-    assert_true(compare_f("absorbed pooling: conv1d gradient", conv->dw, c2.dw, conv->n_params, 1e-6,
-                          1e-5) <= 1.0);
+    if (conv->pooled) { /* without AVX-512 the model runs the two layers apart: nothing to compare */
+        memset(conv->dw, 0, sizeof(float) * conv->n_params);
+        conv->ops->backward(conv, &p, x, pooled, dy, NULL);
+        assert_true(compare_f("absorbed pooling: conv1d gradient", conv->dw, c2.dw, conv->n_params,
+                              1e-6, 1e-5) <= 1.0);
+    }
     free(y1), free(y2), free(dy), free(dy1), free(dy2);
     layer_destroy(&c2), layer_destroy(&p2);
     model_free(&m);
