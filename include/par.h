@@ -60,15 +60,21 @@ void par_shared_bcast_leaders(ParShared *s, void *buf, size_t bytes);
 void par_shared_ready(ParShared *s);
 void par_shared_free(ParShared *s);
 
-/* Memory shared by the ranks of a communicator that all run on one node (MPI-3 shared window):
- * each rank's own block of own_bytes, and one common block of common_bytes, every block mapped by
- * every rank; 64-byte aligned. NULL, with nothing allocated, when the ranks span more than one
- * node or the node cannot map that much (Open MPI checks the room of its backing file). Pages land on the NUMA node of the rank that first touches them. Collective over c. */
+/* Memory shared by the ranks of a communicator that run on one node (MPI-3 shared window), on
+ * every node: each rank's own block of own_bytes, and one common block of common_bytes per node,
+ * every block of a node mapped by every rank of that node; 64-byte aligned. NULL, with nothing
+ * allocated, when the nodes hold different numbers of the ranks, or one each, or a node cannot map
+ * that much (Open MPI checks the room of its backing file). Pages land on the NUMA node of the rank
+ * that first touches them. GSEQ_RANKS_PER_NODE=k (for tests) makes each k ranks of a node act as
+ * a node. Collective over c. */
 typedef struct ParNodeMem ParNodeMem;
 ParNodeMem *par_nodemem_create(ParComm *c, size_t own_bytes, size_t common_bytes);
-void *par_nodemem_own(ParNodeMem *s, int rank);
+void *par_nodemem_own(ParNodeMem *s, int node_rank);
 void *par_nodemem_common(ParNodeMem *s);
-/* Every rank's writes before this call are seen by every rank after it. Collective. */
+ParComm *par_nodemem_node(ParNodeMem *s); /* this node's ranks, in c's order */
+int par_nodemem_nodes(const ParNodeMem *s);
+/* Every rank's writes before this call are seen by every rank of the node after it. Collective
+ * over the node. */
 void par_nodemem_sync(ParNodeMem *s);
 void par_nodemem_free(ParNodeMem *s);
 

@@ -2,11 +2,14 @@
  * the Adam step, split over the ranks. Each rank takes the Adam step on its own slice of the flat
  * buffers only, so Adam's work and memory traffic are divided by the number of ranks. How the
  * slices meet depends on where the ranks run (ExchangeMode):
- *   - shared (all ranks on one node, the default there): parameters, Adam's moments and every
- *     rank's gradient live in memory the node's ranks share (par_nodemem); after a barrier each
- *     rank sums its slice of all the gradients and updates its slice of the one copy of the
- *     parameters; a second barrier, and every rank sees the new parameters. No bytes are copied.
- *   - ring (across nodes): a ring reduce-scatter leaves each rank the sum of its slice, the Adam
+ *   - shared (the default when every node runs the same number, at least 2, of the ranks):
+ *     parameters, Adam's moments and every rank's gradient live in memory the node's ranks share
+ *     (par_nodemem), one copy a node; the slices are the node's, one per rank of a node. After a
+ *     barrier each rank sums its slice of the node's gradients; with several nodes, the ranks of
+ *     the same slice sum it between nodes (MPI_Allreduce, 1/ranks-per-node of the buffer each);
+ *     each rank updates its slice of its node's parameters; a second barrier, and every rank of
+ *     the node sees the new parameters. On one node no bytes are copied.
+ *   - ring (otherwise): a ring reduce-scatter leaves each rank the sum of its slice, the Adam
  *     step runs as the last pieces arrive, and the new parameters are all-gathered. Adam's
  *     moments are then current only on a rank's own slice: update_share_moments makes them whole
  *     (before a checkpoint is written).
@@ -27,10 +30,12 @@ typedef struct {
     ParComm *comm;
     ExchangeMode mode;          /* resolved: never EXCHANGE_AUTO */
     size_t n;                   /* floats of the flat buffers */
-    int *counts, *displs;       /* (ranks) each rank's slice of the flat buffers */
+    int *counts, *displs;       /* (ranks; shared: ranks of a node) the slices of the flat buffers */
+    int me;                     /* this rank's slice */
     float *scratch;             /* ring: a piece of another rank's gradient on its way round */
     ParNodeMem *shared;         /* shared: the node's buffers */
-    float **grads_of;           /* shared: (ranks) every rank's gradient */
+    float **grads_of;           /* shared: (ranks of the node) every rank's gradient */
+    ParComm *cross;             /* shared, several nodes: the ranks of the same slice, a node each */
     int moments_whole;          /* no step since the last update_share_moments */
     double exchange_seconds;    /* summed over the steps: the sum of gradients, waits included */
     double optimizer_seconds;   /* the Adam update of this rank's slice */
@@ -40,10 +45,10 @@ typedef struct {
 int exchange_mode_parse(const char *s);
 const char *exchange_mode_name(ExchangeMode mode);
 /* Builds the update for model m (its parameters equal on every rank) and Adam's state a. AUTO is
- * shared when the ranks share one node, ring otherwise. In shared mode the model's parameters and
- * gradients move into the node's shared memory (model_use_buffers). Fails (and says why) when the
- * model is too large for the slices' int counts or when shared is asked for across nodes.
- * Collective. */
+ * shared when par_nodemem can serve the ranks, ring otherwise. In shared mode the model's
+ * parameters and gradients move into the node's shared memory (model_use_buffers). Fails (and
+ * says why) when the model is too large for the slices' int counts or when shared is asked for
+ * and cannot be had. Collective. */
 int update_build(Update *u, ParComm *c, Model *m, Adam *a, ExchangeMode mode, Error *err);
 void update_free(Update *u);
 /* One step from this rank's gradient part (already summed in buckets mode). Returns the global

@@ -615,10 +615,16 @@ int cmd_train(int argc, char **argv)
     r.config_text = config_effective_text(&cfg);
     if (r.rank == 0)
         write_text_file(&r, "config.ini", r.config_text);
-    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s%s%s, %zu "
+    char exchange[96] = "";
+    if (par_size(c) > 1 && t.update.cross)
+        snprintf(exchange, sizeof exchange, ", gradients summed: shared on each of %d nodes, then "
+                 "MPI between them", par_size(c) / par_size(par_nodemem_node(t.update.shared)));
+    else if (par_size(c) > 1)
+        snprintf(exchange, sizeof exchange, ", gradients summed: %s",
+                 exchange_mode_name(t.update.mode));
+    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s%s, %zu "
         "parameters%s\n", cfg.path, data.path, (long long)data.n, (long long)t.train_total,
-        par_size(c), par_size(c) > 1 ? "s" : "", par_size(c) > 1 ? ", gradients summed: " : "",
-        par_size(c) > 1 ? exchange_mode_name(t.update.mode) : "", t.model.n_params,
+        par_size(c), par_size(c) > 1 ? "s" : "", exchange, t.model.n_params,
         a.resume ? ", resumed" : "");
     report_data_memory(&r, c, &data, a.data_mode);
     t.hooks = (TrainerHooks){&r, on_step, on_epoch, should_stop};

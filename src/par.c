@@ -283,49 +283,69 @@ void par_shared_free(ParShared *s)
 }
 
 struct ParNodeMem {
-    MPI_Comm node;
+    ParComm node; /* the ranks of this node, in the order of the communicator's ranks */
     MPI_Win win;
-    void **own;   /* (ranks) each rank's block, 64-byte aligned */
+    void **own;   /* (node ranks) each rank's block, 64-byte aligned */
     void *common;
+    int nodes;
 };
 
 /* Rounds an address up to 64 bytes (a block is allocated 64 bytes larger for it). */
 static void *aligned64(void *p) { return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
 
-ParNodeMem *par_nodemem_create(ParComm *c, size_t own_bytes, size_t common_bytes)
+/* The ranks of c on this node; with GSEQ_RANKS_PER_NODE=k (tests), groups of k of them, as if
+ * each group ran on a node of its own. */
+static MPI_Comm node_of(ParComm *c)
 {
-    MPI_Comm node;
-    int node_size;
+    MPI_Comm node, group;
+    int rank;
     check(MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &node),
           "MPI_Comm_split_type");
-    check(MPI_Comm_size(node, &node_size), "MPI_Comm_size");
-    int all_here = node_size == c->size, everywhere = 0;
-    check(MPI_Allreduce(&all_here, &everywhere, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce");
-    if (!everywhere) {
-        MPI_Comm_free(&node);
-        return NULL;
-    }
-    ParNodeMem *s = xcalloc(1, sizeof *s);
-    s->node = node;
-    MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
+    const char *k = getenv("GSEQ_RANKS_PER_NODE");
+    if (!k || atoi(k) < 1)
+        return node;
+    check(MPI_Comm_rank(node, &rank), "MPI_Comm_rank");
+    check(MPI_Comm_split(node, rank / atoi(k), rank, &group), "MPI_Comm_split");
+    MPI_Comm_free(&node);
+    return group;
+}
+
+/* The window: the node's first rank allocates the common block after its own. 0 when a rank
+ * could not (e.g. too little room where Open MPI maps it), on every rank of c. */
+static int allocate_window(ParNodeMem *s, ParComm *c, size_t own_bytes, size_t common_bytes)
+{
     MPI_Info info;
     check(MPI_Info_create(&info), "MPI_Info_create");
     check(MPI_Info_set(info, "alloc_shared_noncontig", "true"), "MPI_Info_set");
-    size_t mine = own_bytes + 64 + (c->rank == 0 ? common_bytes + 64 : 0);
+    size_t mine = own_bytes + 64 + (s->node.rank == 0 ? common_bytes + 64 : 0);
     void *base;
-    int rc = MPI_Win_allocate_shared((MPI_Aint)mine, 1, info, node, &base, &s->win);
+    int rc = MPI_Win_allocate_shared((MPI_Aint)mine, 1, info, s->node.comm, &base, &s->win);
     MPI_Info_free(&info);
-    int ok = rc == MPI_SUCCESS, all_ok = 0; /* e.g. too little room where Open MPI maps it */
+    int ok = rc == MPI_SUCCESS, all_ok = 0;
     check(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce");
-    if (!all_ok) {
-        if (ok)
-            MPI_Win_free(&s->win);
-        MPI_Comm_free(&s->node);
+    if (!all_ok && ok)
+        MPI_Win_free(&s->win);
+    return all_ok;
+}
+
+ParNodeMem *par_nodemem_create(ParComm *c, size_t own_bytes, size_t common_bytes)
+{
+    ParNodeMem *s = xcalloc(1, sizeof *s);
+    s->node.comm = node_of(c);
+    MPI_Comm_set_errhandler(s->node.comm, MPI_ERRORS_RETURN);
+    check(MPI_Comm_rank(s->node.comm, &s->node.rank), "MPI_Comm_rank");
+    check(MPI_Comm_size(s->node.comm, &s->node.size), "MPI_Comm_size");
+    int sizes[2] = {s->node.size, -s->node.size}; /* the most and (negated) the fewest on a node */
+    check(MPI_Allreduce(MPI_IN_PLACE, sizes, 2, MPI_INT, MPI_MAX, c->comm), "MPI_Allreduce");
+    if (sizes[0] != -sizes[1] || sizes[0] == 1 ||
+        !allocate_window(s, c, own_bytes, common_bytes)) {
+        MPI_Comm_free(&s->node.comm);
         free(s);
         return NULL;
     }
-    s->own = xmalloc((size_t)c->size, sizeof(void *));
-    for (int q = 0; q < c->size; q++) { /* node ranks are c's ranks: split by key c->rank */
+    s->nodes = c->size / s->node.size;
+    s->own = xmalloc((size_t)s->node.size, sizeof(void *));
+    for (int q = 0; q < s->node.size; q++) {
         MPI_Aint size;
         int unit;
         void *at;
@@ -338,13 +358,15 @@ ParNodeMem *par_nodemem_create(ParComm *c, size_t own_bytes, size_t common_bytes
     return s;
 }
 
-void *par_nodemem_own(ParNodeMem *s, int rank) { return s->own[rank]; }
+void *par_nodemem_own(ParNodeMem *s, int node_rank) { return s->own[node_rank]; }
 void *par_nodemem_common(ParNodeMem *s) { return s->common; }
+ParComm *par_nodemem_node(ParNodeMem *s) { return &s->node; }
+int par_nodemem_nodes(const ParNodeMem *s) { return s->nodes; }
 
 void par_nodemem_sync(ParNodeMem *s)
 {
     check(MPI_Win_sync(s->win), "MPI_Win_sync");
-    check(MPI_Barrier(s->node), "MPI_Barrier");
+    check(MPI_Barrier(s->node.comm), "MPI_Barrier");
     check(MPI_Win_sync(s->win), "MPI_Win_sync");
 }
 
@@ -354,7 +376,7 @@ void par_nodemem_free(ParNodeMem *s)
         return;
     MPI_Win_unlock_all(s->win);
     MPI_Win_free(&s->win);
-    MPI_Comm_free(&s->node);
+    MPI_Comm_free(&s->node.comm);
     free(s->own);
     free(s);
 }

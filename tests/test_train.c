@@ -144,6 +144,29 @@ static void test_exchange_modes(void **state)
     compare_runs(WORK "/p1", WORK "/x4_ring", 4);
 }
 
+/* Several nodes (GSEQ_RANKS_PER_NODE=2 makes each 2 ranks act as one): the node sums in shared
+ * memory, then MPI between nodes, with and without clipping, match P = 1; nodes of unequal rank
+ * counts (3 ranks: 2 + 1) fall back to the ring. */
+static void test_exchange_across_nodes(void **state)
+{
+    assert_int_equal(run("GSEQ_RANKS_PER_NODE=2 " MPIRUN "4 ./gseq_mpi train " SMALL
+                         " --set train.epochs=2 --out " WORK "/n4 --force > " WORK "/n4.out"), 0);
+    assert_int_equal(run("GSEQ_RANKS_PER_NODE=2 " MPIRUN "4 ./gseq_mpi train " SMALL
+                         " --set train.epochs=2 --set train.clip_norm=0.2 --quiet --out " WORK
+                         "/n4clip --force"), 0);
+    assert_int_equal(run("GSEQ_RANKS_PER_NODE=2 " MPIRUN "3 ./gseq_mpi train " SMALL
+                         " --set train.epochs=1 --out " WORK "/n3 --force > " WORK "/n3.out"), 0);
+    assert_int_equal(run("grep -q 'gradients summed: shared on each of 2 nodes' " WORK "/n4.out"), 0);
+    assert_int_equal(run("grep -q 'gradients summed: ring' " WORK "/n3.out"), 0);
+    assert_int_not_equal(run("GSEQ_RANKS_PER_NODE=2 " MPIRUN "3 ./gseq_mpi train " SMALL
+                             " --set train.epochs=1 --exchange shared --out " WORK "/n3s --force "
+                             "2> " WORK "/n3s.err"), 0);
+    assert_int_equal(run("grep -q 'exchange shared: the nodes run different numbers of ranks' "
+                         WORK "/n3s.err"), 0);
+    compare_runs(WORK "/p1", WORK "/n4", 4);
+    compare_runs(WORK "/p1clip", WORK "/n4clip", 4);
+}
+
 /* Starts a run in the background, signals it once its log shows a step, waits for it. */
 static int run_and_signal(const char *cmd, const char *log, int sig)
 {
@@ -205,6 +228,12 @@ static void test_sigterm_resume_single(void **state) { check_interrupt_resume(""
 static void test_sigusr1_resume_mpirun(void **state)
 {
     check_interrupt_resume(MPIRUN "2 ", SIGUSR1, "sigusr1");
+}
+
+/* The same over 2 "nodes" of 2 ranks: the checkpoint's state reaches the second node's copy. */
+static void test_sigusr1_resume_two_nodes(void **state)
+{
+    check_interrupt_resume("env GSEQ_RANKS_PER_NODE=2 " MPIRUN "4 ", SIGUSR1, "sigusr1_nodes");
 }
 
 static void test_divergence_stops(void **state)
@@ -340,12 +369,14 @@ int main(void)
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 7 };
+    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 9 };
     struct CMUnitTest tests[NFIXED + NBAD] = {
         cmocka_unit_test(test_result_independent_of_ranks),
         cmocka_unit_test(test_exchange_modes),
+        cmocka_unit_test(test_exchange_across_nodes),
         cmocka_unit_test(test_sigterm_resume_single),
         cmocka_unit_test(test_sigusr1_resume_mpirun),
+        cmocka_unit_test(test_sigusr1_resume_two_nodes),
         cmocka_unit_test(test_divergence_stops),
         cmocka_unit_test(test_data_modes),
         cmocka_unit_test(test_multilabel_train_loss_is_a_mean),
