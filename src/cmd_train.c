@@ -618,7 +618,7 @@ int cmd_train(int argc, char **argv)
     char exchange[96] = "";
     if (par_size(c) > 1 && t.update.cross)
         snprintf(exchange, sizeof exchange, ", gradients summed: shared on each of %d nodes, then "
-                 "MPI between them", par_size(c) / par_size(par_nodemem_node(t.update.shared)));
+                 "MPI between them", par_nodemem_nodes(t.update.shared));
     else if (par_size(c) > 1)
         snprintf(exchange, sizeof exchange, ", gradients summed: %s",
                  exchange_mode_name(t.update.mode));

@@ -73,6 +73,15 @@ static int plan_layers(Model *m, const Config *cfg, Error *err)
     return 0;
 }
 
+/* Each layer's weights and gradients at its offset into the flat buffers. */
+static void point_layers(Model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].w = m->params + m->layers[i].offset;
+        m->layers[i].dw = m->grads + m->layers[i].offset;
+    }
+}
+
 static void point_parameters(Model *m)
 {
     size_t offset = 0;
@@ -83,11 +92,7 @@ static void point_parameters(Model *m)
     m->n_params = offset;
     m->params = xalloc_floats(offset);
     m->grads = xalloc_floats(offset);
-    for (int i = 0; i < m->n_layers; i++) {
-        Layer *l = &m->layers[i];
-        l->w = m->params + l->offset;
-        l->dw = m->grads + l->offset;
-    }
+    point_layers(m);
 }
 
 void model_use_buffers(Model *m, float *params, float *grads)
@@ -99,10 +104,7 @@ void model_use_buffers(Model *m, float *params, float *grads)
     m->params = params;
     m->grads = grads;
     m->lent_buffers = 1;
-    for (int i = 0; i < m->n_layers; i++) {
-        m->layers[i].w = params + m->layers[i].offset;
-        m->layers[i].dw = grads + m->layers[i].offset;
-    }
+    point_layers(m);
 }
 
 /* Which layers need their input gradient: all but those with only parameter-free input layers

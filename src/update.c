@@ -150,7 +150,7 @@ static double ring_step(Update *u, Adam *a, const AdamConfig *cfg, float *params
 }
 
 /* Adds every other rank's gradient of the node on [at, at + n) into this rank's, except the last
- * other rank's, which is returned for the caller to add (NULL with no other rank). */
+ * other rank's, which is returned for the caller to add (a node holds at least 2 ranks). */
 static const float *sum_others(Update *u, size_t at, size_t n)
 {
     int L = par_size(par_nodemem_node(u->shared)), me = u->me, last = me == L - 1 ? L - 2 : L - 1;
@@ -162,7 +162,7 @@ static const float *sum_others(Update *u, size_t at, size_t n)
         for (size_t i = 0; i < n; i++)
             mine[i] += other[i];
     }
-    return last >= 0 && last != me ? u->grads_of[last] + at : NULL;
+    return u->grads_of[last] + at;
 }
 
 /* Shared: after every gradient of the node is complete, this rank sums its slice, a piece at a
@@ -185,7 +185,7 @@ static double shared_step(Update *u, Adam *a, const AdamConfig *cfg, float *para
             adam_update(a, cfg, params, mine + at, last, 1.0f, at, at + n);
             adam_seconds += now_seconds() - t0;
         } else {
-            for (size_t i = 0; last && i < n; i++)
+            for (size_t i = 0; i < n; i++)
                 mine[at + i] += last[i];
         }
     }
@@ -234,20 +234,23 @@ void update_share_moments(Update *u, Adam *a)
     u->moments_whole = 1;
 }
 
+/* Rank 0 of c's parameters and moments to every rank of c. */
+static void bcast_state(ParComm *c, float *params, Adam *a)
+{
+    par_bcast(c, params, sizeof(float) * a->n, 0);
+    par_bcast(c, a->m, sizeof(float) * a->n, 0);
+    par_bcast(c, a->v, sizeof(float) * a->n, 0);
+}
+
 void update_bcast_state(Update *u, float *params, Adam *a)
 {
     if (!u->shared) {
-        par_bcast(u->comm, params, sizeof(float) * a->n, 0);
-        par_bcast(u->comm, a->m, sizeof(float) * a->n, 0);
-        par_bcast(u->comm, a->v, sizeof(float) * a->n, 0);
+        bcast_state(u->comm, params, a);
         return;
     }
     par_nodemem_sync(u->shared); /* one copy a node: rank 0 wrote its node's */
-    if (u->cross && u->me == 0) { /* the first ranks of the nodes, rank 0 first among them */
-        par_bcast(u->cross, params, sizeof(float) * a->n, 0);
-        par_bcast(u->cross, a->m, sizeof(float) * a->n, 0);
-        par_bcast(u->cross, a->v, sizeof(float) * a->n, 0);
-    }
+    if (u->cross && u->me == 0) /* the first ranks of the nodes, rank 0 first among them */
+        bcast_state(u->cross, params, a);
     par_nodemem_sync(u->shared);
 }
 
