@@ -23,7 +23,13 @@ CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L $(HDF5_CFLAGS) $(BLAS_CFLAGS) $(
 LDLIBS  += $(HDF5_LIBS) $(BLAS_LIBS) $(INIH_LIBS) -lz -lm
 
 BUILD   := build
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+# The folders of src/ are the floors of the program, each using only those before it:
+# base (errors, allocation, random numbers), nn (layers, model, loss, Adam), data (files and
+# converters), parallel (MPI, the update, the data's distribution), train (trainer, checkpoints,
+# metrics, inference), cli (main and the commands). Every .c file in them is built.
+FLOORS  := base nn data parallel train cli
+MAIN_SRC := src/cli/main.c
+LIB_SRC := $(filter-out $(MAIN_SRC),$(foreach f,$(FLOORS),$(wildcard src/$(f)/*.c)))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libgseq.a
 TESTS   := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
@@ -41,13 +47,14 @@ all: deps gseq_mpi
 deps:
 	@tools/install-deps.sh
 
-gseq_mpi: $(BUILD)/main.o $(LIB)
+gseq_mpi: $(BUILD)/cli/main.o $(LIB)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(dir $@)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB) | $(BUILD)
@@ -88,7 +95,7 @@ fixtures:
 
 # ---- Reliability tools (never part of make test; README.md, "Reliability") ----
 # The program in another build directory (make BUILD=build/x build/x/gseq_mpi).
-$(BUILD)/gseq_mpi: $(BUILD)/main.o $(LIB)
+$(BUILD)/gseq_mpi: $(BUILD)/cli/main.o $(LIB)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The whole suite built with AddressSanitizer and UndefinedBehaviorSanitizer (any report fails it),
@@ -133,7 +140,7 @@ fuzz:
 	FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_SEED=$(FUZZ_SEED) tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 $(FUZZ_DIR)/obj/%.o: src/%.c
-	@mkdir -p $(FUZZ_DIR)/obj
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) $(FUZZ_MPI_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_DIR)/libgseq.a: $(FUZZ_OBJ)
@@ -153,4 +160,4 @@ cppcheck:
 clean:
 	rm -rf $(BUILD) gseq_mpi
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/main.d $(FUZZ_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d $(FUZZ_OBJ:.o=.d)

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "layer.h"
+#include "nn/layer.h"
 
 /* Forward of layer l on n samples: x (n, l->in.t, l->in.c), w = the layer's params (n_params
  * doubles, same layout as the fast layer's float params), tokens (n, l->in.t) for embedding and

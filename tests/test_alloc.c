@@ -20,14 +20,14 @@
 
 #include <cmocka.h>
 
-#include "adam.h"
-#include "config.h"
-#include "kernels.h"
-#include "loss.h"
-#include "model.h"
-#include "par.h"
-#include "rng.h"
-#include "update.h"
+#include "nn/adam.h"
+#include "nn/config.h"
+#include "nn/kernels.h"
+#include "nn/loss.h"
+#include "nn/model.h"
+#include "parallel/par.h"
+#include "base/rng.h"
+#include "parallel/update.h"
 
 static atomic_int counting;
 static atomic_long calls, library_calls; /* from gseq_mpi's code (linked into this program); others */

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "model.h"
+#include "nn/config.h"
+#include "nn/model.h"
 
 static Model build_shipped(const char *path, int length, int targets, Task task)
 {

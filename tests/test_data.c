@@ -15,14 +15,14 @@
 
 #include <cmocka.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "data_fixtures.h"
-#include "dataset.h"
-#include "fasta.h"
-#include "h5io.h"
-#include "labels.h"
-#include "motif.h"
-#include "npy.h"
+#include "data/dataset.h"
+#include "data/fasta.h"
+#include "data/h5io.h"
+#include "data/labels.h"
+#include "data/motif.h"
+#include "data/npy.h"
 
 #define assert_contains(text, part)                                                                \
     do {                                                                                           \

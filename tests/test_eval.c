@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "dataset.h"
-#include "h5io.h"
-#include "infer.h"
+#include "data/dataset.h"
+#include "data/h5io.h"
+#include "train/infer.h"
 #include "testutil.h"
 
 #define WORK "build/test_eval"

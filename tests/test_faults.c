@@ -33,8 +33,8 @@
 
 #include <cmocka.h>
 
-#include "h5io.h"
-#include "kernels.h"
+#include "data/h5io.h"
+#include "nn/kernels.h"
 #include "testutil.h"
 
 #define WORK "build/test_faults"
@@ -728,7 +728,7 @@ static void test_memory_flat_over_a_long_run(void **state)
 
 /* Found by make sanitize (test_eval's checkpoint of NaN parameters): exp_fast converts
  * floor(x log2 e) to int, which for x = NaN is undefined behaviour (UBSan: "-nan is outside the
- * range of representable values of type 'int'", include/kernels.h). The normal build gives NaN for
+ * range of representable values of type 'int'", include/nn/kernels.h). The normal build gives NaN for
  * NaN, as it must; under make sanitize it failed until the conversion was guarded (a NaN n now
  * converts as 0). In a child process, since the sanitizer ends the process that trips it. */
 static void test_exp_fast_of_nan(void **state)

@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "adam.h"
-#include "kernels.h"
-#include "loss.h"
+#include "nn/adam.h"
+#include "nn/kernels.h"
+#include "nn/loss.h"
 #include "reference.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 typedef struct {

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "h5io.h"
-#include "metrics.h"
+#include "data/h5io.h"
+#include "train/metrics.h"
 #include "testutil.h"
 
 #define FIXTURE "tests/fixtures/metrics.h5"

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "adam.h"
-#include "config.h"
-#include "model.h"
-#include "rng.h"
+#include "nn/adam.h"
+#include "nn/config.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 extern void openblas_set_num_threads(int);

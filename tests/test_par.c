@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "par.h"
-#include "util.h"
+#include "parallel/par.h"
+#include "base/util.h"
 
 enum { PIECE = 3 }; /* floats a piece: every slice takes several */
 

@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "adam.h"
-#include "config.h"
-#include "h5io.h"
-#include "model.h"
+#include "nn/adam.h"
+#include "nn/config.h"
+#include "data/h5io.h"
+#include "nn/model.h"
 #include "testutil.h"
 
 #define FIXTURES "tests/fixtures/"

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "h5io.h"
+#include "data/h5io.h"
 #include "testutil.h"
 
 #define WORK "build/test_train"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "rng.h"
+#include "base/rng.h"
 
 void fill_uniform(float *x, size_t n, float scale, uint32_t stream)
 {

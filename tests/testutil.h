@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "layer.h"
+#include "nn/layer.h"
 
 /* Uniform in [-scale, scale), deterministic from (seed, stream). */
 void fill_uniform(float *x, size_t n, float scale, uint32_t stream);

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "rng.h"
+#include "data/dataset.h"
+#include "base/rng.h"
 
 #define BLOCK 16384
 

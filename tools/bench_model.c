@@ -33,14 +33,14 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "adam.h"
-#include "config.h"
-#include "data_table.h"
-#include "kernels.h"
-#include "loss.h"
-#include "model.h"
-#include "par.h"
-#include "update.h"
+#include "nn/adam.h"
+#include "nn/config.h"
+#include "data/data_table.h"
+#include "nn/kernels.h"
+#include "nn/loss.h"
+#include "nn/model.h"
+#include "parallel/par.h"
+#include "parallel/update.h"
 
 extern void openblas_set_num_threads(int);
 

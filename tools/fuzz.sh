@@ -56,7 +56,7 @@ for t in "$@"; do
         fi
         # the innermost frame that is either libhdf5's or gseq_mpi's (src/, tests/fuzz/)
         first=$(grep -E "^ +#[0-9]+ 0x" "$DIR/crashes/$c.report" |
-            grep -E "libhdf5|[ /]src/[a-z_0-9]+\.c|tests/fuzz/" | head -1)
+            grep -E "libhdf5|[ /]src/([a-z_0-9]+/)?[a-z_0-9]+\.c|tests/fuzz/" | head -1)
         case $first in
         *libhdf5*) library=$((library + 1)) ;;
         *)

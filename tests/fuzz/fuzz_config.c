@@ -5,10 +5,10 @@
  * gives finite logits and a finite loss for two rows, one with padding. */
 #include <math.h>
 
-#include "config.h"
+#include "nn/config.h"
 #include "fuzz_util.h"
-#include "loss.h"
-#include "model.h"
+#include "nn/loss.h"
+#include "nn/model.h"
 
 static int small_enough(const Config *c)
 {

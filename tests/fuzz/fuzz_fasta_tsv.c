@@ -5,10 +5,10 @@
  * FASTA; bit 4 --padding post; bit 5 --length 7; bit 6 --limit 2. */
 #include <zlib.h>
 
-#include "commands.h"
-#include "fasta.h"
+#include "cli/commands.h"
+#include "data/fasta.h"
 #include "fuzz_util.h"
-#include "labels.h"
+#include "data/labels.h"
 
 static void write_gzip(const char *path, const uint8_t *data, size_t size)
 {

@@ -5,13 +5,13 @@
  * a die(). (HDF5 itself is not instrumented; a crash inside libhdf5 is reported as what it is.) */
 #include <math.h>
 
-#include "adam.h"
-#include "checkpoint.h"
-#include "config.h"
-#include "dataset.h"
+#include "nn/adam.h"
+#include "train/checkpoint.h"
+#include "nn/config.h"
+#include "data/dataset.h"
 #include "fuzz_util.h"
-#include "h5io.h"
-#include "model.h"
+#include "data/h5io.h"
+#include "nn/model.h"
 
 static void check_error(const Error *err, const char *path)
 {

@@ -1,0 +1,66 @@
+/* config.h: a model and its training settings, read from an INI file (libinih).
+ *
+ *   [data]      train, valid, test (files); length, targets, task: auto = from the data file;
+ *               test_fraction, valid_fraction: held out of train when no test / valid file is given
+ *   [train]     batch, epochs, learning_rate, beta_1, beta_2, epsilon, clip_norm, seed, ...
+ *   [<name>]    one section per layer, in order; `type = <kind>`, or the kind is the section name
+ *               without a trailing _N ([lstm_2] is an lstm). The section name is the layer's name.
+ *
+ * Overrides (`--set section.key=value`) edit the parsed entries before they are resolved, so they
+ * are checked exactly as the file is. Every error names the file (or the --set), the line and key. */
+#ifndef GSEQ_CONFIG_H
+#define GSEQ_CONFIG_H
+
+#include <stdint.h>
+
+#include "nn/adam.h"
+#include "nn/layer.h"
+#include "base/task.h"
+#include "base/util.h"
+
+#define CONFIG_MAX_LAYERS 64
+
+typedef struct {
+    int batch;        /* global mini-batch */
+    int epochs;
+    AdamConfig adam;
+    uint64_t seed;
+    int patience;     /* early stopping: epochs without improvement; 0 = off */
+    float min_delta;  /* smallest change that counts as an improvement */
+    char monitor[32]; /* val_loss, val_auroc or val_accuracy */
+} TrainConfig;
+
+typedef struct {
+    char section[48], key[48];
+    char *value;
+    int line; /* 0 = from --set */
+} ConfigEntry;
+
+typedef struct {
+    char path[512];
+    char *text; /* the file as read, stored in checkpoints */
+    int length, targets; /* 0 = from the data */
+    Task task;
+    char data_train[512], data_valid[512], data_test[512]; /* files; valid/test may be empty */
+    float test_fraction, valid_fraction; /* held out when no test / valid file is given */
+    TrainConfig train;
+    int n_layers;
+    LayerSpec layers[CONFIG_MAX_LAYERS];
+    /* parsed entries and the sections in file order */
+    int n_entries, cap_entries;
+    ConfigEntry *entries;
+    int n_sections;
+    char sections[CONFIG_MAX_LAYERS + 3][48];
+    int section_lines[CONFIG_MAX_LAYERS + 3];
+} Config;
+
+int config_load(Config *cfg, const char *path, Error *err);
+/* Parses INI text as if read from `path` (tests, fixtures, checkpoints). */
+int config_load_text(Config *cfg, const char *text, const char *path, Error *err);
+/* Applies "section.key=value" and re-resolves. */
+int config_set(Config *cfg, const char *assignment, Error *err);
+void config_free(Config *cfg);
+/* The config as run: every section and entry, --set overrides applied, as INI text (malloc'd). */
+char *config_effective_text(const Config *cfg);
+
+#endif

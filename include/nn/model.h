@@ -1,0 +1,75 @@
+/* model.h: a stack of layers over one flat parameter buffer (and a gradient buffer that mirrors it),
+ * with every run-time buffer allocated once for the largest batch, so that a training step allocates
+ * nothing. The model knows nothing of files or processes: it maps tokens to logits and back. */
+#ifndef GSEQ_MODEL_H
+#define GSEQ_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/config.h"
+#include "nn/layer.h"
+#include "nn/loss.h"
+
+/* Per-layer timing (make bench's profile): with Model.times set, model_forward and model_backward
+ * add each layer's seconds, read from `clock`, to forward[i] and backward[i], and the loss's to
+ * loss. */
+typedef struct {
+    double (*clock)(void);
+    double *forward, *backward; /* (n_layers) */
+    double loss;
+} ModelTimes;
+
+typedef struct {
+    int n_layers;
+    Layer *layers;
+    int length;  /* input tokens per sample */
+    int targets; /* K */
+    Task task;
+    LossKind loss;
+    Activation out_act; /* sigmoid or softmax, applied by model_probabilities */
+    size_t n_params;
+    float *params, *grads; /* (n_params) each, 64-byte aligned */
+    int lent_buffers;      /* params and grads belong to the caller (model_use_buffers) */
+    int max_batch;
+    float **act;      /* act[i]: output of layer i, (max_batch, out.t * out.c); flatten and absorbed
+                       * layers alias the one before (a conv1d that absorbed a maxpool1d stores
+                       * the pooled output) */
+    float *dbuf[2];   /* ping-pong gradient buffers for backward */
+    uint8_t *mask;    /* (max_batch, length): 1 = real token */
+    int uses_mask;    /* some layer reads the mask */
+    /* Called in backward as soon as a layer's parameter gradients are final (gradient exchange). */
+    void (*grad_ready)(void *ctx, int layer);
+    void *grad_ready_ctx;
+    ModelTimes *times; /* NULL: untimed */
+} Model;
+
+/* Plans layers from the config for inputs of `length` tokens and `targets` outputs of `task`
+ * (the config's [data] values, when set, must agree: the caller resolves them). */
+int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+                Error *err);
+void model_free(Model *m);
+/* Points the layers at `params` and `grads` (n_params each, 64-byte aligned, owned by the caller,
+ * e.g. memory shared by the ranks of a node) and frees the model's own buffers; the caller has
+ * copied what it needs of them. */
+void model_use_buffers(Model *m, float *params, float *grads);
+void model_init_params(Model *m, uint64_t seed);
+
+/* Forward pass over p->n samples of p->tokens; fills p->mask. Returns the logits (n, K). */
+const float *model_forward(Model *m, Pass *p);
+/* Loss SUM over the batch after model_forward; d(loss)/d(logits) is divided by `norm` (the global
+ * count of loss terms), then the backward pass ADDS the parameter gradients into m->grads. */
+double model_backward(Model *m, const Pass *p, const float *targets, double norm);
+/* Loss sum without a backward pass. */
+double model_loss(const Model *m, const Pass *p, const float *targets);
+/* Clears the gradients that backward adds to (of layers without LayerOps.sets_grads): before each
+ * backward pass. */
+void model_zero_grads(Model *m);
+/* Probabilities from logits (sigmoid or softmax per the task). */
+void model_probabilities(const Model *m, const float *logits, float *probs, int n);
+
+/* Floats held by training at batch B: parameters, gradients, two Adam moments are 4 * n_params;
+ * this returns the activations and layer buffers for B samples. */
+size_t model_activation_floats(const Model *m, int batch);
+
+#endif

@@ -1,0 +1,63 @@
+/* update.h: the synchronous step of data-parallel training: the gradient sum over the ranks and
+ * the Adam step, split over the ranks. Each rank takes the Adam step on its own slice of the flat
+ * buffers only, so Adam's work and memory traffic are divided by the number of ranks. How the
+ * slices meet depends on where the ranks run (ExchangeMode):
+ *   - shared (the default when every node runs the same number, at least 2, of the ranks):
+ *     parameters, Adam's moments and every rank's gradient live in memory the node's ranks share
+ *     (par_nodemem), one copy a node; the slices are the node's, one per rank of a node. After a
+ *     barrier each rank sums its slice of the node's gradients; with several nodes, the ranks of
+ *     the same slice sum it between nodes (MPI_Allreduce, 1/ranks-per-node of the buffer each);
+ *     each rank updates its slice of its node's parameters; a second barrier, and every rank of
+ *     the node sees the new parameters. On one node no bytes are copied.
+ *   - ring (otherwise): a ring reduce-scatter leaves each rank the sum of its slice, the Adam
+ *     step runs as the last pieces arrive, and the new parameters are all-gathered. Adam's
+ *     moments are then current only on a rank's own slice: update_share_moments makes them whole
+ *     (before a checkpoint is written).
+ *   - buckets (--overlap): the trainer sums the gradients in per-layer MPI_Iallreduce buckets
+ *     during backward; every rank then updates the whole buffer. */
+#ifndef GSEQ_UPDATE_H
+#define GSEQ_UPDATE_H
+#include <stddef.h>
+
+#include "nn/adam.h"
+#include "nn/model.h"
+#include "parallel/par.h"
+#include "base/util.h"
+
+typedef enum { EXCHANGE_AUTO, EXCHANGE_SHARED, EXCHANGE_RING, EXCHANGE_BUCKETS } ExchangeMode;
+
+typedef struct {
+    ParComm *comm;
+    ExchangeMode mode;          /* resolved: never EXCHANGE_AUTO */
+    size_t n;                   /* floats of the flat buffers */
+    int *counts, *displs;       /* (ranks; shared: ranks of a node) the slices of the flat buffers */
+    int me;                     /* this rank's slice */
+    float *scratch;             /* ring: a piece of another rank's gradient on its way round */
+    ParNodeMem *shared;         /* shared: the node's buffers */
+    float **grads_of;           /* shared: (ranks of the node) every rank's gradient */
+    ParComm *cross;             /* shared, several nodes: the ranks of the same slice, a node each */
+    int moments_whole;          /* no step since the last update_share_moments */
+    double exchange_seconds;    /* summed over the steps: the sum of gradients, waits included */
+    double optimizer_seconds;   /* the Adam update of this rank's slice */
+} Update;
+
+/* "auto", "shared", "ring" or "buckets"; -1 for anything else. */
+int exchange_mode_parse(const char *s);
+const char *exchange_mode_name(ExchangeMode mode);
+/* Builds the update for model m (its parameters equal on every rank) and Adam's state a. AUTO is
+ * shared when par_nodemem can serve the ranks, ring otherwise. In shared mode the model's
+ * parameters and gradients move into the node's shared memory (model_use_buffers). Fails (and
+ * says why) when the model is too large for the slices' int counts or when shared is asked for
+ * and cannot be had. Collective. */
+int update_build(Update *u, ParComm *c, Model *m, Adam *a, ExchangeMode mode, Error *err);
+void update_free(Update *u);
+/* One step from this rank's gradient part (already summed in buckets mode). Returns the global
+ * gradient norm when clipping is on, else 0. Collective. */
+double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads);
+/* Adam's moments whole on every rank. Collective. */
+void update_share_moments(Update *u, Adam *a);
+/* Rank 0's parameters and moments on every rank (after rank 0 read a checkpoint). Collective. */
+void update_bcast_state(Update *u, float *params, Adam *a);
+/* params = src (n floats) on every rank, src being equal on every rank. Collective. */
+void update_set_params(Update *u, float *params, const float *src);
+#endif

@@ -1,0 +1,87 @@
+/* infer.h: what `eval` and `predict` share. A trained model loaded from a checkpoint onto every
+ * rank; input rows (a gseq HDF5 file, or FASTA padded and trimmed to the model's length) split into
+ * one contiguous block per rank, each rank reading only its own block; the forward pass over a block,
+ * optionally averaged with the reverse complement; and the results gathered to rank 0 in row order.
+ * Writing files and reporting are left to cmd_eval.c and cmd_predict.c.
+ *
+ * Errors: every function that may fail returns the same verdict on every rank, with the message
+ * (from whichever rank met the problem first) in err on rank 0, which prints it. */
+#ifndef GSEQ_INFER_H
+#define GSEQ_INFER_H
+
+#include <stdint.h>
+
+#include "nn/config.h"
+#include "data/dataset.h"
+#include "nn/model.h"
+#include "parallel/par.h"
+
+/* A model as a checkpoint describes it, with its trained parameters on every rank. */
+typedef struct {
+    char path[512];
+    Config cfg;
+    Model model;          /* max_batch = the inference batch */
+    int length, targets;  /* L, K */
+    Task task;
+    /* The training data named in the checkpoint's config ([data] train), when it can still be
+     * opened and has the model's length: its padding side and target names. */
+    int data_found;
+    Padding padding;      /* its padding, else PAD_PRE */
+    char **target_names;  /* rank 0: K names (the training data's, else "target_<k>") */
+} Trained;
+
+/* batch 0: the config's train.batch. */
+int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err);
+void trained_free(Trained *t);
+
+/* The rows to run, as this rank holds them. */
+typedef struct {
+    char path[512];
+    int fasta;              /* read from FASTA (else a gseq HDF5 file) */
+    int64_t n;              /* rows in all */
+    int64_t first, count;   /* this rank's block: rows [first, first + count) */
+    int length;             /* L (the model's) */
+    int targets;            /* K of the file's labels (HDF5) */
+    Task task;              /* the file's (HDF5) */
+    uint8_t *tokens;        /* (count, L) */
+    float *labels;          /* (count, K) when labels were asked for, else NULL */
+    float *oracle;          /* (count, K) synth's /oracle when labels were asked for and it exists */
+    char **ids;             /* rank 0, without labels (predict): (n) */
+    char **target_names;    /* rank 0: (K) the file's (HDF5), else NULL */
+    Padding padding;        /* FASTA: the side padded and trimmed; HDF5: the file's attribute */
+    int64_t trimmed, padded; /* FASTA: records longer / shorter than L */
+} InferInput;
+
+/* Opens `path` (HDF5 by its signature, else FASTA), checks that it fits the model (an HDF5 file
+ * must have the model's length and targets, and its task too when labels are wanted; FASTA cannot
+ * give labels) and reads this rank's block. `padding` applies to FASTA. */
+int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding padding,
+                     int want_labels, InferInput *in, Error *err);
+void infer_input_free(InferInput *in);
+
+/* Forward pass over every rank's block in batches of the model's max_batch; with rc_average the
+ * probabilities are the mean of the sequence's and its reverse complement's. On rank 0, probs
+ * (n, K) receives them in row order, and when the input has labels so do labels (n, K) and, when
+ * present, oracle (n, K) (NULL pointers skip them). Returns 0 with *loss the mean loss (NaN without
+ * labels; from the logits, or with rc_average from the averaged probabilities clipped to
+ * [1e-7, 1 - 1e-7] as Keras does), or -1 when the model gives a non-finite probability. */
+int infer_run(ParComm *c, Trained *t, const InferInput *in, int rc_average, float *probs,
+              float *labels, float *oracle, double *loss, Error *err);
+
+/* The reverse complement of n rows of L tokens: within each row's real span (first to last base)
+ * the order is reversed and A<->T, C<->G swapped; N stays N and padding stays where it was, so a
+ * pre-padded row stays right-aligned. */
+void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L);
+
+/* Same verdict on every rank: 0 if rc is 0 everywhere, else -1 with the first failing rank's
+ * message copied into err on every rank. */
+int infer_agree(ParComm *c, int rc, Error *err);
+
+/* OpenBLAS threads per rank: `requested`, else OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, or the
+ * node's cores divided by its ranks (as train). */
+void infer_set_threads(int requested);
+
+/* mkdir -p, then a probe that the directory is writable. */
+int infer_make_dir(const char *dir, Error *err);
+
+#endif

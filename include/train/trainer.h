@@ -1,0 +1,91 @@
+/* trainer.h: data-parallel training of one model over one communicator. A global batch of B samples
+ * is split over the P ranks as evenly as it goes; each rank runs forward and backward on its part;
+ * the flat gradient is summed over the ranks (update.h: in memory the node's ranks share, or by MPI)
+ * and, because every rank divides its loss by the global count, is then the mean; each rank takes
+ * the Adam step on its slice, and every rank ends the step with the same parameters. Sample order and dropout masks are keyed by (seed, epoch,
+ * sample), never by rank, so results do not depend on P beyond the rounding of the sums.
+ * The trainer writes nothing itself: it calls back at each step and epoch (cmd_train.c reports). */
+#ifndef GSEQ_TRAINER_H
+#define GSEQ_TRAINER_H
+
+#include "nn/adam.h"
+#include "train/checkpoint.h"
+#include "nn/config.h"
+#include "data/data_table.h"
+#include "train/metrics.h"
+#include "nn/model.h"
+#include "parallel/par.h"
+#include "parallel/update.h"
+
+typedef struct Trainer Trainer;
+
+typedef struct {
+    int epoch;            /* 1-based, finished */
+    long step;
+    double train_loss;    /* mean over the epoch's samples */
+    EvalSummary val;      /* loss, accuracy, AUROC on the validation rows */
+    double seconds, samples_per_s;
+    double exchange_share; /* of step time spent waiting for the gradient sum (max over ranks) */
+    double rss_bytes;      /* resident memory at the epoch's end, the most on one rank */
+    int improved, stop_early;
+} EpochReport;
+
+typedef struct {
+    void *ctx;
+    void (*step)(void *ctx, const Trainer *t, int step_in_epoch, int steps, double running_loss,
+                 double samples_per_s);
+    /* Called after each epoch's validation, on every rank, after the best/last bookkeeping. */
+    void (*epoch)(void *ctx, const Trainer *t, const EpochReport *r);
+    /* Returns nonzero when this rank was asked to stop (a signal); polled every step. */
+    int (*should_stop)(void *ctx);
+} TrainerHooks;
+
+struct Trainer {
+    ParComm *comm;
+    const Config *cfg;
+    Model model; /* built for the local part of a batch */
+    Adam adam;
+    Update update; /* the exchange and Adam step, split over the ranks (owns Adam's memory) */
+    TrainState state;
+    const DataTable *data;   /* train rows (and validation rows, unless valid_data) index into it */
+    const DataTable *valid_data; /* a validation file of its own, which t->valid indexes; or NULL */
+    RowSet train, valid;
+    int sharded;             /* each rank holds and draws only its own rows (data_dist.h) */
+    int no_validation;       /* train a fixed number of epochs; every epoch counts as the best */
+    EvalSummary best_val;    /* validation at the best epoch */
+    int64_t train_total;     /* training rows over all ranks */
+    long fault_nan_step;     /* tests only: the loss of this step (1-based) becomes NaN */
+    int fault_sleep_ms;      /* tests only: each step sleeps this long (signals land mid-run) */
+    TrainerHooks hooks;
+    /* results */
+    int stopped;             /* a signal stopped it between steps: state is mid-epoch */
+    int diverged;            /* the loss became NaN or Inf at state.step */
+    float *best_params;      /* copy of the parameters of the best epoch (n_params) */
+    /* run-time buffers, allocated once */
+    uint8_t *batch_tokens;   /* (local capacity, L) */
+    float *batch_labels;     /* (local capacity, K) */
+    uint32_t *batch_index;   /* (local capacity): global sample indices, key the dropout masks */
+    int64_t *order;          /* (train.n): this epoch's order */
+    int64_t *my_rows;        /* (local capacity): this rank's rows of the current batch */
+    ParBuckets *buckets;     /* one per layer with parameters, last layer first */
+    int *bucket_of_layer;
+    double exchange_seconds, step_seconds;
+};
+
+/* Builds the model for the data's shape, with initial parameters from rank 0 (seeded). */
+int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
+                 ExchangeMode exchange, Error *err);
+void trainer_free(Trainer *t);
+/* Trains from t->state to the configured epochs or an early stop, a signal, or divergence. */
+void trainer_run(Trainer *t);
+/* What an evaluation leaves on rank 0 when asked: (n, K) arrays in rank order (malloc'd). */
+typedef struct {
+    int64_t n;
+    float *probs, *labels, *oracle; /* oracle NULL unless the data has one */
+} EvalOutputs;
+
+/* Mean loss and metrics of the model on rows (all ranks' rows when sharded); `out` may be NULL. */
+EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, EvalOutputs *out);
+void eval_outputs_free(EvalOutputs *o);
+
+#endif

@@ -1,0 +1,426 @@
+/* cmd_eval.c: `gseq_mpi eval --checkpoint C --data D --out DIR`: a trained model's predictions on a
+ * labelled gseq HDF5 file, computed over all ranks (infer.c), and rank 0's report of them:
+ *   DIR/metrics.json   n, loss, accuracy, AUROC and AUPRC per target with their mean and median,
+ *                      the targets skipped for too few positives or negatives, the confusion matrix
+ *   DIR/targets.tsv    target, positives, negatives, AUROC, AUPRC
+ *   DIR/roc.tsv        ROC points per target (fpr, tpr, threshold), for plotting
+ *   DIR/pr.tsv         precision-recall points per target (recall, precision, threshold)
+ *   DIR/confusion.tsv  binary and multiclass tasks: counts, rows the true class
+ * The metrics are metrics.c's (exact, ties as scikit-learn). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "train/infer.h"
+#include "train/metrics.h"
+
+typedef struct {
+    const char *checkpoint, *data, *out;
+    int rc_average, batch, threads, quiet, min_count, curve_points;
+} EvalArgs;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gseq_mpi eval --checkpoint CKPT --data FILE --out DIR [options]\n"
+            "  --checkpoint CKPT    a checkpoint written by train (best.h5, last.h5)\n"
+            "  --data FILE          labelled gseq HDF5 data with the model's length, targets and task\n"
+            "  --out DIR            output directory (created): metrics.json, targets.tsv, roc.tsv,\n"
+            "                       pr.tsv, and confusion.tsv for binary and multiclass tasks\n"
+            "  --rc-average         average each sequence's probabilities with its reverse complement's\n"
+            "  --min-count K        skip targets with fewer than K positives or K negatives (default 1:\n"
+            "                       only targets whose AUROC is undefined)\n"
+            "  --curve-points M     at most M points per target in roc.tsv and pr.tsv (default 1000;\n"
+            "                       0 = every point)\n"
+            "  --batch N            sequences per forward pass on each rank (default: the config's batch)\n"
+            "  --threads N          BLAS threads per rank (default as train)\n"
+            "  --quiet              no summary on the screen\n");
+}
+
+static int number(const char *v, int min, int *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || end == v || x < min || x > 100000000)
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+/* 0, or 2 with the message in err. */
+static int parse_args(int argc, char **argv, EvalArgs *a, Error *err, int *help)
+{
+    memset(a, 0, sizeof *a);
+    a->min_count = 1;
+    a->curve_points = 1000;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+            *help = 1;
+            return 0;
+        }
+        if (!strcmp(f, "--rc-average")) { a->rc_average = 1; continue; }
+        if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
+        static const char *valued[] = {"--checkpoint", "--data", "--out", "--min-count",
+                                       "--curve-points", "--batch", "--threads"};
+        int known = 0;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            known |= !strcmp(f, valued[k]);
+        if (!known)
+            return error_set(err, "eval: unknown option %s (see gseq_mpi eval --help)", f), 2;
+        if (i + 1 >= argc)
+            return error_set(err, "eval: %s needs a value", f), 2;
+        const char *v = argv[++i];
+        if (!strcmp(f, "--checkpoint")) a->checkpoint = v;
+        else if (!strcmp(f, "--data")) a->data = v;
+        else if (!strcmp(f, "--out")) a->out = v;
+        else if (!strcmp(f, "--curve-points")) {
+            if (number(v, 0, &a->curve_points) != 0)
+                return error_set(err, "eval: --curve-points %s: expected 0 (all) or a positive "
+                                 "integer", v), 2;
+        } else {
+            int *dst = !strcmp(f, "--min-count") ? &a->min_count
+                       : !strcmp(f, "--batch")   ? &a->batch
+                                                 : &a->threads;
+            if (number(v, 1, dst) != 0)
+                return error_set(err, "eval: %s %s: expected a positive integer", f, v), 2;
+        }
+    }
+    if (!a->checkpoint)
+        return error_set(err, "eval: --checkpoint CKPT is required"), 2;
+    if (!a->data)
+        return error_set(err, "eval: --data FILE is required"), 2;
+    if (!a->out)
+        return error_set(err, "eval: --out DIR is required"), 2;
+    return 0;
+}
+
+/* ---- writing ---- */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.10g", v);
+    else
+        fputs("null", f);
+}
+
+/* A TSV number: NaN and inf spelled so that Python, pandas and R read them. */
+static void tsv_number(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("NaN", f);
+    else if (isinf(v))
+        fputs(v > 0 ? "inf" : "-inf", f);
+    else
+        fprintf(f, "%.10g", v);
+}
+
+typedef struct {
+    const EvalArgs *args;
+    const Trained *t;
+    const InferInput *in;
+    int ranks;
+    const float *probs, *labels, *oracle; /* (n, K) on rank 0 */
+    double loss, accuracy, started, seconds;
+    TargetMetrics tm, oracle_tm;
+    int classes;       /* confusion matrix size, 0 = none */
+    int64_t *confusion; /* (classes, classes) */
+} Report;
+
+/* Each output appears whole or not at all (util.h: a temporary file, renamed when complete). */
+static FILE *open_out(const char *dir, const char *name, char *path, size_t len, Error *err)
+{
+    snprintf(path, len, "%s/%s", dir, name);
+    return out_open(path, err);
+}
+
+static int close_out(FILE *f, const char *path, Error *err) { return out_close(f, path, err); }
+
+static const char *class_name(const Report *r, int c)
+{
+    if (r->t->task == TASK_MULTICLASS)
+        return r->in->target_names[c];
+    return c ? "positive" : "negative";
+}
+
+static int write_json(const Report *r, Error *err)
+{
+    char path[600];
+    FILE *f = open_out(r->args->out, "metrics.json", path, sizeof path, err);
+    if (!f)
+        return -1;
+    const TargetMetrics *m = &r->tm;
+    char *const *names = r->in->target_names;
+    fputs("{\"checkpoint\": ", f);
+    json_string(f, r->args->checkpoint);
+    fputs(", \"data\": ", f);
+    json_string(f, r->in->path);
+    fprintf(f, ", \"n\": %lld, \"task\": \"%s\", \"n_targets\": %d, \"rc_average\": %s, "
+               "\"ranks\": %d,\n \"loss\": ", (long long)r->in->n, task_name(r->t->task),
+            r->t->targets, r->args->rc_average ? "true" : "false", r->ranks);
+    json_number(f, r->loss);
+    fputs(", \"accuracy\": ", f);
+    json_number(f, r->accuracy);
+    fputs(",\n \"auroc_mean\": ", f);
+    json_number(f, m->auroc_mean);
+    fputs(", \"auroc_median\": ", f);
+    json_number(f, m->auroc_median);
+    fputs(", \"auprc_mean\": ", f);
+    json_number(f, m->auprc_mean);
+    fputs(", \"auprc_median\": ", f);
+    json_number(f, m->auprc_median);
+    fprintf(f, ", \"targets_evaluated\": %d, \"min_count\": %d", m->evaluated, m->min_count);
+    if (r->oracle) {
+        fputs(",\n \"oracle_auroc_mean\": ", f);
+        json_number(f, r->oracle_tm.auroc_mean);
+        fputs(", \"oracle_auprc_mean\": ", f);
+        json_number(f, r->oracle_tm.auprc_mean);
+    }
+    fputs(",\n \"skipped\": [", f);
+    for (int k = 0, first = 1; k < m->K; k++) {
+        if (!m->skipped[k])
+            continue;
+        fputs(first ? "" : ", ", f);
+        fputs("{\"target\": ", f);
+        json_string(f, names[k]);
+        fprintf(f, ", \"positives\": %lld, \"negatives\": %lld}", (long long)m->positives[k],
+                (long long)m->negatives[k]);
+        first = 0;
+    }
+    fputs("],\n \"targets\": [", f);
+    for (int k = 0; k < m->K; k++) {
+        fputs(k ? ",\n  " : "\n  ", f);
+        fputs("{\"target\": ", f);
+        json_string(f, names[k]);
+        fprintf(f, ", \"positives\": %lld, \"negatives\": %lld, \"auroc\": ",
+                (long long)m->positives[k], (long long)m->negatives[k]);
+        json_number(f, m->auroc[k]);
+        fputs(", \"auprc\": ", f);
+        json_number(f, m->auprc[k]);
+        if (r->oracle) {
+            fputs(", \"oracle_auroc\": ", f);
+            json_number(f, r->oracle_tm.auroc[k]);
+        }
+        fputs("}", f);
+    }
+    fputs("]", f);
+    if (r->classes) {
+        fputs(",\n \"confusion\": {\"rows\": \"true class\", \"columns\": \"predicted class\", "
+              "\"classes\": [", f);
+        for (int c = 0; c < r->classes; c++) {
+            fputs(c ? ", " : "", f);
+            json_string(f, class_name(r, c));
+        }
+        fputs("], \"counts\": [", f);
+        for (int i = 0; i < r->classes; i++) {
+            fputs(i ? ", [" : "[", f);
+            for (int j = 0; j < r->classes; j++)
+                fprintf(f, "%s%lld", j ? ", " : "", (long long)r->confusion[i * r->classes + j]);
+            fputs("]", f);
+        }
+        fputs("]}", f);
+    }
+    fputs(",\n \"seconds\": ", f);
+    json_number(f, r->seconds);
+    fputs("}\n", f);
+    return close_out(f, path, err);
+}
+
+static int write_targets(const Report *r, Error *err)
+{
+    char path[600];
+    FILE *f = open_out(r->args->out, "targets.tsv", path, sizeof path, err);
+    if (!f)
+        return -1;
+    fputs("target\tpositives\tnegatives\tauroc\tauprc\n", f);
+    for (int k = 0; k < r->tm.K; k++) {
+        fprintf(f, "%s\t%lld\t%lld\t", r->in->target_names[k], (long long)r->tm.positives[k],
+                (long long)r->tm.negatives[k]);
+        tsv_number(f, r->tm.auroc[k]);
+        fputc('\t', f);
+        tsv_number(f, r->tm.auprc[k]);
+        fputc('\n', f);
+    }
+    return close_out(f, path, err);
+}
+
+/* roc.tsv and pr.tsv: one block of points per target that was not skipped. */
+static int write_curves(const Report *r, Error *err)
+{
+    const char *files[2] = {"roc.tsv", "pr.tsv"};
+    const char *heads[2] = {"target\tfpr\ttpr\tthreshold\n", "target\trecall\tprecision\tthreshold\n"};
+    int K = r->t->targets;
+    size_t n = (size_t)r->in->n;
+    for (int which = 0; which < 2; which++) {
+        char path[600];
+        FILE *f = open_out(r->args->out, files[which], path, sizeof path, err);
+        if (!f)
+            return -1;
+        fputs(heads[which], f);
+        for (int k = 0; k < K; k++) {
+            if (r->tm.skipped[k])
+                continue;
+            Curve c;
+            int rc = which == 0 ? metric_roc_curve(r->probs + k, r->labels + k, n, (size_t)K, &c)
+                                : metric_pr_curve(r->probs + k, r->labels + k, n, (size_t)K, &c);
+            if (rc != 0)
+                continue;
+            curve_thin(&c, (size_t)r->args->curve_points);
+            for (size_t i = 0; i < c.n; i++) {
+                fprintf(f, "%s\t", r->in->target_names[k]);
+                tsv_number(f, c.x[i]);
+                fputc('\t', f);
+                tsv_number(f, c.y[i]);
+                fputc('\t', f);
+                tsv_number(f, c.threshold[i]);
+                fputc('\n', f);
+            }
+            curve_free(&c);
+        }
+        if (close_out(f, path, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_confusion(const Report *r, Error *err)
+{
+    char path[600];
+    FILE *f = open_out(r->args->out, "confusion.tsv", path, sizeof path, err);
+    if (!f)
+        return -1;
+    fputs("true\\predicted", f);
+    for (int c = 0; c < r->classes; c++)
+        fprintf(f, "\t%s", class_name(r, c));
+    fputc('\n', f);
+    for (int i = 0; i < r->classes; i++) {
+        fputs(class_name(r, i), f);
+        for (int j = 0; j < r->classes; j++)
+            fprintf(f, "\t%lld", (long long)r->confusion[i * r->classes + j]);
+        fputc('\n', f);
+    }
+    return close_out(f, path, err);
+}
+
+/* Rank 0: the metrics and every file. */
+static int report(Report *r, Error *err)
+{
+    const Trained *t = r->t;
+    size_t n = (size_t)r->in->n;
+    int K = t->targets;
+    r->accuracy = metric_accuracy(t->task, r->probs, r->labels, n, K);
+    metrics_per_target(r->probs, r->labels, n, K, r->args->min_count, &r->tm);
+    if (r->oracle)
+        metrics_per_target(r->oracle, r->labels, n, K, r->args->min_count, &r->oracle_tm);
+    r->confusion = xmalloc((size_t)(K > 2 ? K : 2) * (K > 2 ? K : 2), sizeof(int64_t));
+    r->classes = metrics_confusion(t->task, r->probs, r->labels, n, K, r->confusion);
+    if (infer_make_dir(r->args->out, err) != 0 || write_targets(r, err) != 0 ||
+        write_curves(r, err) != 0 || (r->classes && write_confusion(r, err) != 0))
+        return -1;
+    r->seconds = now_seconds() - r->started;
+    return write_json(r, err);
+}
+
+static void summarise(const Report *r)
+{
+    const TargetMetrics *m = &r->tm;
+    printf("gseq_mpi eval: %s on %s: %lld samples, %d target%s (%s), %d rank%s%s\n",
+           r->args->checkpoint, r->in->path, (long long)r->in->n, r->t->targets,
+           r->t->targets == 1 ? "" : "s", task_name(r->t->task), r->ranks, r->ranks == 1 ? "" : "s",
+           r->args->rc_average ? ", reverse-complement averaged" : "");
+    printf("loss %.4f", r->loss);
+    if (!isnan(r->accuracy))
+        printf(", accuracy %.4f", r->accuracy);
+    if (m->evaluated == 1)
+        printf(", AUROC %.4f, AUPRC %.4f", m->auroc_mean, m->auprc_mean);
+    else
+        printf(", AUROC mean %.4f median %.4f, AUPRC mean %.4f median %.4f over %d targets",
+               m->auroc_mean, m->auroc_median, m->auprc_mean, m->auprc_median, m->evaluated);
+    if (r->oracle)
+        printf("; the planted motifs' oracle: AUROC %.4f", r->oracle_tm.auroc_mean);
+    printf("\n");
+    if (m->evaluated < m->K)
+        printf("%d target%s skipped (fewer than %d positive%s or negative%s): see metrics.json\n",
+               m->K - m->evaluated, m->K - m->evaluated == 1 ? "" : "s", m->min_count,
+               m->min_count == 1 ? "" : "s", m->min_count == 1 ? "" : "s");
+    printf("wrote %s/metrics.json, targets.tsv, roc.tsv, pr.tsv%s in %.1f s\n", r->args->out,
+           r->classes ? ", confusion.tsv" : "", r->seconds);
+}
+
+static int fail(ParComm *c, const Error *err, int status)
+{
+    if (par_rank(c) == 0)
+        fprintf(stderr, "gseq_mpi: %s\n", err->msg);
+    par_finalize();
+    return status;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    par_init(&argc, &argv);
+    ParComm *c = par_world();
+    double started = now_seconds();
+    EvalArgs a;
+    Error err = {{0}};
+    int help = 0, root = par_rank(c) == 0;
+    if (parse_args(argc, argv, &a, &err, &help) != 0)
+        return fail(c, &err, 2);
+    if (help) {
+        if (root)
+            usage(stdout);
+        par_finalize();
+        return 0;
+    }
+    infer_set_threads(a.threads);
+    /* the output directory first: a bad --out fails before any work */
+    if (infer_agree(c, root ? infer_make_dir(a.out, &err) : 0, &err) != 0)
+        return fail(c, &err, 1);
+    Trained t;
+    if (trained_load(c, a.checkpoint, a.batch, &t, &err) != 0)
+        return fail(c, &err, 1);
+    InferInput in;
+    if (infer_input_open(c, a.data, &t, t.padding, 1, &in, &err) != 0) {
+        trained_free(&t);
+        return fail(c, &err, 1);
+    }
+    size_t total = (size_t)in.n * t.targets + 1;
+    float *probs = root ? xalloc_floats(total) : NULL, *labels = root ? xalloc_floats(total) : NULL;
+    float *oracle = root && in.oracle ? xalloc_floats(total) : NULL;
+    Report r = {.args = &a, .t = &t, .in = &in, .ranks = par_size(c), .probs = probs,
+                .labels = labels, .oracle = oracle, .started = started};
+    int rc = infer_run(c, &t, &in, a.rc_average, probs, labels, oracle, &r.loss, &err);
+    if (rc == 0)
+        rc = infer_agree(c, root ? report(&r, &err) : 0, &err);
+    if (rc == 0 && root && !a.quiet)
+        summarise(&r);
+    target_metrics_free(&r.tm);
+    if (r.oracle)
+        target_metrics_free(&r.oracle_tm);
+    free(r.confusion);
+    free(probs), free(labels), free(oracle);
+    infer_input_free(&in);
+    trained_free(&t);
+    if (rc != 0)
+        return fail(c, &err, 1);
+    par_finalize();
+    return 0;
+}

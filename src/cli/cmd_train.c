@@ -1,0 +1,660 @@
+/* cmd_train.c: `gseq_mpi train`: reads the config and data, plans the split on rank 0, runs the
+ * trainer over all ranks, and reports: progress, metrics.jsonl, best.h5 / last.h5, the config as
+ * run, train.log, and the held-out test metrics. SIGTERM / SIGUSR1 (SLURM's warning before a time
+ * limit or preemption) finish the current step, write last.h5 and exit 0. Only rank 0 writes. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "train/checkpoint.h"
+#include "cli/commands.h"
+#include "parallel/data_dist.h"
+#include "parallel/plan.h"
+#include "train/trainer.h"
+
+extern void openblas_set_num_threads(int);
+
+typedef struct {
+    const char *config, *out, *resume, *data;
+    DataMode data_mode;
+    IoMode io;
+    const char *sets[64];
+    int n_sets, threads, quiet, log_every, force;
+    ExchangeMode exchange;
+    int folds, fold; /* --folds K --fold k: validate on fold k of the rest (as cv does) */
+} TrainArgs;
+
+typedef struct {
+    int rank;
+    const TrainArgs *args;
+    char dir[512];
+    FILE *log, *metrics;
+    char log_path[600], metrics_path[600];
+    int created[2]; /* the log, the metrics: made by this run (not there before) */
+    int tty;
+    char *config_text;
+    double started;
+} Report;
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) { stop_requested = sig; }
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gseq_mpi train --config FILE --out DIR [options]\n"
+            "       gseq_mpi train --resume DIR/last.h5 [options]\n"
+            "  --config FILE        model and training settings (INI; see jobs/configs/)\n"
+            "  --set SEC.KEY=VALUE  override a config setting (repeatable), e.g. --set train.epochs=5\n"
+            "  --data FILE          training data (same as --set data.train=FILE)\n"
+            "  --out DIR            output directory (created); refuses one holding a checkpoint\n"
+            "                       unless --force\n"
+            "  --resume CKPT        continue exactly from a checkpoint (its config unless --config)\n"
+            "  --data-mode MODE     shared: one copy of the data per node, any rank draws any\n"
+            "                       sample (default); shard: each rank holds N/P rows and draws\n"
+            "                       within them (results then depend on the rank count)\n"
+            "  --io MODE            read: node leaders (shared) or every rank (shard) read the\n"
+            "                       file (default); scatter: rank 0 reads and sends\n"
+            "  --folds K --fold k   validate on fold k of K over the non-test rows, as cv does\n"
+            "  --threads N          BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
+            "                       OMP_NUM_THREADS, or cores / ranks on the node)\n"
+            "  --log-every N        plain progress line every N steps (default: ~10 per epoch)\n"
+            "  --exchange MODE      how the ranks sum gradients: shared (one copy of the\n"
+            "                       parameters in memory the node's ranks share), ring (MPI\n"
+            "                       reduce-scatter and all-gather), buckets (per-layer\n"
+            "                       MPI_Iallreduce overlapped with backward); default auto:\n"
+            "                       shared when all ranks run on one node, else ring\n"
+            "  --overlap            the same as --exchange buckets\n"
+            "  --quiet              no progress output\n"
+            "  --force              write into an --out that already holds checkpoints\n");
+}
+
+/* Rank 0 prints to the screen and the log; the others keep quiet. */
+__attribute__((format(printf, 2, 3))) static void say(Report *r, const char *fmt, ...)
+{
+    if (r->rank != 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (r->tty && !r->args->quiet)
+        fputs("\r\033[K", stdout);
+    fputs(line, stdout);
+    fflush(stdout);
+    if (r->log && (fputs(line, r->log) < 0 || fflush(r->log) != 0))
+        die("%s: cannot write: %s", r->log_path, strerror(errno));
+}
+
+static int parse_int_arg(const char *flag, const char *v, int *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || end == v || x <= 0 || x > 1000000)
+        return -1;
+    *out = (int)x;
+    (void)flag;
+    return 0;
+}
+
+/* Returns 0, or 2 with a one-line message in err. */
+static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+            *help = 1;
+            return 0;
+        }
+        if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
+        if (!strcmp(f, "--overlap")) { a->exchange = EXCHANGE_BUCKETS; continue; }
+        if (!strcmp(f, "--no-overlap")) { a->exchange = EXCHANGE_AUTO; continue; }
+        if (!strcmp(f, "--force")) { a->force = 1; continue; }
+        static const char *valued[] = {"--config", "--out", "--resume", "--data", "--set",
+                                       "--threads", "--log-every", "--data-mode", "--io",
+                                       "--folds", "--fold", "--exchange"};
+        int known = 0;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            known |= !strcmp(f, valued[k]);
+        if (!known)
+            return error_set(err, "train: unknown option %s (see gseq_mpi train --help)", f), 2;
+        if (i + 1 >= argc)
+            return error_set(err, "train: %s needs a value", f), 2;
+        const char *v = argv[++i];
+        if (!strcmp(f, "--config")) a->config = v;
+        else if (!strcmp(f, "--out")) a->out = v;
+        else if (!strcmp(f, "--resume")) a->resume = v;
+        else if (!strcmp(f, "--data")) a->data = v;
+        else if (!strcmp(f, "--data-mode")) {
+            if (data_mode_parse(v, &a->data_mode))
+                return error_set(err, "train: --data-mode %s: expected shared or shard", v), 2;
+        } else if (!strcmp(f, "--io")) {
+            if (io_mode_parse(v, &a->io))
+                return error_set(err, "train: --io %s: expected read or scatter", v), 2;
+        } else if (!strcmp(f, "--exchange")) {
+            int mode = exchange_mode_parse(v);
+            if (mode < 0)
+                return error_set(err, "train: --exchange %s: expected auto, shared, ring or buckets",
+                                 v), 2;
+            a->exchange = (ExchangeMode)mode;
+        }
+        else if (!strcmp(f, "--set")) {
+            if (a->n_sets == 64)
+                return error_set(err, "train: more than 64 --set options"), 2;
+            a->sets[a->n_sets++] = v;
+        } else if (!strcmp(f, "--fold")) {
+            char *end;
+            long k = strtol(v, &end, 10);
+            if (*end || end == v || k < 1 || k > 1000)
+                return error_set(err, "train: --fold %s: expected a fold number from 1", v), 2;
+            a->fold = (int)k;
+        } else if (parse_int_arg(f, v, !strcmp(f, "--threads") ? &a->threads
+                                       : !strcmp(f, "--folds") ? &a->folds : &a->log_every))
+            return error_set(err, "train: %s %s: expected a positive integer", f, v), 2;
+    }
+    if (!a->config && !a->resume)
+        return error_set(err, "train: --config FILE is required (or --resume CKPT)"), 2;
+    if ((a->folds > 0) != (a->fold > 0) || a->fold > a->folds || a->folds == 1)
+        return error_set(err, "train: --folds K (K >= 2) and --fold k (1..K) go together"), 2;
+    if (!a->out && !a->resume)
+        return error_set(err, "train: --out DIR is required"), 2;
+    return 0;
+}
+
+/* ---- steps that rank 0 does and the others hear about ---- */
+
+/* Broadcasts rank 0's verdict; on failure every rank returns the same -1 and rank 0 has the text. */
+static int agree(ParComm *c, int rc)
+{
+    int v = rc;
+    par_bcast(c, &v, sizeof v, 0);
+    return v;
+}
+
+static char *bcast_string(ParComm *c, char *s)
+{
+    long len = s ? (long)strlen(s) + 1 : 0;
+    par_bcast(c, &len, sizeof len, 0);
+    if (par_rank(c) != 0)
+        s = len ? xmalloc((size_t)len, 1) : NULL;
+    if (len)
+        par_bcast(c, s, (size_t)len, 0);
+    return s;
+}
+
+static int load_config(ParComm *c, const TrainArgs *a, Config *cfg, Error *err)
+{
+    char *text = NULL;
+    const char *name = a->config;
+    if (a->config) {
+        if (config_load(cfg, a->config, err) != 0)
+            return -1;
+    } else {
+        if (par_rank(c) == 0)
+            text = checkpoint_read_config(a->resume, err);
+        if (agree(c, text ? 0 : -1) != 0)
+            return -1;
+        text = bcast_string(c, text);
+        name = a->resume;
+        int rc = config_load_text(cfg, text, name, err);
+        free(text);
+        if (rc != 0)
+            return -1;
+    }
+    for (int i = 0; i < a->n_sets; i++)
+        if (config_set(cfg, a->sets[i], err) != 0)
+            return -1;
+    if (a->data) {
+        char set[600];
+        snprintf(set, sizeof set, "data.train=%s", a->data);
+        if (config_set(cfg, set, err) != 0)
+            return -1;
+    }
+    if (!cfg->data_train[0])
+        return error_set(err, "%s: no training data: set [data] train = FILE, --set data.train=FILE "
+                         "or --data FILE", name);
+    return 0;
+}
+
+static int make_dirs(const char *dir, Error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return error_set(err, "--out %s: cannot create %s: %s", dir, path, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return error_set(err, "--out %s: cannot create it: %s", dir, strerror(errno));
+    char probe[600];
+    snprintf(probe, sizeof probe, "%s/.gseq_write_test", dir);
+    FILE *f = fopen(probe, "w");
+    if (!f)
+        return error_set(err, "--out %s: not writable: %s", dir, strerror(errno));
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
+
+static int prepare_out(Report *r, const TrainArgs *a, Error *err)
+{
+    if (a->out)
+        snprintf(r->dir, sizeof r->dir, "%s", a->out);
+    else { /* resume: beside the checkpoint */
+        snprintf(r->dir, sizeof r->dir, "%s", a->resume);
+        char *slash = strrchr(r->dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(r->dir, sizeof r->dir, ".");
+    }
+    if (r->rank != 0)
+        return 0;
+    if (make_dirs(r->dir, err))
+        return -1;
+    char last[600];
+    snprintf(last, sizeof last, "%s/last.h5", r->dir);
+    if (!a->resume && !a->force && access(last, F_OK) == 0)
+        return error_set(err, "--out %s already holds a checkpoint (last.h5): resume with --resume "
+                         "%s, choose another --out, or --force", r->dir, last);
+    snprintf(r->log_path, sizeof r->log_path, "%s/train.log", r->dir);
+    r->created[0] = access(r->log_path, F_OK) != 0;
+    r->log = fopen(r->log_path, a->resume ? "a" : "w");
+    if (!r->log)
+        return error_set(err, "%s: cannot write: %s", r->log_path, strerror(errno));
+    snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", r->dir);
+    r->created[1] = access(r->metrics_path, F_OK) != 0;
+    r->metrics = fopen(r->metrics_path, a->resume ? "a" : "w");
+    if (!r->metrics)
+        return error_set(err, "%s: cannot write: %s", r->metrics_path, strerror(errno));
+    return 0;
+}
+
+/* Closes the log files; one that this run created and left empty (it failed before its first
+ * line) is removed, so a bad input leaves no empty train.log or metrics.jsonl behind. Logs that
+ * were there before (a resumed run appends to them) always stay. */
+static void close_logs(Report *r)
+{
+    FILE **files[2] = {&r->log, &r->metrics};
+    const char *paths[2] = {r->log_path, r->metrics_path};
+    for (int i = 0; i < 2; i++) {
+        if (!*files[i])
+            continue;
+        int empty = ftell(*files[i]) == 0;
+        fclose(*files[i]);
+        *files[i] = NULL;
+        if (empty && r->created[i])
+            unlink(paths[i]);
+    }
+}
+
+/* Whole or not at all (a temporary file renamed into place). */
+static void write_text_file(Report *r, const char *name, const char *text)
+{
+    char path[600];
+    Error err;
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    FILE *f = out_open(path, &err);
+    if (f)
+        fputs(text, f);
+    if (!f || out_close(f, path, &err) != 0) {
+        close_logs(r);
+        die("%s", err.msg);
+    }
+}
+
+/* ---- reporting ---- */
+
+static void json_number(FILE *f, const char *key, double v, int comma)
+{
+    if (isfinite(v))
+        fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
+    else
+        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
+}
+
+static void on_step(void *ctx, const Trainer *t, int k, int steps, double loss, double rate)
+{
+    Report *r = ctx;
+    if (r->rank != 0 || r->args->quiet)
+        return;
+    int every = r->args->log_every ? r->args->log_every : (steps >= 10 ? steps / 10 : 1);
+    double eta = rate > 0 ? (double)(steps - k) * t->cfg->train.batch / rate : 0.0;
+    if (r->tty) {
+        int filled = 30 * k / steps;
+        printf("\repoch %d/%d [%.*s%*s] %d/%d loss %.4f %.0f samples/s ETA %d:%02d \033[K",
+               t->state.epoch + 1, t->cfg->train.epochs, filled, "==============================",
+               30 - filled, "", k, steps, loss, rate, (int)eta / 60, (int)eta % 60);
+        fflush(stdout);
+    } else if (k % every == 0 && k < steps) {
+        say(r, "epoch %d/%d step %d/%d loss %.4f %.0f samples/s ETA %d:%02d\n",
+            t->state.epoch + 1, t->cfg->train.epochs, k, steps, loss, rate, (int)eta / 60,
+            (int)eta % 60);
+    }
+}
+
+static void save_checkpoint(Report *r, const Trainer *t, const char *name, const float *params)
+{
+    char path[600];
+    Error err;
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    Model view = t->model; /* same shape, other parameters */
+    view.params = (float *)params;
+    if (checkpoint_write(path, &view, &t->adam, &t->state, r->config_text, &err) != 0)
+        die("%s", err.msg);
+}
+
+static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
+{
+    Report *r = ctx;
+    if (r->rank != 0)
+        return;
+    if (e->improved)
+        save_checkpoint(r, t, "best.h5", t->model.params);
+    save_checkpoint(r, t, "last.h5", t->model.params);
+    FILE *f = r->metrics;
+    long at = ftell(f); /* a line that cannot be written whole is taken back */
+    fprintf(f, "{\"epoch\": %d, \"step\": %ld, ", e->epoch, e->step);
+    json_number(f, "train_loss", e->train_loss, 1);
+    json_number(f, "val_loss", e->val.loss, 1);
+    json_number(f, "val_accuracy", e->val.accuracy, 1);
+    json_number(f, "val_auroc", e->val.auroc_mean, 1);
+    json_number(f, "samples_per_s", e->samples_per_s, 1);
+    json_number(f, "exchange_share", e->exchange_share, 1);
+    json_number(f, "seconds", e->seconds, 1);
+    json_number(f, "rss_mb", e->rss_bytes / 1e6, 0);
+    fprintf(f, "}\n");
+    if (fflush(f) != 0 || ferror(f)) {
+        int why = errno;
+        if (at >= 0 && ftruncate(fileno(f), at) == 0)
+            clearerr(f);
+        die("%s: cannot write: %s", r->metrics_path, strerror(why));
+    }
+    say(r, "epoch %d/%d: train loss %.4f, val loss %.4f, val auroc %.4f, val accuracy %.4f, "
+           "%.0f samples/s, %.1f s%s%s\n",
+        e->epoch, t->cfg->train.epochs, e->train_loss, e->val.loss, e->val.auroc_mean,
+        e->val.accuracy, e->samples_per_s, e->seconds, e->improved ? " (best)" : "",
+        e->stop_early ? " - early stop" : "");
+}
+
+static int should_stop(void *ctx) { return stop_requested != 0; }
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void set_threads(ParComm *c, int requested)
+{
+    int n = requested;
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    if (!n && !(env && *env))
+        env = getenv("OMP_NUM_THREADS");
+    if (!n && env && *env)
+        n = atoi(env);
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int local = par_node_size();
+        n = cores > local ? (int)(cores / local) : 1;
+    }
+    openblas_set_num_threads(n);
+    (void)c;
+}
+
+/* ---- the end: test metrics and summary ---- */
+
+static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const RowSet *test)
+{
+    update_set_params(&t->update, t->model.params, t->best_params);
+    EvalOutputs out;
+    EvalSummary s = trainer_evaluate(t, d, test, &out);
+    if (r->rank != 0) {
+        eval_outputs_free(&out);
+        return;
+    }
+    double oracle = NAN;
+    if (out.oracle) {
+        EvalSummary os;
+        metrics_summarise(d->task, out.oracle, out.labels, (size_t)out.n, d->targets, &os);
+        oracle = os.auroc_mean;
+    }
+    char path[600];
+    Error err;
+    snprintf(path, sizeof path, "%s/test_metrics.json", r->dir);
+    FILE *f = out_open(path, &err);
+    if (!f)
+        die("%s", err.msg);
+    fprintf(f, "{\"n\": %lld, \"best_epoch\": %d, ", (long long)out.n, t->state.best_epoch + 1);
+    json_number(f, "loss", s.loss, 1);
+    json_number(f, "accuracy", s.accuracy, 1);
+    json_number(f, "auroc", s.auroc_mean, 1);
+    json_number(f, "oracle_auroc", oracle, 0);
+    fprintf(f, "}\n");
+    if (out_close(f, path, &err) != 0)
+        die("%s", err.msg);
+    say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, auroc %.4f, accuracy %.4f",
+        (long long)out.n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
+    if (!isnan(oracle))
+        say(r, "; the planted motifs' oracle reaches auroc %.4f", oracle);
+    say(r, "\n");
+    eval_outputs_free(&out);
+}
+
+/* Where the data lives: the most any rank holds, and how many copies there are. */
+static void report_data_memory(Report *r, ParComm *c, const DataTable *d, DataMode mode)
+{
+    double held[1] = {(double)data_bytes_held(d)}, most[1] = {held[0]};
+    par_allreduce_sum_f64(c, held, 1);
+    par_allreduce_max_f64(c, most, 1);
+    if (mode == DATA_SHARED)
+        say(r, "data: shared, one copy per node: %.4g MB in all, %.4g MB on the largest node\n",
+            held[0] / 1e6, most[0] / 1e6);
+    else
+        say(r, "data: sharded over %d ranks: %.4g MB in all, at most %.4g MB on one rank\n",
+            par_size(c), held[0] / 1e6, most[0] / 1e6);
+}
+
+/* ---- the command ---- */
+
+/* A validation or test file must hold rows the model takes: the training data's shape and task. */
+static int same_shape(const DataTable *data, const DataTable *other, const char *role, Error *err)
+{
+    if (!other->n || (other->length == data->length && other->targets == data->targets &&
+                      other->task == data->task))
+        return 0;
+    return error_set(err, "%s: rows of %d tokens, %d target%s (%s), but the training data %s has "
+                     "%d tokens, %d target%s (%s): a %s file needs the same", other->path,
+                     other->length, other->targets, other->targets == 1 ? "" : "s",
+                     task_name(other->task), data->path, data->length, data->targets,
+                     data->targets == 1 ? "" : "s", task_name(data->task), role);
+}
+
+/* Ends the command on every rank; rank 0 (or the rank that holds the reason) says why. */
+static int fail_from(Report *r, ParComm *c, const Error *err, int status, int reporter)
+{
+    if (reporter)
+        fprintf(stderr, "gseq_mpi: %s\n", err->msg);
+    if (r)
+        close_logs(r);
+    par_finalize();
+    return status;
+}
+
+static int fail(Report *r, ParComm *c, const Error *err, int status)
+{
+    return fail_from(r, c, err, status, par_rank(c) == 0);
+}
+
+/* What a run holds, released on every way out (each part may be empty or zero). */
+static void release(Config *cfg, DataTable *data, DataTable *valid, DataTable *test, Trainer *t,
+                    RowSet *test_rows)
+{
+    if (t)
+        trainer_free(t);
+    if (test_rows)
+        rowset_free(test_rows);
+    data_release(data), data_release(valid), data_release(test);
+    config_free(cfg);
+}
+
+static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
+{
+    char fp[24];
+    memcpy(fp, t->state.fingerprint, sizeof fp);
+    int rc = par_rank(c) == 0 ? checkpoint_read(path, &t->model, &t->adam, &t->state, err) : 0;
+    if (rc == 0 && par_rank(c) == 0 && strcmp(fp, t->state.fingerprint) != 0)
+        rc = error_set(err, "%s: was trained on other data (fingerprint %s, this data %s)", path,
+                       t->state.fingerprint, fp);
+    if (agree(c, rc) != 0)
+        return -1;
+    update_bcast_state(&t->update, t->model.params, &t->adam);
+    par_bcast(c, &t->state, sizeof t->state, 0);
+    t->adam.step = t->state.step;
+    if (par_rank(c) == 0) { /* the best parameters so far, for the final test */
+        char best[600];
+        snprintf(best, sizeof best, "%s", path);
+        char *slash = strrchr(best, '/');
+        snprintf(slash ? slash + 1 : best, sizeof best - (size_t)(slash ? slash + 1 - best : 0), "best.h5");
+        Model view = t->model;
+        view.params = t->best_params;
+        Error ignore;
+        if (checkpoint_read(best, &view, NULL, NULL, &ignore) != 0)
+            memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
+    }
+    par_bcast(c, t->best_params, sizeof(float) * t->model.n_params, 0);
+    return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    par_init(&argc, &argv);
+    ParComm *c = par_world();
+    TrainArgs a;
+    Error err = {{0}};
+    int help = 0;
+    Report r = {.rank = par_rank(c), .args = &a, .started = now_seconds()};
+    if (parse_args(argc, argv, &a, &err, &help) != 0)
+        return fail(NULL, c, &err, 2);
+    if (help) {
+        if (r.rank == 0)
+            usage(stdout);
+        par_finalize();
+        return 0;
+    }
+    /* A bar only on a terminal of our own: under mpirun the ranks' stdout is a pseudo-terminal
+     * whatever the final destination, so launched runs print plain lines (SLURM logs). */
+    r.tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") &&
+            !getenv("SLURM_JOB_ID");
+    Config cfg = {0};
+    DataTable data = {0}, valid = {0}, test = {0};
+    if (load_config(c, &a, &cfg, &err) != 0) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return fail(NULL, c, &err, 1);
+    }
+    if (agree(c, prepare_out(&r, &a, &err)) != 0) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return fail(&r, c, &err, 1);
+    }
+    set_threads(c, a.threads);
+    int reporter = 0;
+    if (data_load(cfg.data_train, a.data_mode, a.io, &data, &err, &reporter) != 0 ||
+        (cfg.data_valid[0] && data_load(cfg.data_valid, a.data_mode, a.io, &valid, &err, &reporter)) ||
+        (cfg.data_test[0] && data_load(cfg.data_test, a.data_mode, a.io, &test, &err, &reporter))) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return fail_from(&r, c, &err, 1, reporter);
+    }
+    if (same_shape(&data, &valid, "validation", &err) || same_shape(&data, &test, "test", &err)) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return fail(&r, c, &err, 1);
+    }
+    Trainer t;
+    /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
+    const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
+    int built = trainer_init(&t, c, &cfg, &data, a.exchange, &err);
+    if (agree(c, built) != 0) {
+        /* a failed trainer_init freed its own; a rank whose init worked frees what it built */
+        release(&cfg, &data, &valid, &test, built == 0 ? &t : NULL, NULL);
+        return fail(&r, c, &err, 1);
+    }
+    t.sharded = a.data_mode == DATA_SHARD;
+    t.fault_nan_step = fault ? atol(fault) : 0;
+    t.fault_sleep_ms = slow ? atoi(slow) : 0;
+    RowSet test_rows;
+    RowPlan plan;
+    if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, t.sharded,
+                  a.folds, a.fold - 1, &plan, &err)) {
+        release(&cfg, &data, &valid, &test, &t, NULL);
+        return fail(&r, c, &err, 1);
+    }
+    t.train = plan.train;
+    t.valid = plan.valid;
+    t.valid_data = valid.n ? &valid : NULL;
+    test_rows = plan.test;
+    t.train_total = plan.train_total;
+    rowset_free(&plan.rest);
+    if (a.resume && resume_state(c, a.resume, &t, &err) != 0) {
+        release(&cfg, &data, &valid, &test, &t, &test_rows);
+        return fail(&r, c, &err, 1);
+    }
+    r.config_text = config_effective_text(&cfg);
+    if (r.rank == 0)
+        write_text_file(&r, "config.ini", r.config_text);
+    char exchange[96] = "";
+    if (par_size(c) > 1 && t.update.cross)
+        snprintf(exchange, sizeof exchange, ", gradients summed: shared on each of %d nodes, then "
+                 "MPI between them", par_nodemem_nodes(t.update.shared));
+    else if (par_size(c) > 1)
+        snprintf(exchange, sizeof exchange, ", gradients summed: %s",
+                 exchange_mode_name(t.update.mode));
+    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s%s, %zu "
+        "parameters%s\n", cfg.path, data.path, (long long)data.n, (long long)t.train_total,
+        par_size(c), par_size(c) > 1 ? "s" : "", exchange, t.model.n_params,
+        a.resume ? ", resumed" : "");
+    report_data_memory(&r, c, &data, a.data_mode);
+    t.hooks = (TrainerHooks){&r, on_step, on_epoch, should_stop};
+    install_signals();
+    trainer_run(&t);
+    int status = 0;
+    if (t.diverged) {
+        error_set(&err, "training diverged at step %ld (epoch %d): the loss is not finite; "
+                  "best.h5 and last.h5 are left as they were", t.state.step + 1, t.state.epoch + 1);
+        status = 1;
+    } else if (t.stopped) {
+        if (r.rank == 0)
+            save_checkpoint(&r, &t, "last.h5", t.model.params);
+        say(&r, "stopped by signal after step %ld: wrote %s/last.h5; continue with "
+                "gseq_mpi train --resume %s/last.h5\n", t.state.step, r.dir, r.dir);
+    } else {
+        const DataTable *td = test.n ? &test : &data;
+        if (test_rows.n)
+            write_test_metrics(&r, &t, td, &test_rows);
+        say(&r, "done: %ld steps in %.1f s; best epoch %d; outputs in %s\n", t.state.step,
+            now_seconds() - r.started, t.state.best_epoch + 1, r.dir);
+    }
+    release(&cfg, &data, &valid, &test, &t, &test_rows);
+    free(r.config_text);
+    if (status)
+        return fail(&r, c, &err, status);
+    if (r.log)
+        fclose(r.log);
+    if (r.metrics)
+        fclose(r.metrics);
+    par_finalize();
+    return 0;
+}

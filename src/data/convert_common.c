@@ -1,0 +1,196 @@
+/* convert_common.c: progress lines, option parsing and the temporary-file guard of convert and
+ * synth. See convert.h. */
+#include "data/convert.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void progress_start(Progress *p, const char *what, const char *unit, int64_t total, int forced)
+{
+    memset(p, 0, sizeof *p);
+    p->what = what;
+    p->unit = unit;
+    p->total = total;
+    p->tty = isatty(STDERR_FILENO);
+    p->enabled = p->tty || forced;
+    p->t0 = p->last = now_seconds();
+}
+
+static void progress_print(Progress *p, double now, int final)
+{
+    double dt = now - p->t0;
+    char rate[64] = "";
+    if (dt > 0 && p->bytes > 0)
+        snprintf(rate, sizeof rate, ", %.1f MB/s", (double)p->bytes / dt / 1e6);
+    char eta[48] = "";
+    if (!final && p->total > 0 && p->done > 0 && p->done < p->total)
+        snprintf(eta, sizeof eta, ", %.0f s left", dt * (double)(p->total - p->done) / (double)p->done);
+    if (p->total > 0)
+        fprintf(stderr, "%s%s: %lld/%lld %s (%.0f%%), %.1f s%s%s%s", p->tty ? "\r" : "", p->what,
+                (long long)p->done, (long long)p->total, p->unit,
+                100.0 * (double)p->done / (double)p->total, dt, rate, eta,
+                p->tty ? "\033[K" : "\n");
+    else
+        fprintf(stderr, "%s%s: %lld %s, %.1f s%s%s", p->tty ? "\r" : "", p->what,
+                (long long)p->done, p->unit, dt, rate, p->tty ? "\033[K" : "\n");
+    fflush(stderr);
+}
+
+void progress_update(Progress *p, int64_t done, int64_t bytes)
+{
+    p->done = done;
+    p->bytes = bytes;
+    if (!p->enabled)
+        return;
+    double now = now_seconds();
+    if (now - p->last < (p->tty ? 0.25 : 10.0))
+        return;
+    p->last = now;
+    progress_print(p, now, 0);
+}
+
+void progress_end(Progress *p)
+{
+    if (!p->enabled)
+        return;
+    /* Short runs say nothing: progress is for long work. */
+    if (p->last > p->t0 || !p->tty) {
+        progress_print(p, now_seconds(), 1);
+        if (p->tty)
+            fputc('\n', stderr);
+    }
+}
+
+int parse_int64(const char *name, const char *text, int64_t min, int64_t max, int64_t *out,
+                Error *err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max)
+        return error_set(err, "--%s: '%s' is not a whole number in %lld..%lld", name, text,
+                         (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}
+
+int parse_int(const char *name, const char *text, int min, int max, int *out, Error *err)
+{
+    int64_t v = 0;
+    if (parse_int64(name, text, min, max, &v, err) != 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int parse_double(const char *name, const char *text, double min, double max, double *out,
+                 Error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= min && v <= max))
+        return error_set(err, "--%s: '%s' is not a number in %g..%g", name, text, min, max);
+    *out = v;
+    return 0;
+}
+
+int parse_range(const char *name, const char *text, int64_t total, int64_t *first, int64_t *count,
+                Error *err)
+{
+    char *end;
+    errno = 0;
+    long long a = strtoll(text, &end, 10), b;
+    if (errno || end == text || a < 0)
+        return error_set(err, "--%s: '%s' is not a column range A:B", name, text);
+    if (*end == '\0') {
+        b = a + 1;
+    } else if (*end == ':' && end[1] == '\0') {
+        b = total;
+    } else if (*end == ':') {
+        const char *q = end + 1;
+        b = strtoll(q, &end, 10);
+        if (errno || end == q || *end)
+            return error_set(err, "--%s: '%s' is not a column range A:B", name, text);
+    } else {
+        return error_set(err, "--%s: '%s' is not a column range A:B", name, text);
+    }
+    if (b <= a || b > total)
+        return error_set(err, "--%s: %s selects no columns of the %lld there are (A:B takes "
+                              "columns A to B-1, counted from 0)", name, text, (long long)total);
+    *first = a;
+    *count = b - a;
+    return 0;
+}
+
+static char guarded_path[4096];
+
+static void on_signal(int sig)
+{
+    if (guarded_path[0])
+        unlink(guarded_path); /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void guard_temp(const char *path)
+{
+    if (!path) {
+        guarded_path[0] = '\0';
+        return;
+    }
+    snprintf(guarded_path, sizeof guarded_path, "%s", path);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
+
+int report_error(const char *command, const Error *err)
+{
+    fprintf(stderr, "gseq_mpi: %s: %s\n", command, err->msg);
+    fflush(stderr);
+    return 1;
+}
+
+int parse_options(int argc, char **argv, const OptSpec *specs, Error *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 1;
+        if (strncmp(a, "--", 2) != 0)
+            return error_set(err, "unexpected argument '%s' (options start with --; see --help)", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const OptSpec *s = specs;
+        while (s->name && !(strlen(s->name) == len && strncmp(s->name, name, len) == 0))
+            s++;
+        if (!s->name)
+            return error_set(err, "unknown option '%.*s' (see --help)", (int)(len + 2), a);
+        if (!s->arg) {
+            if (eq)
+                return error_set(err, "--%s takes no value", s->name);
+            *s->flag = 1;
+        } else if (eq) {
+            *s->value = eq + 1;
+        } else if (i + 1 < argc) {
+            *s->value = argv[++i];
+        } else {
+            return error_set(err, "--%s needs a value (%s)", s->name, s->arg);
+        }
+    }
+    return 0;
+}
+
+void print_options(FILE *out, const OptSpec *specs)
+{
+    for (const OptSpec *s = specs; s->name; s++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", s->name, s->arg ? " " : "", s->arg ? s->arg : "");
+        fprintf(out, "  %-26s %s\n", left, s->help);
+    }
+}

@@ -1,0 +1,222 @@
+/* data_dist.c: loading a data file across the ranks, shared per node or sharded. See data_dist.h.
+ * MPI stays in par.c; this file only calls its wrappers. */
+#include "parallel/data_dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+
+typedef struct {
+    int64_t n;
+    int length, targets, task, has_oracle, ok;
+} Header;
+
+int data_mode_parse(const char *s, DataMode *m)
+{
+    if (!strcmp(s, "shared"))
+        *m = DATA_SHARED;
+    else if (!strcmp(s, "shard"))
+        *m = DATA_SHARD;
+    else
+        return -1;
+    return 0;
+}
+
+int io_mode_parse(const char *s, IoMode *m)
+{
+    if (!strcmp(s, "read"))
+        *m = IO_READ;
+    else if (!strcmp(s, "scatter"))
+        *m = IO_SCATTER;
+    else
+        return -1;
+    return 0;
+}
+
+/* Every rank learns whether any failed; the lowest failing rank reports. */
+static int agree_all(int rc, int *reporter)
+{
+    ParComm *w = par_world();
+    double first[1] = {rc ? (double)par_rank(w) : (double)par_size(w)};
+    par_allreduce_min_f64(w, first, 1);
+    if ((int)first[0] == par_size(w))
+        return 0;
+    *reporter = (int)first[0] == par_rank(w);
+    return -1;
+}
+
+static int read_header(const char *path, Header *h, Error *err)
+{
+    memset(h, 0, sizeof *h);
+    Dataset *d = dataset_open(path, err);
+    if (!d)
+        return -1;
+    const DatasetInfo *info = dataset_info(d);
+    h->n = info->n;
+    h->length = info->length;
+    h->targets = info->targets;
+    h->task = info->task;
+    Error probe;
+    int width = 0;
+    h->has_oracle = dataset_read_extra(d, "/oracle", 0, 1, NULL, &width, &probe) == 0 &&
+                    width == info->targets;
+    dataset_close(d);
+    if (h->n < 1)
+        return error_set(err, "%s: holds no samples", path);
+    h->ok = 1;
+    return 0;
+}
+
+static void set_shape(DataTable *t, const char *path, const Header *h)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->path, sizeof t->path, "%s", path);
+    t->n = h->n;
+    t->length = h->length;
+    t->targets = h->targets;
+    t->task = (Task)h->task;
+}
+
+static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
+
+static int load_shared(const char *path, IoMode io, const Header *h, DataTable *t, Error *err,
+                       int *reporter)
+{
+    size_t tok = align64((size_t)h->n * h->length), lab = align64((size_t)h->n * h->targets * 4);
+    size_t total = tok + lab + (h->has_oracle ? lab : 0);
+    ParShared *s = par_shared_create(total);
+    char *base = par_shared_base(s);
+    t->shared = s;
+    t->tokens = (uint8_t *)base;
+    t->labels = (float *)(base + tok);
+    t->oracle = h->has_oracle ? (float *)(base + tok + lab) : NULL;
+    t->first_row = 0;
+    t->n_local = h->n;
+    int reads = par_shared_is_leader(s) && (io == IO_READ || par_rank(par_world()) == 0);
+    int rc = reads ? data_table_read(path, 0, h->n, t->tokens, t->labels, t->oracle, err) : 0;
+    if (agree_all(rc, reporter))
+        return -1;
+    if (io == IO_SCATTER)
+        par_shared_bcast_leaders(s, base, total);
+    par_shared_ready(s);
+    return 0;
+}
+
+static int load_shard(const char *path, IoMode io, const Header *h, DataTable *t, Error *err,
+                      int *reporter)
+{
+    ParComm *w = par_world();
+    int P = par_size(w), r = par_rank(w);
+    dataset_shard(h->n, r, P, &t->first_row, &t->n_local);
+    t->tokens = xmalloc((size_t)t->n_local + 1, (size_t)h->length);
+    t->labels = xmalloc((size_t)t->n_local * h->targets + 1, sizeof(float));
+    t->oracle = h->has_oracle ? xmalloc((size_t)t->n_local * h->targets + 1, sizeof(float)) : NULL;
+    int rc = 0;
+    if (io == IO_READ) {
+        rc = data_table_read(path, t->first_row, t->n_local, t->tokens, t->labels, t->oracle, err);
+    } else if (r == 0) { /* rank 0 reads every shard in turn and hands it out */
+        for (int q = P - 1; q >= 0; q--) {
+            int64_t start, count;
+            dataset_shard(h->n, q, P, &start, &count);
+            DataTable piece = *t;
+            if (q != 0) {
+                piece.tokens = xmalloc((size_t)count + 1, (size_t)h->length);
+                piece.labels = xmalloc((size_t)count * h->targets + 1, sizeof(float));
+                piece.oracle = t->oracle ? xmalloc((size_t)count * h->targets + 1, sizeof(float)) : NULL;
+            }
+            if (rc == 0) /* after a failure the others are only told */
+                rc = data_table_read(path, start, count, piece.tokens, piece.labels, piece.oracle, err);
+            if (q != 0) {
+                int ok = rc == 0;
+                par_send_bytes(w, &ok, sizeof ok, q);
+                if (ok) {
+                    par_send_bytes(w, piece.tokens, (size_t)count * h->length, q);
+                    par_send_bytes(w, piece.labels, sizeof(float) * count * h->targets, q);
+                    if (piece.oracle)
+                        par_send_bytes(w, piece.oracle, sizeof(float) * count * h->targets, q);
+                }
+                free(piece.tokens), free(piece.labels), free(piece.oracle);
+            }
+        }
+    } else {
+        int ok = 0;
+        par_recv_bytes(w, &ok, sizeof ok, 0);
+        if (ok) {
+            par_recv_bytes(w, t->tokens, (size_t)t->n_local * h->length, 0);
+            par_recv_bytes(w, t->labels, sizeof(float) * t->n_local * h->targets, 0);
+            if (t->oracle)
+                par_recv_bytes(w, t->oracle, sizeof(float) * t->n_local * h->targets, 0);
+        }
+        rc = ok ? 0 : -1; /* rank 0 holds the reason and reports it */
+        if (!ok)
+            err->msg[0] = '\0';
+    }
+    return agree_all(rc && (io == IO_READ || r == 0), reporter) ? -1 : 0;
+}
+
+/* The fingerprint of the whole file: shard hashes chained in rank order. */
+static void fingerprint(DataTable *t, DataMode mode)
+{
+    ParComm *w = par_world();
+    uint64_t h = 1469598103934665603ull;
+    if (mode == DATA_SHARED) {
+        if (par_rank(w) == 0)
+            h = data_table_hash(t, h);
+    } else {
+        uint64_t mine = data_table_hash(t, h);
+        uint64_t *all = par_rank(w) == 0 ? xmalloc((size_t)par_size(w), sizeof(uint64_t)) : NULL;
+        par_gather_bytes(w, &mine, sizeof mine, all, 0);
+        if (all)
+            for (int r = 0; r < par_size(w); r++)
+                for (int b = 0; b < 8; b++)
+                    h = (h ^ ((all[r] >> (8 * b)) & 0xff)) * 1099511628211ull;
+        free(all);
+    }
+    par_bcast(w, &h, sizeof h, 0);
+    snprintf(t->fingerprint, sizeof t->fingerprint, "%016llx", (unsigned long long)h);
+}
+
+int data_load(const char *path, DataMode mode, IoMode io, DataTable *t, Error *err, int *reporter)
+{
+    ParComm *w = par_world();
+    Header h;
+    *reporter = 0;
+    err->msg[0] = '\0';
+    int rc = par_rank(w) == 0 ? read_header(path, &h, err) : 0;
+    par_bcast(w, &h, sizeof h, 0);
+    if (!h.ok) {
+        *reporter = par_rank(w) == 0;
+        (void)rc;
+        return -1;
+    }
+    set_shape(t, path, &h);
+    int failed = mode == DATA_SHARED ? load_shared(path, io, &h, t, err, reporter)
+                                     : load_shard(path, io, &h, t, err, reporter);
+    if (failed) {
+        data_release(t);
+        return -1;
+    }
+    fingerprint(t, mode);
+    return 0;
+}
+
+void data_release(DataTable *t)
+{
+    if (t->shared) {
+        par_shared_free(t->shared);
+        t->shared = NULL;
+        t->tokens = NULL;
+        t->labels = t->oracle = NULL;
+    }
+    data_table_free(t);
+}
+
+size_t data_bytes_held(const DataTable *t)
+{
+    size_t bytes = (size_t)t->n_local * (t->length + sizeof(float) * t->targets * (t->oracle ? 2 : 1));
+    if (t->shared && !par_shared_is_leader(t->shared))
+        return 0;
+    return bytes;
+}

@@ -1,0 +1,492 @@
+/* infer.c: a trained model on every rank, input rows split into contiguous blocks, the forward pass
+ * (with reverse-complement averaging) and the gathering of results onto rank 0. See infer.h. */
+#include "train/infer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "train/checkpoint.h"
+#include "data/fasta.h"
+#include "data/h5io.h"
+
+extern void openblas_set_num_threads(int);
+
+static char *dup_string(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = xmalloc(n, 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+static void free_strings(char **s, int64_t n)
+{
+    for (int64_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+int infer_agree(ParComm *c, int rc, Error *err)
+{
+    double first = rc ? par_rank(c) : par_size(c);
+    par_allreduce_min_f64(c, &first, 1);
+    if (first >= par_size(c))
+        return 0;
+    par_bcast(c, err->msg, sizeof err->msg, (int)first);
+    return -1;
+}
+
+void infer_set_threads(int requested)
+{
+    int n = requested;
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    if (!n && !(env && *env))
+        env = getenv("OMP_NUM_THREADS");
+    if (!n && env && *env)
+        n = atoi(env);
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int local = par_node_size();
+        n = cores > local ? (int)(cores / local) : 1;
+    }
+    openblas_set_num_threads(n);
+}
+
+int infer_make_dir(const char *dir, Error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return error_set(err, "--out %s: cannot create %s: %s", dir, path, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return error_set(err, "--out %s: cannot create it: %s", dir, strerror(errno));
+    char probe[600];
+    snprintf(probe, sizeof probe, "%s/.gseq_write_test", dir);
+    FILE *f = fopen(probe, "w");
+    if (!f)
+        return error_set(err, "--out %s: not writable: %s", dir, strerror(errno));
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
+
+/* ---- the model ---- */
+
+/* Rank 0: the config text and the shape the checkpoint was trained for. */
+static char *read_checkpoint_head(const char *path, int *length, int *targets, Task *task,
+                                  Error *err)
+{
+    char *text = checkpoint_read_config(path, err);
+    if (!text)
+        return NULL;
+    H5File *f = h5_open(path, 0, err);
+    double L = 0, K = 0;
+    char *name = NULL;
+    int rc = !f || h5_read_attr_double(f, "/", "length", &L, err) ||
+             h5_read_attr_double(f, "/", "targets", &K, err) ||
+             !(name = h5_read_attr_string(f, "/", "task", err));
+    if (rc == 0 && (task_parse(name, task) != 0 || *task == TASK_AUTO || L < 1 || K < 1))
+        rc = error_set(err, "%s: checkpoint attributes length %g, targets %g, task '%s' do not "
+                       "describe a model", path, L, K, name);
+    else if (rc != 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        error_set(err, "%s: not a gseq_mpi checkpoint (%s)", path, why);
+    }
+    Error ignore;
+    h5_close(f, &ignore);
+    free(name);
+    if (rc != 0) {
+        free(text);
+        return NULL;
+    }
+    *length = (int)L;
+    *targets = (int)K;
+    return text;
+}
+
+/* Rank 0: padding and target names of the training data, if it is still there and fits. */
+static void probe_training_data(Trained *t)
+{
+    t->padding = PAD_PRE;
+    t->target_names = xcalloc((size_t)t->targets, sizeof(char *));
+    Error ignore;
+    Dataset *d = t->cfg.data_train[0] ? dataset_open(t->cfg.data_train, &ignore) : NULL;
+    const DatasetInfo *info = d ? dataset_info(d) : NULL;
+    if (info && info->length == t->length && info->targets == t->targets) {
+        t->data_found = 1;
+        t->padding = info->padding;
+    }
+    for (int k = 0; k < t->targets; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "target_%d", k);
+        t->target_names[k] = dup_string(t->data_found ? info->target_names[k] : name);
+    }
+    if (d)
+        dataset_close(d);
+}
+
+int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->path, sizeof t->path, "%s", checkpoint);
+    int root = par_rank(c) == 0;
+    char *text = root ? read_checkpoint_head(checkpoint, &t->length, &t->targets, &t->task, err)
+                      : NULL;
+    if (infer_agree(c, root && !text ? -1 : 0, err) != 0)
+        return -1;
+    long len = root ? (long)strlen(text) + 1 : 0;
+    int shape[3] = {t->length, t->targets, (int)t->task};
+    par_bcast(c, &len, sizeof len, 0);
+    par_bcast(c, shape, sizeof shape, 0);
+    if (!root)
+        text = xmalloc((size_t)len, 1);
+    par_bcast(c, text, (size_t)len, 0);
+    t->length = shape[0], t->targets = shape[1], t->task = (Task)shape[2];
+    /* the same text on every rank: any failure below is the same everywhere */
+    int rc = config_load_text(&t->cfg, text, checkpoint, err);
+    free(text);
+    if (rc != 0)
+        return -1;
+    if (batch <= 0)
+        batch = t->cfg.train.batch;
+    if (model_build(&t->model, &t->cfg, t->length, t->targets, t->task, batch, err) != 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        config_free(&t->cfg);
+        return error_set(err, "%s: its config does not build a model: %s", checkpoint, why);
+    }
+    rc = root ? checkpoint_read(checkpoint, &t->model, NULL, NULL, err) : 0;
+    if (infer_agree(c, rc, err) != 0) {
+        trained_free(t);
+        return -1;
+    }
+    par_bcast(c, t->model.params, sizeof(float) * t->model.n_params, 0);
+    if (root)
+        probe_training_data(t);
+    int probe[2] = {t->data_found, (int)t->padding};
+    par_bcast(c, probe, sizeof probe, 0);
+    t->data_found = probe[0], t->padding = (Padding)probe[1];
+    return 0;
+}
+
+void trained_free(Trained *t)
+{
+    if (t->model.layers)
+        model_free(&t->model);
+    config_free(&t->cfg);
+    free_strings(t->target_names, t->target_names ? t->targets : 0);
+    t->target_names = NULL;
+}
+
+/* ---- input ---- */
+
+static int is_hdf5(const char *path)
+{
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    unsigned char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return got == sizeof head && memcmp(head, sig, sizeof sig) == 0;
+}
+
+/* One record into a row of L tokens: padding and trimming on the `pad` side (Keras's pre). */
+static void fit_row(const uint8_t *seq, int64_t len, int L, Padding pad, uint8_t *row)
+{
+    memset(row, 0, (size_t)L);
+    if (len >= L)
+        memcpy(row, seq + (pad == PAD_PRE ? len - L : 0), (size_t)L);
+    else
+        memcpy(row + (pad == PAD_PRE ? L - len : 0), seq, (size_t)len);
+}
+
+/* Every rank reads the FASTA: pass 1 counts the records (rank 0 keeps the ids), pass 2 keeps this
+ * rank's block. The file is read twice, but no rank holds more than its block. */
+static int read_fasta(ParComm *c, const char *path, InferInput *in, Error *err)
+{
+    int root = par_rank(c) == 0;
+    FastaReader *r = fasta_open(path, err);
+    int rc = r ? 0 : -1;
+    int64_t cap = 0;
+    const char *id;
+    const uint8_t *seq;
+    int64_t len;
+    int got = 0;
+    while (rc == 0 && (got = fasta_next(r, &id, &seq, &len, err)) == 1) {
+        if (len == 0) {
+            rc = error_set(err, "%s line %lld: record '%s' has no bases", path,
+                           (long long)fasta_record_line(r), id);
+            break;
+        }
+        if (root) {
+            if (in->n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                char **more = xmalloc((size_t)cap, sizeof(char *));
+                if (in->n)
+                    memcpy(more, in->ids, sizeof(char *) * (size_t)in->n);
+                free(in->ids);
+                in->ids = more;
+            }
+            in->ids[in->n] = dup_string(id);
+        }
+        in->trimmed += len > in->length;
+        in->padded += len < in->length;
+        in->n++;
+    }
+    if (rc == 0 && got < 0)
+        rc = -1;
+    if (infer_agree(c, rc, err) != 0) {
+        if (r)
+            fasta_close(r);
+        return -1;
+    }
+    dataset_shard(in->n, par_rank(c), par_size(c), &in->first, &in->count);
+    in->tokens = xmalloc((size_t)in->count + 1, (size_t)in->length);
+    rc = fasta_rewind(r, err);
+    for (int64_t i = 0; rc == 0 && i < in->first + in->count; i++) {
+        if (fasta_next(r, &id, &seq, &len, err) != 1) {
+            rc = error_set(err, "%s: changed while being read", path);
+            break;
+        }
+        if (i >= in->first)
+            fit_row(seq, len, in->length, in->padding, in->tokens + (i - in->first) * in->length);
+    }
+    fasta_close(r);
+    return infer_agree(c, rc, err);
+}
+
+/* Rank 0 checks the file against the model; then every rank reads its block. */
+static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_labels,
+                     InferInput *in, Error *err)
+{
+    int root = par_rank(c) == 0, rc = 0, has_oracle = 0;
+    Dataset *d = root ? dataset_open(path, err) : NULL;
+    if (root && !d)
+        rc = -1;
+    if (rc == 0 && root) {
+        const DatasetInfo *info = dataset_info(d);
+        in->n = info->n;
+        in->targets = info->targets;
+        in->task = info->task;
+        in->padding = info->padding;
+        if (info->length != t->length)
+            rc = error_set(err, "%s: rows of %d tokens, but %s was trained on %d (convert the data "
+                           "with --length %d, or give predict the FASTA)", path, info->length,
+                           t->path, t->length, t->length);
+        else if (info->targets != t->targets)
+            rc = error_set(err, "%s: %d target%s, but %s predicts %d", path, info->targets,
+                           info->targets == 1 ? "" : "s", t->path, t->targets);
+        else if (want_labels && info->task != t->task)
+            rc = error_set(err, "%s: task %s, but %s was trained for %s", path,
+                           task_name(info->task), t->path, task_name(t->task));
+        else if (info->n < 1)
+            rc = error_set(err, "%s: holds no samples", path);
+        if (rc == 0 && !want_labels) { /* predict writes them; eval does not need them */
+            in->ids = xcalloc((size_t)in->n, sizeof(char *));
+            rc = dataset_read_ids(d, 0, in->n, in->ids, err);
+        }
+        if (rc == 0) {
+            in->target_names = xcalloc((size_t)in->targets, sizeof(char *));
+            for (int k = 0; k < in->targets; k++)
+                in->target_names[k] = dup_string(info->target_names[k]);
+            int width = 0;
+            Error probe;
+            has_oracle = want_labels &&
+                         dataset_read_extra(d, "/oracle", 0, 1, NULL, &width, &probe) == 0 &&
+                         width == in->targets;
+        }
+    }
+    if (infer_agree(c, rc, err) != 0) {
+        if (d)
+            dataset_close(d);
+        return -1;
+    }
+    int64_t head[4] = {in->n, in->targets, (int64_t)in->task, has_oracle};
+    par_bcast(c, head, sizeof head, 0);
+    in->n = head[0], in->targets = (int)head[1], in->task = (Task)head[2], has_oracle = (int)head[3];
+    dataset_shard(in->n, par_rank(c), par_size(c), &in->first, &in->count);
+    in->tokens = xmalloc((size_t)in->count + 1, (size_t)in->length);
+    if (want_labels)
+        in->labels = xmalloc((size_t)in->count * in->targets + 1, sizeof(float));
+    if (has_oracle)
+        in->oracle = xmalloc((size_t)in->count * in->targets + 1, sizeof(float));
+    if (!root && !(d = dataset_open(path, err)))
+        rc = -1;
+    if (rc == 0 && in->count > 0)
+        rc = dataset_read_rows(d, in->first, in->count, in->tokens, in->labels, err);
+    int width;
+    if (rc == 0 && has_oracle && in->count > 0)
+        rc = dataset_read_extra(d, "/oracle", in->first, in->count, in->oracle, &width, err);
+    if (d)
+        dataset_close(d);
+    return infer_agree(c, rc, err);
+}
+
+int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding padding,
+                     int want_labels, InferInput *in, Error *err)
+{
+    memset(in, 0, sizeof *in);
+    snprintf(in->path, sizeof in->path, "%s", path);
+    in->length = t->length;
+    in->padding = padding;
+    int hdf5 = par_rank(c) == 0 ? is_hdf5(path) : 0;
+    par_bcast(c, &hdf5, sizeof hdf5, 0);
+    int rc;
+    if (hdf5) {
+        rc = read_hdf5(c, path, t, want_labels, in, err);
+    } else if (want_labels) {
+        struct stat st;
+        if (stat(path, &st) != 0)
+            rc = error_set(err, "%s: cannot open: %s", path, strerror(errno));
+        else
+            rc = error_set(err, "%s: not a gseq HDF5 file: eval needs labels (FASTA with a labels "
+                           "table: gseq_mpi convert --fasta FILE --labels TSV --out data.h5)", path);
+        rc = infer_agree(c, rc, err);
+    } else {
+        in->fasta = 1;
+        in->targets = t->targets;
+        in->task = t->task;
+        rc = read_fasta(c, path, in, err);
+    }
+    if (rc != 0)
+        infer_input_free(in);
+    return rc;
+}
+
+void infer_input_free(InferInput *in)
+{
+    free(in->tokens);
+    free(in->labels);
+    free(in->oracle);
+    free_strings(in->ids, in->ids ? in->n : 0);
+    free_strings(in->target_names, in->target_names ? in->targets : 0);
+    memset(in, 0, sizeof *in);
+}
+
+/* ---- inference ---- */
+
+void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L)
+{
+    static const uint8_t complement[6] = {TOKEN_PAD, TOKEN_T, TOKEN_G, TOKEN_C, TOKEN_A, TOKEN_N};
+    for (int64_t r = 0; r < n; r++) {
+        const uint8_t *a = x + r * L;
+        uint8_t *b = y + r * L;
+        int s = 0, e = L;
+        while (s < L && a[s] == TOKEN_PAD)
+            s++;
+        while (e > s && a[e - 1] == TOKEN_PAD)
+            e--;
+        memcpy(b, a, (size_t)L); /* padding outside [s, e) stays */
+        for (int j = s; j < e; j++)
+            b[j] = complement[a[s + e - 1 - j] <= TOKEN_N ? a[s + e - 1 - j] : TOKEN_N];
+    }
+}
+
+/* Keras's loss of probabilities: cross-entropy with p clipped to [1e-7, 1 - 1e-7]. */
+static double loss_of_probs(LossKind kind, const float *p, const float *y, int n, int K)
+{
+    const double eps = 1e-7;
+    double sum = 0.0;
+    for (long i = 0; i < (long)n * K; i++) {
+        double q = fmin(fmax(p[i], eps), 1.0 - eps);
+        sum -= kind == LOSS_BCE ? y[i] * log(q) + (1.0 - y[i]) * log(1.0 - q) : y[i] * log(q);
+    }
+    return sum;
+}
+
+/* Probabilities of n rows of tokens (with rc, averaged with the reverse complement's); returns
+ * the loss sum from the logits (without rc) when y is not NULL. */
+static double forward_block(Trained *t, const uint8_t *tokens, const uint32_t *index, int n,
+                            int rc, uint8_t *rc_tokens, float *rc_probs, const float *y, float *out)
+{
+    Model *m = &t->model;
+    Pass p = {.n = n, .tokens = tokens, .sample_index = index};
+    const float *logits = model_forward(m, &p);
+    double loss = y && !rc ? model_loss(m, &p, y) : 0.0;
+    model_probabilities(m, logits, out, n);
+    if (rc) {
+        tokens_reverse_complement(tokens, rc_tokens, n, t->length);
+        Pass q = {.n = n, .tokens = rc_tokens, .sample_index = index};
+        model_probabilities(m, model_forward(m, &q), rc_probs, n);
+        for (size_t i = 0; i < (size_t)n * t->targets; i++)
+            out[i] = 0.5f * (out[i] + rc_probs[i]);
+        if (y)
+            loss = loss_of_probs(m->loss, out, y, n, t->targets);
+    }
+    return loss;
+}
+
+int infer_run(ParComm *c, Trained *t, const InferInput *in, int rc_average, float *probs,
+              float *labels, float *oracle, double *loss, Error *err)
+{
+    int P = par_size(c), root = par_rank(c) == 0, K = t->targets, L = t->length;
+    int B = t->model.max_batch;
+    /* a gathered row: K probabilities, then K labels and K oracle scores when present */
+    int W = K * (1 + (in->labels != NULL) + (in->oracle != NULL));
+    int64_t most = (in->n + P - 1) / P, steps = (most + B - 1) / B;
+    float *send = xalloc_floats((size_t)B * W), *recv = root ? xalloc_floats((size_t)B * W * P) : NULL;
+    float *block = xalloc_floats((size_t)B * K), *rc_probs = xalloc_floats((size_t)B * K);
+    uint8_t *rc_tokens = xmalloc((size_t)B, (size_t)L);
+    uint32_t *index = xmalloc((size_t)B, sizeof(uint32_t));
+    double sum = 0.0;
+    int64_t bad = -1;
+    for (int64_t s = 0; s < steps; s++) {
+        int64_t at = s * B;
+        int n = (int)(in->count - at < B ? (in->count - at > 0 ? in->count - at : 0) : B);
+        if (n > 0) {
+            for (int i = 0; i < n; i++)
+                index[i] = (uint32_t)(in->first + at + i);
+            const float *y = in->labels ? in->labels + at * K : NULL;
+            sum += forward_block(t, in->tokens + at * L, index, n, rc_average, rc_tokens, rc_probs,
+                                 y, block);
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < K && bad < 0; k++)
+                    if (!isfinite(block[(size_t)i * K + k]))
+                        bad = in->first + at + i;
+                float *row = send + (size_t)i * W;
+                memcpy(row, block + (size_t)i * K, sizeof(float) * K);
+                if (in->labels)
+                    memcpy(row + K, in->labels + (at + i) * K, sizeof(float) * K);
+                if (in->oracle)
+                    memcpy(row + W - K, in->oracle + (at + i) * K, sizeof(float) * K);
+            }
+        }
+        par_gather_f32(c, send, n * W, recv, 0);
+        if (!root)
+            continue;
+        const float *from = recv;
+        for (int r = 0; r < P; r++) { /* rank r's rows of this step, in rank order */
+            int64_t first, count;
+            dataset_shard(in->n, r, P, &first, &count);
+            int64_t rows = count - at < B ? (count - at > 0 ? count - at : 0) : B;
+            for (int64_t i = 0; i < rows; i++, from += W) {
+                int64_t g = first + at + i;
+                memcpy(probs + g * K, from, sizeof(float) * K);
+                if (in->labels && labels)
+                    memcpy(labels + g * K, from + K, sizeof(float) * K);
+                if (in->oracle && oracle)
+                    memcpy(oracle + g * K, from + W - K, sizeof(float) * K);
+            }
+        }
+    }
+    free(send), free(recv), free(block), free(rc_probs), free(rc_tokens), free(index);
+    par_allreduce_sum_f64(c, &sum, 1);
+    *loss = in->labels ? sum / loss_count(t->model.loss, 1, K) / (double)in->n : NAN;
+    int rc = bad >= 0 ? error_set(err, "%s: the model gives a non-finite probability for row %lld "
+                                  "of %s (damaged parameters?)", t->path, (long long)bad, in->path)
+                      : 0;
+    return infer_agree(c, rc, err);
+}

@@ -1,0 +1,341 @@
+/* trainer.c: the data-parallel training loop and distributed evaluation. See trainer.h. */
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn/loss.h"
+
+static int local_capacity(int batch, int ranks) { return (batch + ranks - 1) / ranks; }
+
+static void on_grad_ready(void *ctx, int layer)
+{
+    Trainer *t = ctx;
+    par_buckets_start(t->buckets, t->bucket_of_layer[layer]);
+    par_buckets_poke(t->buckets);
+}
+
+/* One bucket per layer with parameters: contiguous ranges of the flat gradient, which backward
+ * finishes last layer first. */
+static void plan_buckets(Trainer *t)
+{
+    Model *m = &t->model;
+    size_t *bounds = xmalloc((size_t)m->n_layers + 1, sizeof(size_t));
+    int n = 0;
+    t->bucket_of_layer = xmalloc((size_t)m->n_layers, sizeof(int));
+    for (int i = 0; i < m->n_layers; i++) {
+        t->bucket_of_layer[i] = m->layers[i].n_params ? n : -1;
+        if (m->layers[i].n_params)
+            bounds[n++] = m->layers[i].offset;
+    }
+    bounds[n] = m->n_params;
+    t->buckets = par_buckets_create(t->comm, m->grads, bounds, n);
+    free(bounds);
+    m->grad_ready_ctx = t;
+}
+
+static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Error *err)
+{
+    if (cfg->length && cfg->length != d->length)
+        return error_set(err, "%s: [data] length = %d but %s holds sequences of %d", cfg->path,
+                         cfg->length, d->path, d->length);
+    if (cfg->targets && cfg->targets != d->targets)
+        return error_set(err, "%s: [data] targets = %d but %s holds %d targets", cfg->path,
+                         cfg->targets, d->path, d->targets);
+    if (cfg->task != TASK_AUTO && cfg->task != d->task)
+        return error_set(err, "%s: [data] task = %s but %s is %s", cfg->path, task_name(cfg->task),
+                         d->path, task_name(d->task));
+    *task = d->task;
+    return 0;
+}
+
+int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
+                 ExchangeMode exchange, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->comm = comm;
+    t->cfg = cfg;
+    t->data = data;
+    Task task = TASK_AUTO;
+    int cap = local_capacity(cfg->train.batch, par_size(comm));
+    if (resolve_shape(cfg, data, &task, err) ||
+        model_build(&t->model, cfg, data->length, data->targets, task, cap, err))
+        return -1;
+    if (par_rank(comm) == 0)
+        model_init_params(&t->model, cfg->train.seed);
+    par_bcast(comm, t->model.params, sizeof(float) * t->model.n_params, 0);
+    if (update_build(&t->update, comm, &t->model, &t->adam, exchange, err)) {
+        model_free(&t->model);
+        return -1;
+    }
+    t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1};
+    memcpy(t->state.fingerprint, data->fingerprint, sizeof t->state.fingerprint);
+    t->best_params = xalloc_floats(t->model.n_params);
+    memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
+    t->batch_tokens = xmalloc((size_t)cap, (size_t)data->length);
+    t->batch_labels = xalloc_floats((size_t)cap * data->targets);
+    t->batch_index = xmalloc((size_t)cap, sizeof(uint32_t));
+    t->my_rows = xmalloc((size_t)cap, sizeof(int64_t));
+    if (t->update.mode == EXCHANGE_BUCKETS)
+        plan_buckets(t);
+    return 0;
+}
+
+void trainer_free(Trainer *t)
+{
+    model_free(&t->model); /* before update_free, which may own the memory they point into */
+    adam_free(&t->adam);
+    update_free(&t->update);
+    rowset_free(&t->train);
+    rowset_free(&t->valid);
+    free(t->best_params);
+    free(t->batch_tokens);
+    free(t->batch_labels);
+    free(t->batch_index);
+    free(t->order);
+    free(t->my_rows);
+    free(t->bucket_of_layer);
+    par_buckets_free(t->buckets);
+}
+
+/* Copies the rows of this rank's part of a batch into the local buffers. */
+static int gather_rows(Trainer *t, const DataTable *d, const int64_t *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t r = rows[i];
+        memcpy(t->batch_tokens + (size_t)i * d->length, data_tokens(d, r), (size_t)d->length);
+        memcpy(t->batch_labels + (size_t)i * d->targets, data_labels(d, r), sizeof(float) * d->targets);
+        t->batch_index[i] = (uint32_t)r;
+    }
+    return n;
+}
+
+/* This rank's share of a global batch of nb samples, as even as it goes. */
+static int share_of(int nb, int r, int P) { return (int)((int64_t)nb * (r + 1) / P - (int64_t)nb * r / P); }
+
+/* This rank's rows of step k: its slice of the global order, or (sharded) the next rows of its own
+ * shard's order, wrapping around, at a cursor that depends only on k. */
+static int rows_of_step(Trainer *t, int k, int nb)
+{
+    int P = par_size(t->comm), r = par_rank(t->comm), B = t->cfg->train.batch;
+    int n = share_of(nb, r, P);
+    if (!t->sharded) {
+        memcpy(t->my_rows, t->order + (int64_t)k * B + (int64_t)nb * r / P, sizeof(int64_t) * n);
+        return n;
+    }
+    int64_t have = t->train.n, cursor = (int64_t)k * share_of(B, r, P);
+    for (int i = 0; i < n; i++)
+        t->my_rows[i] = have ? t->order[(cursor + i) % have] : 0;
+    return have ? n : 0;
+}
+
+/* Forward and backward (with --overlap, also the gradient sum) of one global batch of nb samples,
+ * of which this rank holds rows[0..n); returns the global loss sum and sets *stop when any rank was asked to stop. */
+static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_t epoch, int *stop)
+{
+    Model *m = &t->model;
+    gather_rows(t, t->data, rows, n);
+    double t0 = now_seconds();
+    Pass p = {.n = n, .training = 1, .tokens = t->batch_tokens, .sample_index = t->batch_index,
+              .seed = t->cfg->train.seed, .epoch = epoch};
+    model_forward(m, &p);
+    model_zero_grads(m);
+    int buckets = t->update.mode == EXCHANGE_BUCKETS;
+    m->grad_ready = buckets ? on_grad_ready : NULL;
+    double local = model_backward(m, &p, t->batch_labels, loss_count(m->loss, nb, m->targets));
+    double t1 = now_seconds();
+    if (buckets)
+        par_buckets_wait(t->buckets);
+    double status[2] = {local, t->hooks.should_stop ? (double)t->hooks.should_stop(t->hooks.ctx) : 0.0};
+    par_allreduce_sum_f64(t->comm, status, 2);
+    double t2 = now_seconds();
+    t->exchange_seconds += t2 - t1;
+    t->step_seconds += t2 - t0;
+    *stop = status[1] > 0.0;
+    return status[0];
+}
+
+/* The gradient sum (unless the buckets did it) and the Adam step, timed into the step's share. */
+static void apply_update(Trainer *t)
+{
+    Update *u = &t->update;
+    double t0 = now_seconds(), exchange = u->exchange_seconds;
+    update_step(u, &t->adam, &t->cfg->train.adam, t->model.params, t->model.grads);
+    t->exchange_seconds += u->exchange_seconds - exchange;
+    t->step_seconds += now_seconds() - t0;
+}
+
+static double monitored(const Config *cfg, const EvalSummary *v)
+{
+    if (!strcmp(cfg->train.monitor, "val_auroc"))
+        return -v->auroc_mean;
+    if (!strcmp(cfg->train.monitor, "val_accuracy"))
+        return -v->accuracy;
+    return v->loss;
+}
+
+static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
+{
+    update_share_moments(&t->update, &t->adam); /* whole for the checkpoints the hook writes */
+    EpochReport rep = {.epoch = epoch + 1, .step = t->state.step, .seconds = seconds};
+    rep.train_loss = t->state.epoch_loss_sum /
+                     loss_count(t->model.loss, (int)t->state.epoch_samples, t->model.targets);
+    rep.samples_per_s = samples / (seconds > 0 ? seconds : 1e-9);
+    double most[2] = {t->step_seconds > 0 ? t->exchange_seconds / t->step_seconds : 0.0,
+                      (double)util_rss_bytes()};
+    par_allreduce_max_f64(t->comm, most, 2);
+    rep.exchange_share = most[0];
+    rep.rss_bytes = most[1];
+    EvalSummary none = {NAN, NAN, NAN, 0};
+    const DataTable *vd = t->valid_data ? t->valid_data : t->data;
+    rep.val = t->no_validation ? none : trainer_evaluate(t, vd, &t->valid, NULL);
+    double score = t->no_validation ? -(double)epoch : monitored(t->cfg, &rep.val);
+    TrainState *s = &t->state;
+    s->epoch = epoch + 1;
+    s->step_in_epoch = 0;
+    s->epoch_loss_sum = 0.0;
+    s->epoch_samples = 0;
+    if (isfinite(score) && score < s->best_metric - t->cfg->train.min_delta) {
+        s->best_metric = score;
+        s->best_epoch = epoch;
+        s->bad_epochs = 0;
+        rep.improved = 1;
+        t->best_val = rep.val;
+        memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
+    } else {
+        s->bad_epochs++;
+    }
+    rep.stop_early = t->cfg->train.patience > 0 && s->bad_epochs >= t->cfg->train.patience;
+    if (t->hooks.epoch)
+        t->hooks.epoch(t->hooks.ctx, t, &rep);
+}
+
+static int stopped_early(const Trainer *t)
+{
+    return t->cfg->train.patience > 0 && t->state.bad_epochs >= t->cfg->train.patience;
+}
+
+static void run_epochs(Trainer *t)
+{
+    const TrainConfig *tc = &t->cfg->train;
+    TrainState *s = &t->state;
+    int B = tc->batch;
+    int64_t n = t->train_total;
+    int steps = (int)((n + B - 1) / B);
+    uint32_t stream_base = t->sharded ? (uint32_t)(par_rank(t->comm) + 1) << 20 : 0;
+    if (!t->order)
+        t->order = xmalloc((size_t)t->train.n + 1, sizeof(int64_t));
+    while (s->epoch < tc->epochs && !stopped_early(t)) {
+        int epoch = s->epoch, samples = 0;
+        double start = now_seconds();
+        t->exchange_seconds = t->step_seconds = 0.0;
+        shuffle_rows(&t->train, tc->seed, stream_base | (uint32_t)epoch, t->order);
+        for (int k = s->step_in_epoch; k < steps; k++) {
+            int nb = (int)(n - (int64_t)k * B < B ? n - (int64_t)k * B : B), stop = 0;
+            int mine = rows_of_step(t, k, nb);
+            double loss = train_step(t, t->my_rows, mine, nb, (uint32_t)epoch, &stop);
+            if (t->fault_nan_step == s->step + 1)
+                loss = NAN;
+            if (t->fault_sleep_ms)
+                nanosleep(&(struct timespec){0, 1000000L * t->fault_sleep_ms}, NULL);
+            if (!isfinite(loss)) {
+                t->diverged = 1;
+                return;
+            }
+            apply_update(t);
+            s->step++;
+            s->step_in_epoch = k + 1;
+            s->epoch_loss_sum += loss;
+            s->epoch_samples += nb;
+            samples += nb;
+            if (t->hooks.step)
+                t->hooks.step(t->hooks.ctx, t, k + 1, steps,
+                              s->epoch_loss_sum /
+                                  loss_count(t->model.loss, (int)s->epoch_samples, t->model.targets),
+                              samples / (now_seconds() - start));
+            if (stop && k + 1 < steps) {
+                t->stopped = 1;
+                return;
+            }
+            if (stop) { /* the epoch is complete: finish it, then stop */
+                t->stopped = 1;
+                break;
+            }
+        }
+        finish_epoch(t, epoch, now_seconds() - start, samples);
+        if (t->stopped)
+            return;
+    }
+}
+
+void trainer_run(Trainer *t)
+{
+    run_epochs(t);
+    update_share_moments(&t->update, &t->adam); /* whole for a checkpoint written after a stop */
+}
+
+/* Rows of `rows` this rank evaluates: a contiguous slice, or (sharded) all it holds. */
+static void owned_slice(const Trainer *t, const RowSet *rows, int64_t *lo, int64_t *hi)
+{
+    int P = par_size(t->comm), r = par_rank(t->comm);
+    *lo = t->sharded ? 0 : rows->n * r / P;
+    *hi = t->sharded ? rows->n : rows->n * (r + 1) / P;
+}
+
+/* Rank-ordered (n, K) floats onto rank 0; returns the malloc'd array there, NULL elsewhere. */
+static float *gather_rows_f32(Trainer *t, const float *mine, int64_t n_mine, int K, int64_t total)
+{
+    float *all = par_rank(t->comm) == 0 ? xalloc_floats((size_t)total * K + 1) : NULL;
+    par_gather_bytes(t->comm, mine, sizeof(float) * (size_t)n_mine * K, all, 0);
+    return all;
+}
+
+EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows, EvalOutputs *out)
+{
+    Model *m = &t->model;
+    int K = m->targets;
+    int64_t lo, hi;
+    owned_slice(t, rows, &lo, &hi);
+    int64_t mine = hi - lo;
+    float *probs = xalloc_floats((size_t)mine * K + 1), *labels = xalloc_floats((size_t)mine * K + 1);
+    float *oracle = d->oracle ? xalloc_floats((size_t)mine * K + 1) : NULL;
+    double sums[2] = {0.0, (double)mine};
+    for (int64_t at = lo; at < hi; at += m->max_batch) {
+        int n = (int)(hi - at < m->max_batch ? hi - at : m->max_batch);
+        gather_rows(t, d, rows->rows + at, n);
+        Pass p = {.n = n, .tokens = t->batch_tokens, .sample_index = t->batch_index};
+        const float *logits = model_forward(m, &p);
+        sums[0] += model_loss(m, &p, t->batch_labels);
+        model_probabilities(m, logits, probs + (size_t)(at - lo) * K, n);
+        memcpy(labels + (size_t)(at - lo) * K, t->batch_labels, sizeof(float) * (size_t)n * K);
+        for (int i = 0; oracle && i < n; i++)
+            memcpy(oracle + (size_t)(at - lo + i) * K,
+                   d->oracle + (rows->rows[at + i] - d->first_row) * K, sizeof(float) * K);
+    }
+    par_allreduce_sum_f64(t->comm, sums, 2);
+    int64_t total = (int64_t)sums[1];
+    EvalOutputs o = {total, gather_rows_f32(t, probs, mine, K, total),
+                     gather_rows_f32(t, labels, mine, K, total),
+                     oracle ? gather_rows_f32(t, oracle, mine, K, total) : NULL};
+    EvalSummary sum = {0};
+    if (par_rank(t->comm) == 0)
+        metrics_summarise(m->task, o.probs, o.labels, (size_t)total, K, &sum);
+    sum.loss = sums[0] / loss_count(m->loss, (int)total, K);
+    par_bcast(t->comm, &sum, sizeof sum, 0);
+    if (out)
+        *out = o;
+    else
+        eval_outputs_free(&o);
+    free(probs), free(labels), free(oracle);
+    return sum;
+}
+
+void eval_outputs_free(EvalOutputs *o)
+{
+    free(o->probs);
+    free(o->labels);
+    free(o->oracle);
+    o->probs = o->labels = o->oracle = NULL;
+}
