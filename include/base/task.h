@@ -1,10 +1,12 @@
 /* task.h: what a model predicts, shared by data files, configs and models.
  * TASK_AUTO appears only in configs ("take it from the data"); a data file always names one of the
- * other three. task_name/task_parse live in src/config.c. */
+ * other three. */
 #ifndef GSEQ_TASK_H
 #define GSEQ_TASK_H
 
-typedef enum { TASK_AUTO, TASK_BINARY, TASK_MULTILABEL, TASK_MULTICLASS } Task;
+typedef enum { TASK_AUTO, TASK_BINARY, TASK_MULTILABEL, TASK_MULTICLASS, TASK_COUNT } Task;
+
+extern const char *const task_names[TASK_COUNT]; /* indexed by Task */
 
 const char *task_name(Task t);      /* "auto", "binary", "multilabel", "multiclass" */
 int task_parse(const char *s, Task *t); /* 0, or -1 if s is none of those names */

@@ -194,17 +194,6 @@ static int parse_choice(const Config *cfg, const ConfigEntry *e, const char *con
     return where(err, cfg, e, expected);
 }
 
-static const char *const task_names[] = {"auto", "binary", "multilabel", "multiclass"};
-const char *task_name(Task t) { return task_names[t]; }
-int task_parse(const char *s, Task *t)
-{
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, task_names[i]) == 0) {
-            *t = (Task)i;
-            return 0;
-        }
-    return -1;
-}
 
 /* ---- sections ---- */
 
@@ -237,7 +226,7 @@ static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
     if (!strcmp(e->key, "valid_fraction"))
         return parse_float(cfg, e, 0.0, 0.9, 0, &cfg->valid_fraction, err);
     if (!strcmp(e->key, "task")) {
-        if (parse_choice(cfg, e, task_names, 4, "auto, binary, multilabel or multiclass", &v, err))
+        if (parse_choice(cfg, e, task_names, TASK_COUNT, "auto, binary, multilabel or multiclass", &v, err))
             return -1;
         cfg->task = (Task)v;
         return 0;
