@@ -41,7 +41,7 @@ TEST_HELPERS := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 # held-out 20% evaluated next to the planted motif's oracle. DEMO_ARGS adds train options.
 DEMO_DIR  ?= build/demo
 DEMO_ARGS ?= --set train.epochs=12 --set train.lr=0.003 --set train.batch=50 --set lambda.mode=max --set train.patience=0
-all: deps gseq_mpi
+all: gseq_mpi
 
 # Installs what is missing (Debian/Ubuntu, as root or through sudo); says what it found.
 deps:
