@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Keys in the order they were added (the default since jansson 2.8; asked for older ones). */
-#define DUMP_FLAGS (JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER)
+/* Keys in the order they were added (the default since jansson 2.8; asked for older ones); any
+ * value, not only objects and arrays. */
+#define DUMP_FLAGS (JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
 
 json_t *json_out_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
