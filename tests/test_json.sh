@@ -39,8 +39,8 @@ with open(path, encoding="utf-8") as f:
         d = [json.loads(line, parse_constant=refuse) for line in f]
     else:
         d = json.load(f, parse_constant=refuse)
-if not eval(sys.argv[1]):
-    sys.exit(f"{path}: false: {sys.argv[1]}")
+if not eval("(" + sys.argv[1] + ")"):  # parenthesised: the expression may span lines
+    sys.exit(f"{path}: false: {' '.join(sys.argv[1].split())}")
 EOF
 }
 
@@ -49,7 +49,8 @@ EOF
 python3 - "$T" <<'EOF'
 import random, sys
 r = random.Random(15)
-with open(sys.argv[1] + "/r.fa", "w") as fa, open(sys.argv[1] + "/r.tsv", "w", encoding="latin-1") as tsv:
+fa = open(sys.argv[1] + "/r.fa", "w")
+with fa, open(sys.argv[1] + "/r.tsv", "w", encoding="latin-1") as tsv:
     tsv.write("id\tcaf\xe9 \"bound\"\n")
     for i in range(300):
         fa.write(f">s{i}\n" + "".join(r.choice("ACGT") for _ in range(r.randint(30, 60))) + "\n")
@@ -74,18 +75,30 @@ for f in $(find "$T" -name '*.json' -o -name '*.jsonl' | sort); do
     check "strict parse of ${f#"$T"/}" "True" "$f"
     n=$((n + 1))
 done
-[ "$n" -eq 7 ] && ok || bad "expected 7 JSON files (metrics.jsonl and test_metrics.json of t1 and t2, cv's report.json, two metrics.json), found $n"
+# metrics.jsonl and test_metrics.json of t1 and t2, cv's report.json, two eval metrics.json
+[ "$n" -eq 7 ] && ok || bad "expected 7 JSON files, found $n"
 
 # the undefined numbers are null, the defined ones numbers
-for run_dir in t1 t2; do
-    check "$run_dir: two epochs, numbers" 'len(d) == 2 and all(isinstance(r["train_loss"], float) and isinstance(r["epoch"], int) for r in d)' "$T/$run_dir/metrics.jsonl"
-    check "$run_dir: oracle_auroc null" 'd["oracle_auroc"] is None and isinstance(d["loss"], float) and d["n"] > 0' "$T/$run_dir/test_metrics.json"
+NAME='"caf\ufffd \x22bound\x22"' # the target's name as Python reads it from the JSON
+for t in t1 t2; do
+    check "$t: two epochs of numbers" 'len(d) == 2 and all(isinstance(r["epoch"], int)
+        and isinstance(r["train_loss"], float) and isinstance(r["val_loss"], float) for r in d)' \
+        "$T/$t/metrics.jsonl"
+    check "$t: oracle_auroc null" 'd["oracle_auroc"] is None and isinstance(d["loss"], float)
+        and d["n"] > 0' "$T/$t/test_metrics.json"
 done
-check "cv: oracle_auroc null" 'd["test"]["oracle_auroc"] is None and d["chosen_config"] in (1, 2) and d["folds"] == 2 and isinstance(d["test"]["auroc"], float)' "$T/cv/report.json"
-check "cv: settings" 'd["settings"].startswith("train.lr=") and d["monitor"] == "val_loss"' "$T/cv/report.json"
-check "eval: no oracle, metrics" '"oracle_auroc_mean" not in d and d["n"] == 300 and d["rc_average"] is False and isinstance(d["auroc_mean"], float) and d["targets"][0]["target"] == "caf\ufffd \x22bound\x22" and d["skipped"] == []' "$T/ev/metrics.json"
-check "eval: confusion" 'd["confusion"]["classes"] == ["negative", "positive"] and sum(map(sum, d["confusion"]["counts"])) == 300' "$T/ev/metrics.json"
-check "eval, every target skipped: null AUROCs" 'd["auroc_mean"] is None and d["auprc_median"] is None and d["targets"][0]["auroc"] is None and d["skipped"][0]["target"] == "caf\ufffd \x22bound\x22" and d["targets_evaluated"] == 0' "$T/evs/metrics.json"
+check "cv: oracle_auroc null" 'd["test"]["oracle_auroc"] is None and isinstance(d["test"]["auroc"],
+    float) and d["chosen_config"] in (1, 2) and d["folds"] == 2' "$T/cv/report.json"
+check "cv: settings" 'd["settings"].startswith("train.lr=") and d["monitor"] == "val_loss"' \
+    "$T/cv/report.json"
+check "eval: no oracle, metrics" '"oracle_auroc_mean" not in d and d["n"] == 300
+    and d["rc_average"] is False and isinstance(d["auroc_mean"], float) and d["skipped"] == []
+    and d["targets"][0]["target"] == '"$NAME" "$T/ev/metrics.json"
+check "eval: confusion" 'd["confusion"]["classes"] == ["negative", "positive"]
+    and sum(map(sum, d["confusion"]["counts"])) == 300' "$T/ev/metrics.json"
+check "eval, every target skipped: null AUROCs" 'd["auroc_mean"] is None
+    and d["auprc_median"] is None and d["targets"][0]["auroc"] is None
+    and d["targets_evaluated"] == 0 and d["skipped"][0]["target"] == '"$NAME" "$T/evs/metrics.json"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

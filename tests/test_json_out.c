@@ -28,8 +28,9 @@ static void expect_text(json_t *value, const char *want)
 
 static void test_numbers(void **state)
 {
-    expect_text(json_out_pack("[o, o, o, o, o, o, o]", json_out_number(NAN), json_out_number(INFINITY),
-                              json_out_number(-INFINITY), json_out_number(0.1),
+    expect_text(json_out_pack("[o, o, o, o, o, o, o]", json_out_number(NAN),
+                              json_out_number(INFINITY), json_out_number(-INFINITY),
+                              json_out_number(0.1),
                               json_out_number(1.0 / 3.0), json_out_number(2.0),
                               json_out_number(1e-5)),
                 "[null, null, null, 0.1, 0.3333333333, 2.0, 1e-5]");
@@ -84,7 +85,8 @@ static void test_write_file(void **state)
 {
     Error err;
     const char *path = WORK "/a.json";
-    assert_int_equal(json_out_write_file(path, json_out_pack("{s:o}", "x", json_out_number(NAN)), &err), 0);
+    json_t *v = json_out_pack("{s:o}", "x", json_out_number(NAN));
+    assert_int_equal(json_out_write_file(path, v, &err), 0);
     assert_string_equal(slurp(path), "{\"x\": null}\n");
     assert_int_equal(run("! ls " WORK "/a.json.tmp* 2>/dev/null"), 0);
     /* a directory that is not there: an error naming the file, nothing written */
@@ -100,16 +102,19 @@ static void test_append_line(void **state)
     const char *path = WORK "/m.jsonl";
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    for (int epoch = 1; epoch <= 2; epoch++)
-        assert_int_equal(json_out_append_line(f, path, json_out_pack("{s:i, s:o}", "epoch", epoch,
-                                                               "auroc", json_out_number(NAN)), &err), 0);
-    assert_string_equal(slurp(path), "{\"epoch\": 1, \"auroc\": null}\n{\"epoch\": 2, \"auroc\": null}\n");
+    for (int epoch = 1; epoch <= 2; epoch++) {
+        json_t *v = json_out_pack("{s:i, s:o}", "epoch", epoch, "auroc", json_out_number(NAN));
+        assert_int_equal(json_out_append_line(f, path, v, &err), 0);
+    }
+    assert_string_equal(slurp(path), "{\"epoch\": 1, \"auroc\": null}\n"
+                                     "{\"epoch\": 2, \"auroc\": null}\n");
     fclose(f);
     /* a full disk: the record is refused with the file's name and why */
     f = fopen("/dev/full", "w");
     if (!f)
         skip();
-    assert_int_equal(json_out_append_line(f, "/dev/full", json_out_pack("{s:i}", "epoch", 1), &err), -1);
+    json_t *v = json_out_pack("{s:i}", "epoch", 1);
+    assert_int_equal(json_out_append_line(f, "/dev/full", v, &err), -1);
     fclose(f);
     if (!strstr(err.msg, "/dev/full: cannot write: No space left on device"))
         fail_msg("message: %s", err.msg);

@@ -26,7 +26,8 @@ json_t *json_out_string(const char *s);
 json_t *json_out_pack_at(const char *file, int line, const char *fmt, ...);
 
 /* object[key] = value (a key added last comes last) and array += value; die on failure, which
- * includes a NULL object, array or value: a constructor's result (json_array()) can go straight in. */
+ * includes a NULL object, array or value: a constructor's result (json_array()) can go straight
+ * in. */
 #define json_out_set(object, key, value) json_out_set_at(__FILE__, __LINE__, object, key, value)
 #define json_out_push(array, value) json_out_push_at(__FILE__, __LINE__, array, value)
 void json_out_set_at(const char *file, int line, json_t *object, const char *key, json_t *value);
