@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "base/json_out.h"
 #include "nn/adam.h"
 #include "nn/config.h"
 #include "data/data_table.h"
@@ -438,13 +439,18 @@ int main(int argc, char **argv)
         free(A), free(Bm), free(C);
     }
     if (r == 0) {
-        printf("RESULT {\"label\": \"%s\", \"config\": \"%s\", \"batch\": %d, \"ranks\": %d, "
-               "\"threads\": %d, \"samples_per_s\": %.2f, \"step_s\": %.5f, \"gflops\": %.2f, "
-               "\"ceiling_gflops\": %.2f, \"ceiling_share\": %.4f, \"exchange_share\": %.4f, "
-               "\"rss_mb\": %.1f, \"need_mb\": %.1f, \"n_params\": %zu, \"flops_per_step\": %.6g}\n",
-               o.label, o.config, B, P, o.threads, samples_per_s, seconds / o.steps, gflops, ceiling,
-               ceiling > 0 ? gflops / ceiling : 0.0, o.profile ? share[2] : -1.0, rss[2] / 1e6,
-               need / 1e6, n_params, flops * P);
+        char *result = json_out_text(json_out_pack(
+            "{s:o, s:o, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}",
+            "label", json_out_string(o.label), "config", json_out_string(o.config), "batch", B,
+            "ranks", P, "threads", o.threads, "samples_per_s", json_out_number(samples_per_s),
+            "step_s", json_out_number(seconds / o.steps), "gflops", json_out_number(gflops),
+            "ceiling_gflops", json_out_number(ceiling),
+            "ceiling_share", json_out_number(ceiling > 0 ? gflops / ceiling : 0.0),
+            "exchange_share", json_out_number(o.profile ? share[2] : -1.0),
+            "rss_mb", json_out_number(rss[2] / 1e6), "need_mb", json_out_number(need / 1e6),
+            "n_params", (json_int_t)n_params, "flops_per_step", json_out_number(flops * P)));
+        printf("RESULT %s\n", result);
+        free(result);
         fflush(stdout);
     }
     if (!o.ceiling) {

@@ -7,12 +7,16 @@ tools/bench_torch.py), the ratios the performance issue asks for, and the per-la
 
 Standard library only."""
 import json
+import math
 import sys
 
 
 def main():
     log = open(sys.argv[1]).read().splitlines()
-    rows = [json.loads(l[len("RESULT "):]) for l in log if l.startswith("RESULT ")]
+    # null (a number that was not finite) is read as NaN: shown as nan, or "-" where a column
+    # shows "-" for an unknown value
+    rows = [{k: math.nan if v is None else v for k, v in json.loads(l[len("RESULT "):]).items()}
+            for l in log if l.startswith("RESULT ")]
     gseq = [r for r in rows if r.get("framework") != "pytorch"]
     torch = [r for r in rows if r.get("framework") == "pytorch"]
     out = []

@@ -39,6 +39,11 @@ def num(s):
     return float(s)
 
 
+def num_or_nan(v):
+    """A number from gseq_mpi's JSON, where null stands for one that is not finite."""
+    return math.nan if v is None else v
+
+
 def save(fig, out, name, written):
     """Writes one figure and remembers its path."""
     path = os.path.join(out, name)
@@ -55,7 +60,7 @@ def learning_curves(run, out, written):
         rows = [json.loads(line) for line in f if line.strip()]
     if not rows:
         sys.exit(f"{run}/metrics.jsonl: no epochs yet")
-    val = lambda key: [math.nan if r.get(key) is None else r[key] for r in rows]  # noqa: E731
+    val = lambda key: [num_or_nan(r.get(key)) for r in rows]  # noqa: E731
     epochs = [r["epoch"] for r in rows]
     best = None
     test_path = os.path.join(run, "test_metrics.json")
@@ -211,7 +216,7 @@ def eval_plots(ev, out, max_curves, written):
         ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
         ax.set_yticks(range(len(classes)), classes)
         ax.set(xlabel="predicted class", ylabel="true class",
-               title=f"confusion (accuracy {meta.get('accuracy', float('nan')):.3f})")
+               title=f"confusion (accuracy {num_or_nan(meta.get('accuracy')):.3f})")
         fig.colorbar(im, ax=ax, label="share of the true class")
         save(fig, out, "confusion.png", written)
 

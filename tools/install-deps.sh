@@ -4,13 +4,13 @@
 # Arguments name more packages, for the tools that only some targets use (make fuzz: clang
 # libclang-rt-14-dev; make valgrind: valgrind; make cppcheck: cppcheck).
 set -eu
-PKGS="make gcc pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libinih-dev libcmocka-dev zlib1g-dev $*"
+PKGS="make gcc pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libinih-dev libjansson-dev libcmocka-dev zlib1g-dev python3 $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-    echo "deps: ✓ mpicc, OpenBLAS, HDF5, inih, cmocka${*:+, $*} found"
+    echo "deps: ✓ mpicc, OpenBLAS, HDF5, inih, jansson, cmocka, python3${*:+, $*} found"
     exit 0
 fi
 echo "deps: installing$missing"

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json_out.h"
 #include "train/checkpoint.h"
 #include "cli/commands.h"
 #include "parallel/data_dist.h"
@@ -320,6 +321,24 @@ static int report_cv(const CvArgs *a, const GridAxis *axes, int n_axes, int n_co
     return best;
 }
 
+/* Rank 0: report.json, the choice and the final model's test metrics (null where undefined: the
+ * oracle of data without planted motifs). */
+static void write_report(const CvArgs *a, int choice, const char *desc, const char *monitor,
+                         double cv_mean, int epochs, int64_t n, const EvalSummary *s, double oracle)
+{
+    char path[700];
+    Error err;
+    snprintf(path, sizeof path, "%s/report.json", a->out);
+    json_t *test = json_out_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)n,
+        "loss", json_out_number(s->loss), "auroc", json_out_number(s->auroc_mean),
+        "accuracy", json_out_number(s->accuracy), "oracle_auroc", json_out_number(oracle));
+    json_t *report = json_out_pack("{s:i, s:o, s:o, s:o, s:i, s:i, s:o}", "chosen_config",
+        choice + 1, "settings", json_out_string(desc), "monitor", json_out_string(monitor),
+        "cv_mean", json_out_number(cv_mean), "epochs", epochs, "folds", a->folds, "test", test);
+    if (json_out_write_file(path, report, &err) != 0)
+        die("%s", err.msg);
+}
+
 /* The final model: the chosen configuration on all non-test rows for the median epochs. */
 static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n_axes, int choice,
                         int epochs, const DataTable *data, double best_mean, const char *monitor)
@@ -356,13 +375,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
             metrics_summarise(data->task, out.oracle, out.labels, (size_t)out.n, data->targets, &os);
             oracle = os.auroc_mean;
         }
-        FILE *f = open_out(a->out, "report.json");
-        fprintf(f, "{\"chosen_config\": %d, \"settings\": \"%s\", \"monitor\": \"%s\", "
-                   "\"cv_mean\": %.9g, \"epochs\": %d, \"folds\": %d, \"test\": {\"n\": %lld, "
-                   "\"loss\": %.9g, \"auroc\": %.9g, \"accuracy\": %.9g, \"oracle_auroc\": %.9g}}\n",
-                choice + 1, desc, monitor, best_mean, epochs, a->folds, (long long)out.n, s.loss,
-                s.auroc_mean, s.accuracy, oracle);
-        close_out(f, a->out, "report.json");
+        write_report(a, choice, desc, monitor, best_mean, epochs, out.n, &s, oracle);
         printf("chosen: configuration %d (%s) by mean %s %.4f; final model trained on %lld rows for "
                "%d epochs\ntest (%lld held-out samples): loss %.4f, auroc %.4f, accuracy %.4f",
                choice + 1, *desc ? desc : "as given", monitor, best_mean, (long long)plan.train.n,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_out.h"
 #include "cli/commands.h"
 #include "train/infer.h"
 #include "train/metrics.h"
@@ -100,29 +101,6 @@ static int parse_args(int argc, char **argv, EvalArgs *a, Error *err, int *help)
 
 /* ---- writing ---- */
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_number(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.10g", v);
-    else
-        fputs("null", f);
-}
-
 /* A TSV number: NaN and inf spelled so that Python, pandas and R read them. */
 static void tsv_number(FILE *f, double v)
 {
@@ -162,87 +140,67 @@ static const char *class_name(const Report *r, int c)
     return c ? "positive" : "negative";
 }
 
+/* One target of "targets" (with its metrics) or of "skipped" (without). */
+static json_t *target_json(const Report *r, int k, int with_metrics)
+{
+    const TargetMetrics *m = &r->tm;
+    json_t *t = json_out_pack("{s:o, s:I, s:I}", "target", json_out_string(r->in->target_names[k]),
+                              "positives", (json_int_t)m->positives[k],
+                              "negatives", (json_int_t)m->negatives[k]);
+    if (!with_metrics)
+        return t;
+    json_out_set(t, "auroc", json_out_number(m->auroc[k]));
+    json_out_set(t, "auprc", json_out_number(m->auprc[k]));
+    if (r->oracle)
+        json_out_set(t, "oracle_auroc", json_out_number(r->oracle_tm.auroc[k]));
+    return t;
+}
+
+static json_t *confusion_json(const Report *r)
+{
+    json_t *classes = json_array(), *counts = json_array();
+    for (int i = 0; i < r->classes; i++) {
+        json_t *row = json_array();
+        for (int j = 0; j < r->classes; j++)
+            json_out_push(row, json_integer(r->confusion[i * r->classes + j]));
+        json_out_push(counts, row);
+        json_out_push(classes, json_out_string(class_name(r, i)));
+    }
+    return json_out_pack("{s:s, s:s, s:o, s:o}", "rows", "true class", "columns", "predicted class",
+                         "classes", classes, "counts", counts);
+}
+
 static int write_json(const Report *r, Error *err)
 {
-    char path[600];
-    FILE *f = open_out(r->args->out, "metrics.json", path, sizeof path, err);
-    if (!f)
-        return -1;
     const TargetMetrics *m = &r->tm;
-    char *const *names = r->in->target_names;
-    fputs("{\"checkpoint\": ", f);
-    json_string(f, r->args->checkpoint);
-    fputs(", \"data\": ", f);
-    json_string(f, r->in->path);
-    fprintf(f, ", \"n\": %lld, \"task\": \"%s\", \"n_targets\": %d, \"rc_average\": %s, "
-               "\"ranks\": %d,\n \"loss\": ", (long long)r->in->n, task_name(r->t->task),
-            r->t->targets, r->args->rc_average ? "true" : "false", r->ranks);
-    json_number(f, r->loss);
-    fputs(", \"accuracy\": ", f);
-    json_number(f, r->accuracy);
-    fputs(",\n \"auroc_mean\": ", f);
-    json_number(f, m->auroc_mean);
-    fputs(", \"auroc_median\": ", f);
-    json_number(f, m->auroc_median);
-    fputs(", \"auprc_mean\": ", f);
-    json_number(f, m->auprc_mean);
-    fputs(", \"auprc_median\": ", f);
-    json_number(f, m->auprc_median);
-    fprintf(f, ", \"targets_evaluated\": %d, \"min_count\": %d", m->evaluated, m->min_count);
+    json_t *root = json_out_pack(
+        "{s:o, s:o, s:I, s:s, s:i, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i}",
+        "checkpoint", json_out_string(r->args->checkpoint), "data", json_out_string(r->in->path),
+        "n", (json_int_t)r->in->n, "task", task_name(r->t->task), "n_targets", r->t->targets,
+        "rc_average", r->args->rc_average, "ranks", r->ranks, "loss", json_out_number(r->loss),
+        "accuracy", json_out_number(r->accuracy), "auroc_mean", json_out_number(m->auroc_mean),
+        "auroc_median", json_out_number(m->auroc_median),
+        "auprc_mean", json_out_number(m->auprc_mean),
+        "auprc_median", json_out_number(m->auprc_median),
+        "targets_evaluated", m->evaluated, "min_count", m->min_count);
     if (r->oracle) {
-        fputs(",\n \"oracle_auroc_mean\": ", f);
-        json_number(f, r->oracle_tm.auroc_mean);
-        fputs(", \"oracle_auprc_mean\": ", f);
-        json_number(f, r->oracle_tm.auprc_mean);
+        json_out_set(root, "oracle_auroc_mean", json_out_number(r->oracle_tm.auroc_mean));
+        json_out_set(root, "oracle_auprc_mean", json_out_number(r->oracle_tm.auprc_mean));
     }
-    fputs(",\n \"skipped\": [", f);
-    for (int k = 0, first = 1; k < m->K; k++) {
-        if (!m->skipped[k])
-            continue;
-        fputs(first ? "" : ", ", f);
-        fputs("{\"target\": ", f);
-        json_string(f, names[k]);
-        fprintf(f, ", \"positives\": %lld, \"negatives\": %lld}", (long long)m->positives[k],
-                (long long)m->negatives[k]);
-        first = 0;
-    }
-    fputs("],\n \"targets\": [", f);
+    json_t *skipped = json_array(), *targets = json_array();
+    json_out_set(root, "skipped", skipped); /* root holds them now; still ours to fill */
+    json_out_set(root, "targets", targets);
     for (int k = 0; k < m->K; k++) {
-        fputs(k ? ",\n  " : "\n  ", f);
-        fputs("{\"target\": ", f);
-        json_string(f, names[k]);
-        fprintf(f, ", \"positives\": %lld, \"negatives\": %lld, \"auroc\": ",
-                (long long)m->positives[k], (long long)m->negatives[k]);
-        json_number(f, m->auroc[k]);
-        fputs(", \"auprc\": ", f);
-        json_number(f, m->auprc[k]);
-        if (r->oracle) {
-            fputs(", \"oracle_auroc\": ", f);
-            json_number(f, r->oracle_tm.auroc[k]);
-        }
-        fputs("}", f);
+        if (m->skipped[k])
+            json_out_push(skipped, target_json(r, k, 0));
+        json_out_push(targets, target_json(r, k, 1));
     }
-    fputs("]", f);
-    if (r->classes) {
-        fputs(",\n \"confusion\": {\"rows\": \"true class\", \"columns\": \"predicted class\", "
-              "\"classes\": [", f);
-        for (int c = 0; c < r->classes; c++) {
-            fputs(c ? ", " : "", f);
-            json_string(f, class_name(r, c));
-        }
-        fputs("], \"counts\": [", f);
-        for (int i = 0; i < r->classes; i++) {
-            fputs(i ? ", [" : "[", f);
-            for (int j = 0; j < r->classes; j++)
-                fprintf(f, "%s%lld", j ? ", " : "", (long long)r->confusion[i * r->classes + j]);
-            fputs("]", f);
-        }
-        fputs("]}", f);
-    }
-    fputs(",\n \"seconds\": ", f);
-    json_number(f, r->seconds);
-    fputs("}\n", f);
-    return close_out(f, path, err);
+    if (r->classes)
+        json_out_set(root, "confusion", confusion_json(r));
+    json_out_set(root, "seconds", json_out_number(r->seconds));
+    char path[600];
+    snprintf(path, sizeof path, "%s/metrics.json", r->args->out);
+    return json_out_write_file(path, root, err);
 }
 
 static int write_targets(const Report *r, Error *err)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json_out.h"
 #include "train/checkpoint.h"
 #include "cli/commands.h"
 #include "parallel/data_dist.h"
@@ -316,14 +317,6 @@ static void write_text_file(Report *r, const char *name, const char *text)
 
 /* ---- reporting ---- */
 
-static void json_number(FILE *f, const char *key, double v, int comma)
-{
-    if (isfinite(v))
-        fprintf(f, "\"%s\": %.6g%s", key, v, comma ? ", " : "");
-    else
-        fprintf(f, "\"%s\": null%s", key, comma ? ", " : "");
-}
-
 static void on_step(void *ctx, const Trainer *t, int k, int steps, double loss, double rate)
 {
     Report *r = ctx;
@@ -363,24 +356,17 @@ static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
     if (e->improved)
         save_checkpoint(r, t, "best.h5", t->model.params);
     save_checkpoint(r, t, "last.h5", t->model.params);
-    FILE *f = r->metrics;
-    long at = ftell(f); /* a line that cannot be written whole is taken back */
-    fprintf(f, "{\"epoch\": %d, \"step\": %ld, ", e->epoch, e->step);
-    json_number(f, "train_loss", e->train_loss, 1);
-    json_number(f, "val_loss", e->val.loss, 1);
-    json_number(f, "val_accuracy", e->val.accuracy, 1);
-    json_number(f, "val_auroc", e->val.auroc_mean, 1);
-    json_number(f, "samples_per_s", e->samples_per_s, 1);
-    json_number(f, "exchange_share", e->exchange_share, 1);
-    json_number(f, "seconds", e->seconds, 1);
-    json_number(f, "rss_mb", e->rss_bytes / 1e6, 0);
-    fprintf(f, "}\n");
-    if (fflush(f) != 0 || ferror(f)) {
-        int why = errno;
-        if (at >= 0 && ftruncate(fileno(f), at) == 0)
-            clearerr(f);
-        die("%s: cannot write: %s", r->metrics_path, strerror(why));
-    }
+    json_t *line = json_out_pack("{s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "epoch", e->epoch, "step", (json_int_t)e->step,
+        "train_loss", json_out_number(e->train_loss), "val_loss", json_out_number(e->val.loss),
+        "val_accuracy", json_out_number(e->val.accuracy),
+        "val_auroc", json_out_number(e->val.auroc_mean),
+        "samples_per_s", json_out_number(e->samples_per_s),
+        "exchange_share", json_out_number(e->exchange_share),
+        "seconds", json_out_number(e->seconds), "rss_mb", json_out_number(e->rss_bytes / 1e6));
+    Error err;
+    if (json_out_append_line(r->metrics, r->metrics_path, line, &err) != 0)
+        die("%s", err.msg);
     say(r, "epoch %d/%d: train loss %.4f, val loss %.4f, val auroc %.4f, val accuracy %.4f, "
            "%.0f samples/s, %.1f s%s%s\n",
         e->epoch, t->cfg->train.epochs, e->train_loss, e->val.loss, e->val.auroc_mean,
@@ -437,16 +423,11 @@ static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const 
     char path[600];
     Error err;
     snprintf(path, sizeof path, "%s/test_metrics.json", r->dir);
-    FILE *f = out_open(path, &err);
-    if (!f)
-        die("%s", err.msg);
-    fprintf(f, "{\"n\": %lld, \"best_epoch\": %d, ", (long long)out.n, t->state.best_epoch + 1);
-    json_number(f, "loss", s.loss, 1);
-    json_number(f, "accuracy", s.accuracy, 1);
-    json_number(f, "auroc", s.auroc_mean, 1);
-    json_number(f, "oracle_auroc", oracle, 0);
-    fprintf(f, "}\n");
-    if (out_close(f, path, &err) != 0)
+    json_t *json = json_out_pack("{s:I, s:i, s:o, s:o, s:o, s:o}", "n", (json_int_t)out.n,
+        "best_epoch", t->state.best_epoch + 1, "loss", json_out_number(s.loss),
+        "accuracy", json_out_number(s.accuracy), "auroc", json_out_number(s.auroc_mean),
+        "oracle_auroc", json_out_number(oracle));
+    if (json_out_write_file(path, json, &err) != 0)
         die("%s", err.msg);
     say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, auroc %.4f, accuracy %.4f",
         (long long)out.n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
