@@ -96,7 +96,7 @@ $(BUILD)/bench_ftz.so: tools/bench_ftz.c | $(BUILD)
 fixtures:
 	/usr/bin/python3 tools/make_torch_fixtures.py tests/fixtures
 
-# ---- Reliability tools (never part of make test; README.md, "Reliability") ----
+# ---- Reliability tools (never part of make test; docs/reliability.md) ----
 # The program in another build directory (make BUILD=build/x build/x/gseq_mpi).
 $(BUILD)/gseq_mpi: $(BUILD)/cli/main.o $(LIB)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -153,7 +153,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_DIR)/libgs
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_DIR)/libgseq.a \
 	    $(shell $(MPICC) --showme:link 2>/dev/null) $(LDLIBS)
 
-# Static analysis; findings and their answers are in README.md, "Reliability" ("cppcheck").
+# Static analysis; findings and their answers are in docs/reliability.md ("cppcheck").
 cppcheck:
 	@tools/install-deps.sh cppcheck
 	cppcheck --std=c11 --enable=warning,performance,portability --inline-suppr --quiet \

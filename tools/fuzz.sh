@@ -7,7 +7,7 @@
 # and turn it into a test (tests/test_config.c, test_data.c, test_faults.c hold the ones found).
 #
 # libhdf5 1.10 (Debian 12) is not robust against corrupted files: some crash or hang inside the
-# library (README.md, "Reliability"). The runs go on past a crash or a hang (-fork,
+# library (docs/reliability.md, "make fuzz"). The runs go on past a crash or a hang (-fork,
 # -ignore_crashes, -ignore_timeouts), and each kept input is replayed and sorted by the innermost
 # frame that is either libhdf5's or gseq_mpi's (src/, tests/fuzz/): for a crash, where it crashed;
 # for a hang (libFuzzer's "timeout", its stack taken when the 10 s ran out), where the time was

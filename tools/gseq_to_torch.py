@@ -3,7 +3,7 @@
 `gseq_mpi predict` predicts.
 
 The checkpoint's /config (INI text) gives the layers; /params (float32) is the flat buffer in
-layer order, laid out as Keras lays it out (README "Checkpoints"):
+layer order, laid out as Keras lays it out (docs/formats.md, "Checkpoints"):
 
     embedding  E (6, D)                   -> nn.Embedding(6, D).weight = E
     conv1d     W (k, C, F), b (F)         -> nn.Conv1d(C, F, k).weight = W.permute(2, 1, 0)

@@ -14,10 +14,13 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=$DIR/root
 mkdir -p "$ROOT/build" "$DIR/reports"
 rm -f "$DIR"/reports/*
-for d in tests jobs data tools; do
+for d in tests jobs data tools docs; do
     ln -sfn "$REPO/$d" "$ROOT/$d"
 done
 ln -sf "$REPO/$DIR/gseq_mpi" "$ROOT/gseq_mpi"
+for f in README.md LICENSE; do # tests/test_docs.sh reads README.md and docs/, and follows their links
+    ln -sf "$REPO/$f" "$ROOT/$f"
+done
 ln -sfn "$REPO/$DIR/tests" "$ROOT/build/tests" # tests that launch themselves (build/tests/test_par)
 tests=""
 for t in "$@"; do
