@@ -32,7 +32,7 @@ static int select_targets(const void *text, int64_t T, int64_t *first, int64_t *
     return parse_range("targets", (const char *)text, T, first, count, err);
 }
 
-/* One input, complete, and not the output. */
+/* Exactly one input, with what it needs, and an --out. */
 static int check_inputs(const Inputs *in, const char *out, Error *err)
 {
     int inputs = (in->fasta != NULL) + (in->deepsea != NULL) + (in->basset != NULL) +
@@ -50,6 +50,7 @@ static int check_inputs(const Inputs *in, const char *out, Error *err)
     return 0;
 }
 
+/* --out names none of the inputs (same device and inode). */
 static int check_not_input(const Inputs *in, const char *out, Error *err)
 {
     const char *files[] = {in->fasta, in->labels, in->deepsea, in->basset, in->npz, in->npyx,
@@ -64,7 +65,7 @@ static int check_not_input(const Inputs *in, const char *out, Error *err)
 }
 
 /* --task: TASK_AUTO (inferred) when not given. */
-static int parse_task(const char *text, Task *task, Error *err)
+static int read_task_option(const char *text, Task *task, Error *err)
 {
     if (text && (task_parse(text, task) != 0 || *task == TASK_AUTO))
         return error_set(err, "--task: '%s', expected binary, multilabel or multiclass", text);
@@ -125,7 +126,6 @@ int cmd_convert(int argc, char **argv)
         return report_error("convert", &err);
     const Inputs in = {fasta, labels, deepsea, basset, npz, npyx, npyy, xname, yname, split, classes};
     ConvertSettings s = {.out = out, .progress = progress, .zeros_n = -1};
-    int64_t limit = 0;
     if (check_inputs(&in, out, &err) != 0)
         return report_error("convert", &err);
     if (padding_parse(pad_s, &s.padding) != 0)
@@ -136,15 +136,15 @@ int cmd_convert(int argc, char **argv)
         error_set(&err, "--split: '%s', expected train, valid or test", split);
     if (err.msg[0] ||
         (length_s && parse_int("length", length_s, 1, 1 << 30, &s.length, &err) != 0) ||
-        (limit_s && parse_int64("limit", limit_s, 1, INT64_MAX, &limit, &err) != 0) ||
+        (limit_s && parse_int64("limit", limit_s, 1, INT64_MAX, &s.limit, &err) != 0) ||
         parse_int("compress", gzip_s, 0, 9, &s.gzip, &err) != 0)
         return report_error("convert", &err);
-    s.limit = limit;
     if (zeros_s)
         s.zeros_n = strcmp(zeros_s, "n") == 0;
     if (length_s && !fasta)
         error_set(&err, "--length applies to --fasta (other inputs have a fixed length)");
-    if (err.msg[0] || check_not_input(&in, out, &err) != 0 || parse_task(task, &s.task, &err) != 0)
+    if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
+        read_task_option(task, &s.task, &err) != 0)
         return report_error("convert", &err);
     s.targets = targets ? select_targets : NULL;
     s.targets_ctx = targets;
