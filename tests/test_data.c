@@ -1,7 +1,9 @@
 /* test_data.c: the data side. h5io round trips and its error messages; the canonical file written
  * and read back in blocks, by index, one-hot, and every bad input of issue 3 (one message naming
  * the file and the problem); the FASTA, labels-TSV and NumPy readers; each converter on small
- * inputs made here; JASPAR motifs and their scores; synth's determinism and oracle. */
+ * inputs made here, through the command and through the library (settings, a column selector); JASPAR
+ * motifs and their scores; synth's determinism and oracle, from the command and from its settings;
+ * a data file opened once and read by rows. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +19,15 @@
 
 #include "cli/commands.h"
 #include "data_fixtures.h"
+#include "data/converter.h"
+#include "data/data_table.h"
 #include "data/dataset.h"
 #include "data/fasta.h"
 #include "data/h5io.h"
 #include "data/labels.h"
 #include "data/motif.h"
 #include "data/npy.h"
+#include "data/synth.h"
 
 #define assert_contains(text, part)                                                                \
     do {                                                                                           \
@@ -1269,6 +1274,182 @@ static void test_synth(void **state)
     assert_false(fx_exists(none));
 }
 
+/* ---- the converters, synth and the data table as libraries ---- */
+
+static int64_t select_seen_T = -1;
+
+/* A column selector as a command would give: keeps column 1 of the input's T. */
+static int keep_column_1(const void *ctx, int64_t T, int64_t *first, int64_t *count, Error *err)
+{
+    (void)ctx;
+    select_seen_T = T;
+    if (T < 2)
+        return error_set(err, "need 2 columns, the input has %lld", (long long)T);
+    *first = 1;
+    *count = 1;
+    return 0;
+}
+
+static void test_convert_settings(void **state)
+{
+    (void)state;
+    enum { N = 4, L = 3, T = 3 };
+    uint8_t tokens[N * L] = {1, 2, 3, 4, 5, 0, 2, 2, 2, 3, 3, 1}, got[N * L];
+    float y[N * T], yl[N];
+    for (int i = 0; i < N; i++) {
+        y[i * T] = 0.5f; /* not binary: only column 1 may be kept with task binary */
+        y[i * T + 1] = (float)(i % 2);
+        y[i * T + 2] = 1;
+    }
+    int64_t sx[2] = {N, L}, sy[2] = {N, T};
+    const char *xp = fx_path("set_x.npy"), *yp = fx_path("set_y.npy"), *out = fx_path("set.h5");
+    fx_npy(xp, "|u1", 2, sx, tokens, sizeof tokens, NULL);
+    fx_npy(yp, "<f4", 2, sy, y, sizeof y, NULL);
+    Error err = {{0}};
+    ConvertSettings s = {.out = out, .task = TASK_BINARY, .targets = keep_column_1, .limit = 3,
+                         .zeros_n = -1};
+    assert_int_equal(convert_npy(&s, xp, yp, NULL, NULL, &err), 0);
+    assert_int_equal(select_seen_T, T); /* the selector saw the input's columns */
+    Dataset *d = dataset_open(out, &err);
+    assert_non_null(d);
+    const DatasetInfo *in = dataset_info(d);
+    assert_int_equal(in->n, 3);
+    assert_int_equal(in->length, L);
+    assert_int_equal(in->targets, 1);
+    assert_int_equal(in->task, TASK_BINARY);
+    assert_int_equal(dataset_read_rows(d, 0, 3, got, yl, &err), 0);
+    assert_memory_equal(got, tokens, 3 * L);
+    for (int i = 0; i < 3; i++)
+        assert_true(yl[i] == y[i * T + 1]);
+    dataset_close(d);
+    /* all three columns with task binary: refused, nothing written */
+    const char *none = fx_path("set_none.h5");
+    s.out = none;
+    s.targets = NULL;
+    assert_int_equal(convert_npy(&s, xp, yp, NULL, NULL, &err), -1);
+    assert_contains(err.msg, "task binary needs one label column, the input has 3");
+    assert_false(fx_exists(none));
+    assert_false(fx_temp_left(none));
+    /* the task inferred from three columns: multilabel, where 0.5 is a label */
+    s.task = TASK_AUTO;
+    assert_int_equal(convert_npy(&s, xp, yp, NULL, NULL, &err), 0);
+    d = dataset_open(none, &err);
+    assert_non_null(d);
+    assert_int_equal(dataset_info(d)->task, TASK_MULTILABEL);
+    assert_int_equal(dataset_info(d)->targets, T);
+    dataset_close(d);
+    /* FASTA has no column selection: refused before any file is opened */
+    s.targets = keep_column_1;
+    assert_int_equal(convert_fasta(&s, fx_path("nowhere.fa"), fx_path("nowhere.tsv"), 0, &err), -1);
+    assert_contains(err.msg, "--targets applies to DeepSEA, Basset and NumPy inputs");
+}
+
+static SynthSettings synth_defaults(const char *out)
+{
+    SynthSettings st = {.out = out, .n = 300, .seed = 11, .min_len = 50, .max_len = 80,
+                        .length = 1000, .targets = 8, .positive = 0.5, .rate = 0.25, .gc = 0.41,
+                        .padding = PAD_PRE, .motif_file = "data/jaspar_vertebrates.pfm"};
+    return st;
+}
+
+static void test_synth_settings(void **state)
+{
+    (void)state;
+    const char *a = fx_path("ss_a.h5"), *b = fx_path("ss_b.h5"), *c = fx_path("ss_c.h5"),
+               *cmd = fx_path("ss_cmd.h5");
+    Error err = {{0}};
+    SynthSettings st = synth_defaults(a);
+    assert_int_equal(synth_write(&st, &err), 0);
+    st.out = b;
+    assert_int_equal(synth_write(&st, &err), 0);
+    st.out = c;
+    st.seed = 12;
+    assert_int_equal(synth_write(&st, &err), 0);
+    /* the command with the same options fills the same settings */
+    assert_int_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "300", "--seed",
+                            "11", "--min-length", "50", "--max-length", "80", "--out", cmd,
+                            (char *)NULL), 0);
+    unsigned char *fa = NULL, *fb = NULL, *fc = NULL, *fd = NULL;
+    size_t na = 0, nb = 0, nc = 0, nd = 0;
+    assert_int_equal(read_file(a, &fa, &na), 0);
+    assert_int_equal(read_file(b, &fb, &nb), 0);
+    assert_int_equal(read_file(c, &fc, &nc), 0);
+    assert_int_equal(read_file(cmd, &fd, &nd), 0);
+    assert_true(na == nb && memcmp(fa, fb, na) == 0); /* deterministic for a seed */
+    assert_true(na != nc || memcmp(fa, fc, na) != 0); /* and the seed matters */
+    assert_true(na == nd && memcmp(fa, fd, na) == 0);
+    free(fa);
+    free(fb);
+    free(fc);
+    free(fd);
+    Dataset *d = dataset_open(a, &err);
+    assert_non_null(d);
+    assert_int_equal(dataset_info(d)->n, 300);
+    assert_int_equal(dataset_info(d)->length, 80);
+    dataset_close(d);
+    /* multilabel with named motifs: one target each, named after it */
+    st = synth_defaults(fx_path("ss_ml.h5"));
+    st.multilabel = 1;
+    st.length = 200;
+    st.targets = 2;
+    st.motifs = "CTCF,Gata1";
+    assert_int_equal(synth_write(&st, &err), 0);
+    d = dataset_open(st.out, &err);
+    assert_non_null(d);
+    assert_int_equal(dataset_info(d)->targets, 2);
+    assert_int_equal(dataset_info(d)->task, TASK_MULTILABEL);
+    assert_string_equal(dataset_info(d)->target_names[0], "CTCF");
+    assert_string_equal(dataset_info(d)->target_names[1], "Gata1");
+    dataset_close(d);
+    /* bad settings: one message, no file */
+    const char *none = fx_path("ss_none.h5");
+    st = synth_defaults(none);
+    st.min_len = 90;
+    assert_int_equal(synth_write(&st, &err), -1);
+    assert_contains(err.msg, "--min-length 90 is more than --max-length 80");
+    st = synth_defaults(none);
+    st.motif_file = fx_path("no_motifs.pfm");
+    assert_int_equal(synth_write(&st, &err), -1);
+    assert_contains(err.msg, "no_motifs.pfm: cannot open motif file");
+    assert_false(fx_exists(none));
+    assert_false(fx_temp_left(none));
+}
+
+static void test_data_table_open(void **state)
+{
+    (void)state;
+    const char *path = fx_path("ss_a.h5"); /* from test_synth_settings */
+    Error err = {{0}};
+    DataTable t, all;
+    Dataset *d = NULL;
+    int has_oracle = 0;
+    assert_int_equal(data_table_open(&t, path, &d, &has_oracle, &err), 0);
+    assert_non_null(d);
+    assert_int_equal(t.n, 300);
+    assert_int_equal(t.length, 80);
+    assert_int_equal(t.targets, 1);
+    assert_int_equal(t.task, TASK_BINARY);
+    assert_true(has_oracle);
+    assert_null(t.tokens); /* no rows held yet */
+    static uint8_t tok[20 * 80];
+    float lab[20], orc[20];
+    assert_int_equal(data_table_read(d, 10, 20, tok, lab, orc, &err), 0);
+    dataset_close(d);
+    assert_int_equal(data_table_load(&all, path, &err), 0);
+    assert_int_equal(all.n_local, 300);
+    assert_non_null(all.oracle);
+    assert_memory_equal(tok, data_tokens(&all, 10), sizeof tok);
+    assert_memory_equal(lab, data_labels(&all, 10), sizeof lab);
+    assert_memory_equal(orc, all.oracle + 10, sizeof orc);
+    assert_int_equal(strlen(all.fingerprint), 16);
+    data_table_free(&all);
+    /* a file that is not there: -1, nothing open */
+    d = NULL;
+    assert_int_equal(data_table_open(&t, fx_path("absent.h5"), &d, &has_oracle, &err), -1);
+    assert_null(d);
+    assert_contains(err.msg, "absent.h5");
+}
+
 static int teardown_all(void **state)
 {
     (void)state;
@@ -1298,6 +1479,9 @@ int main(void)
         cmocka_unit_test(test_convert_hdf5_bad_inputs),
         cmocka_unit_test(test_motifs),
         cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_convert_settings),
+        cmocka_unit_test(test_synth_settings),
+        cmocka_unit_test(test_data_table_open),
     };
     return cmocka_run_group_tests_name("data", tests, NULL, teardown_all);
 }

@@ -9,6 +9,7 @@
 
 #include "base/task.h"
 #include "base/util.h"
+#include "data/dataset.h"
 
 typedef struct {
     char path[512];
@@ -40,8 +41,12 @@ typedef struct {
 
 /* The whole file, in this process's memory. */
 int data_table_load(DataTable *t, const char *path, Error *err);
-/* Rows [start, start + count) into caller buffers (oracle may be NULL). */
-int data_table_read(const char *path, int64_t start, int64_t count, uint8_t *tokens, float *labels,
+/* Opens path for reading its rows: t gets the path and shape (n, length, targets, task; no rows
+ * held yet), *has_oracle whether /oracle is (n, targets), *d the open file to read and close.
+ * -1 with a message when the file cannot be read or holds no samples. */
+int data_table_open(DataTable *t, const char *path, Dataset **d, int *has_oracle, Error *err);
+/* Rows [start, start + count) of an open file into caller buffers (oracle may be NULL). */
+int data_table_read(Dataset *d, int64_t start, int64_t count, uint8_t *tokens, float *labels,
                     float *oracle, Error *err);
 /* FNV-1a of the shape, tokens and labels held; `seed` chains shards in order. */
 uint64_t data_table_hash(const DataTable *t, uint64_t seed);

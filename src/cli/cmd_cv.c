@@ -430,7 +430,7 @@ int cmd_cv(int argc, char **argv)
     }
     DataTable data;
     int reporter = 0;
-    if (data_load(base.data_train, DATA_SHARED, IO_READ, &data, &err, &reporter)) {
+    if (data_load(&data, base.data_train, DATA_SHARED, IO_READ, &err, &reporter)) {
         if (reporter)
             fprintf(stderr, "gseq_mpi: %s\n", err.msg);
         config_free(&base);

@@ -1,189 +1,14 @@
-/* cmd_synth.c: `gseq_mpi synth`: synthetic DNA with real JASPAR motifs planted in it, plus the oracle
- * score of every sample, so that a model's AUROC can be set beside the best achievable one.
- *
- * Two modes:
- *   binary      variable length (default 100..190, pre-padded to the longest); half the samples carry
- *               one instance of the motif (drawn from its PWM, either strand, uniform position).
- *   multilabel  length 1000, K targets (default 8), one motif per target, each planted with
- *               probability --rate; label k says whether motif k was planted.
- * Background: i.i.d. bases with GC content --gc, or windows of real sequence (--background FASTA).
- * The oracle (/oracle (N, K)) is the log-likelihood ratio of "motif planted" against "background",
- * averaged over the positions and strands the generator could have chosen: for binary data it is the
- * Bayes-optimal score, for multilabel data it is per target and ignores the other motifs.
- *
- * Every draw is a pure function of (seed, what, sample, element) through rng.h, so the output
- * depends on the seed and the options only, never on block sizes or run order. */
+/* cmd_synth.c: `gseq_mpi synth`: reads and checks the options, writes the synthetic data through
+ * the generator (data/synth.h: JASPAR motifs planted in random or real background, with the oracle
+ * score of every sample) and reports a failure. */
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "data/convert.h"
-#include "data/dataset.h"
-#include "data/fasta.h"
-#include "data/motif.h"
-#include "base/rng.h"
-
-#define SYNTH_BLOCK 2048 /* samples generated and written together */
-#define MAX_PLACE_TRIES 16
-
-/* Purposes of random draws: the stream is purpose | target << 8, the sub-stream the sample. */
-enum { R_LENGTH = 1, R_LABEL, R_BASES, R_CHOICE, R_POSITION, R_STRAND, R_SITE, R_WINDOW };
-
-static const char *default_binary_motif = "MA0035.3"; /* Gata1: short, so the task is not trivial */
-static const char *default_multi_motifs[] = {
-    "MA0139.1", /* CTCF */     "MA0035.3", /* Gata1 */   "MA0148.3", /* FOXA1 */
-    "MA0114.2", /* HNF4A */    "MA0466.1", /* CEBPB */   "MA0099.2", /* JUN::FOS */
-    "MA0107.1", /* RELA */     "MA0143.3", /* Sox2 */    "MA0059.1", /* MYC::MAX */
-    "MA0108.2", /* TBP */      "MA0014.2", /* PAX5 */    "MA0079.3", /* SP1 */
-    "MA0138.2", /* REST */     "MA0506.1", /* NRF1 */    "MA0095.2", /* YY1 */
-    "MA0080.3", /* Spi1 */
-};
-
-typedef struct {
-    int multilabel;
-    int64_t n;
-    uint64_t seed;
-    int min_len, max_len; /* binary */
-    int L, K;
-    double positive, rate, gc;
-    Padding padding;
-    double bg[4];         /* A C G T background probabilities */
-    Motif **motifs;       /* binary: the candidates (any one is planted); multilabel: one per target */
-    int nmotifs;
-    /* real background: all records' tokens back to back */
-    uint8_t *bgseq;
-    int64_t *rec_start, *rec_len, *win_cum; /* windows of length need per record, cumulative */
-    int nrec;
-    int64_t nwin;
-} Synth;
-
-static float draw(const Synth *s, int purpose, int target, int64_t sample, uint64_t i)
-{
-    return rng_uniform_at(s->seed, RNG_DATA, (uint32_t)purpose | (uint32_t)target << 8,
-                          (uint32_t)sample, i);
-}
-
-/* Background bases of sample i into seq[0..len). */
-static void make_background(const Synth *s, int64_t i, uint8_t *seq, int len)
-{
-    if (s->bgseq) {
-        /* a window of real sequence; a few tries to avoid mostly-N windows */
-        int64_t w = 0;
-        for (int t = 0; t < 8; t++) {
-            w = (int64_t)(rng_u64_at(s->seed, RNG_DATA, R_WINDOW, (uint32_t)i, (uint64_t)t) %
-                          (uint64_t)s->nwin);
-            int lo = 0, hi = s->nrec - 1;
-            while (lo < hi) { /* first record whose cumulative window count exceeds w */
-                int mid = (lo + hi) / 2;
-                if (s->win_cum[mid] > w)
-                    hi = mid;
-                else
-                    lo = mid + 1;
-            }
-            int64_t before = lo ? s->win_cum[lo - 1] : 0;
-            const uint8_t *src = s->bgseq + s->rec_start[lo] + (w - before);
-            memcpy(seq, src, (size_t)len);
-            int ns = 0;
-            for (int j = 0; j < len; j++)
-                ns += seq[j] == TOKEN_N;
-            if (ns * 10 <= len)
-                break;
-        }
-        return;
-    }
-    const float a = (float)s->bg[0], ac = (float)(s->bg[0] + s->bg[1]),
-                acg = (float)(s->bg[0] + s->bg[1] + s->bg[2]);
-    for (int j = 0; j < len; j += 4) {
-        float u[4];
-        rng_uniform4(s->seed, RNG_DATA, R_BASES, (uint32_t)i, (uint64_t)j / 4, u);
-        for (int q = 0; q < 4 && j + q < len; q++)
-            seq[j + q] = u[q] < a ? TOKEN_A : u[q] < ac ? TOKEN_C : u[q] < acg ? TOKEN_G : TOKEN_T;
-    }
-}
-
-/* Plants an instance of m (target k) in seq[0..len), avoiding the intervals in used[] if it can. */
-static void plant(const Synth *s, const Motif *m, int k, int64_t i, uint8_t *seq, int len, int *used,
-                  int *nused)
-{
-    const int W = m->width;
-    if (len < W)
-        return;
-    int p = 0;
-    for (int t = 0; t < MAX_PLACE_TRIES; t++) {
-        p = (int)(draw(s, R_POSITION, k, i, (uint64_t)t) * (float)(len - W + 1));
-        if (p > len - W)
-            p = len - W;
-        int clash = 0;
-        for (int u = 0; u < *nused && !clash; u++)
-            clash = p < used[2 * u + 1] && used[2 * u] < p + W;
-        if (!clash)
-            break;
-    }
-    if (used) {
-        used[2 * *nused] = p;
-        used[2 * *nused + 1] = p + W;
-        (*nused)++;
-    }
-    int reverse = draw(s, R_STRAND, k, i, 0) < 0.5f;
-    for (int j = 0; j < W; j++) {
-        int tok = motif_sample(m, j, draw(s, R_SITE, k, i, (uint64_t)j));
-        if (reverse)
-            seq[p + W - 1 - j] = (uint8_t)(TOKEN_A + TOKEN_T - tok); /* complement: A<->T, C<->G */
-        else
-            seq[p + j] = (uint8_t)tok;
-    }
-}
-
-/* One sample: its row of L tokens (padded), labels (K), length, oracle (K). */
-static void make_sample(const Synth *s, int64_t i, uint8_t *row, float *y, int32_t *length,
-                        float *oracle, uint8_t *seq, int *used)
-{
-    int len = s->L;
-    if (!s->multilabel) {
-        len = s->min_len + (int)(draw(s, R_LENGTH, 0, i, 0) * (float)(s->max_len - s->min_len + 1));
-        if (len > s->max_len)
-            len = s->max_len;
-    }
-    make_background(s, i, seq, len);
-    int nused = 0;
-    if (!s->multilabel) {
-        int pos = draw(s, R_LABEL, 0, i, 0) < (float)s->positive;
-        if (pos) {
-            int c = (int)(draw(s, R_CHOICE, 0, i, 0) * (float)s->nmotifs);
-            if (c >= s->nmotifs)
-                c = s->nmotifs - 1;
-            plant(s, s->motifs[c], 0, i, seq, len, NULL, &nused);
-        }
-        y[0] = (float)pos;
-        /* mixture over the candidate motifs: log mean_m exp(oracle_m) */
-        double best = -INFINITY, sum = 0;
-        for (int m = 0; m < s->nmotifs; m++) {
-            double v = motif_oracle(s->motifs[m], seq, len);
-            if (v > best) {
-                sum = sum * exp(best - v) + 1;
-                best = v;
-            } else {
-                sum += exp(v - best);
-            }
-        }
-        oracle[0] = (float)(best + log(sum / s->nmotifs));
-    } else {
-        for (int k = 0; k < s->K; k++) {
-            y[k] = (float)(draw(s, R_LABEL, k, i, 0) < (float)s->rate);
-            if (y[k] > 0)
-                plant(s, s->motifs[k], k, i, seq, len, used, &nused);
-        }
-        for (int k = 0; k < s->K; k++)
-            oracle[k] = (float)motif_oracle(s->motifs[k], seq, len);
-    }
-    memset(row, TOKEN_PAD, (size_t)s->L);
-    memcpy(row + (s->padding == PAD_PRE ? s->L - len : 0), seq, (size_t)len);
-    *length = len;
-}
+#include "data/synth.h"
 
 /* data/jaspar_vertebrates.pfm here, or beside the program (…/gseq_mpi -> …/data/…). */
 static const char *default_motif_file(char *buf, size_t n)
@@ -204,122 +29,6 @@ static const char *default_motif_file(char *buf, size_t n)
         }
     }
     return rel;
-}
-
-static int load_background(Synth *s, const char *path, Error *err)
-{
-    FastaReader *r = fasta_open(path, err);
-    if (!r)
-        return -1;
-    int64_t cap = 1 << 20, used = 0;
-    int rcap = 0;
-    s->bgseq = xmalloc((size_t)cap, 1);
-    const char *id;
-    const uint8_t *seq;
-    int64_t len;
-    int rc;
-    double counts[4] = {1, 1, 1, 1};
-    while ((rc = fasta_next(r, &id, &seq, &len, err)) == 1) {
-        if (len < s->L && (s->multilabel || len < s->max_len))
-            continue;
-        if (used + len > cap) {
-            while (used + len > cap)
-                cap *= 2;
-            uint8_t *p = xmalloc((size_t)cap, 1);
-            memcpy(p, s->bgseq, (size_t)used);
-            free(s->bgseq);
-            s->bgseq = p;
-        }
-        if (s->nrec == rcap) {
-            rcap = rcap ? 2 * rcap : 256;
-            int64_t *a = xmalloc((size_t)rcap, sizeof *a), *b = xmalloc((size_t)rcap, sizeof *b);
-            if (s->nrec) {
-                memcpy(a, s->rec_start, (size_t)s->nrec * sizeof *a);
-                memcpy(b, s->rec_len, (size_t)s->nrec * sizeof *b);
-            }
-            free(s->rec_start);
-            free(s->rec_len);
-            s->rec_start = a;
-            s->rec_len = b;
-        }
-        memcpy(s->bgseq + used, seq, (size_t)len);
-        for (int64_t j = 0; j < len; j++)
-            if (seq[j] >= TOKEN_A && seq[j] <= TOKEN_T)
-                counts[seq[j] - TOKEN_A] += 1;
-        s->rec_start[s->nrec] = used;
-        s->rec_len[s->nrec] = len;
-        s->nrec++;
-        used += len;
-    }
-    fasta_close(r);
-    if (rc < 0)
-        return -1;
-    int need = s->multilabel ? s->L : s->max_len;
-    if (s->nrec == 0)
-        return error_set(err, "%s: no record of at least %d bases to draw background from", path,
-                         need);
-    s->win_cum = xmalloc((size_t)s->nrec, sizeof *s->win_cum);
-    for (int q = 0; q < s->nrec; q++)
-        s->win_cum[q] = (q ? s->win_cum[q - 1] : 0) + s->rec_len[q] - need + 1;
-    s->nwin = s->win_cum[s->nrec - 1];
-    double total = counts[0] + counts[1] + counts[2] + counts[3];
-    for (int b = 0; b < 4; b++)
-        s->bg[b] = counts[b] / total;
-    return 0;
-}
-
-static int choose_motifs(Synth *s, MotifSet *set, const char *list, Error *err)
-{
-    int cap = s->multilabel ? s->K : 64;
-    s->motifs = xcalloc((size_t)cap + 1, sizeof *s->motifs);
-    if (list) {
-        char *copy = xmalloc(strlen(list) + 1, 1);
-        strcpy(copy, list);
-        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-             tok = strtok_r(NULL, ",", &save)) {
-            const Motif *m = motif_find(set, tok);
-            if (!m) {
-                error_set(err, "--motifs: no motif '%s' in the motif file (give a JASPAR ID such "
-                               "as MA0139.1 or a name such as CTCF)", tok);
-                free(copy);
-                return -1;
-            }
-            if (s->nmotifs == cap) {
-                free(copy);
-                return error_set(err, "--motifs: more than %d motifs%s", cap,
-                                 s->multilabel ? " (one per target: raise --targets)" : "");
-            }
-            s->motifs[s->nmotifs++] = (Motif *)m;
-        }
-        free(copy);
-    } else if (!s->multilabel) {
-        s->motifs[s->nmotifs++] = (Motif *)motif_find(set, default_binary_motif);
-        if (!s->motifs[0])
-            s->motifs[0] = &set->m[0];
-    } else {
-        for (size_t q = 0; q < sizeof default_multi_motifs / sizeof *default_multi_motifs; q++) {
-            const Motif *m = motif_find(set, default_multi_motifs[q]);
-            if (m && s->nmotifs < s->K)
-                s->motifs[s->nmotifs++] = (Motif *)m;
-        }
-    }
-    /* multilabel: fill up the K targets with the file's other motifs, in file order */
-    for (int q = 0; s->multilabel && s->nmotifs < s->K && q < set->n; q++) {
-        int taken = 0;
-        for (int t = 0; t < s->nmotifs && !taken; t++)
-            taken = s->motifs[t] == &set->m[q];
-        if (!taken)
-            s->motifs[s->nmotifs++] = &set->m[q];
-    }
-    if (s->multilabel && s->nmotifs < s->K)
-        return error_set(err, "--targets %d: the motif file has only %d motifs", s->K, set->n);
-    for (int q = 0; q < s->nmotifs; q++) {
-        int need = s->multilabel ? s->L : s->min_len;
-        if (s->motifs[q]->width > need)
-            return error_set(err, "motif %s is %d wide, longer than the shortest sequence (%d)",
-                             s->motifs[q]->id, s->motifs[q]->width, need);
-    }
-    return 0;
 }
 
 static const char *synth_usage =
@@ -365,151 +74,35 @@ int cmd_synth(int argc, char **argv)
     if (r != 0)
         return report_error("synth", &err);
 
-    Synth s = {0};
+    SynthSettings st = {.out = out, .motifs = motifs_s, .motif_file = motif_file,
+                        .background = bgfile, .progress = progress};
     int64_t seed = 1;
-    if (strcmp(mode, "binary") == 0)
-        s.multilabel = 0;
-    else if (strcmp(mode, "multilabel") == 0)
-        s.multilabel = 1;
-    else {
+    st.multilabel = strcmp(mode, "multilabel") == 0;
+    if (!st.multilabel && strcmp(mode, "binary") != 0)
         error_set(&err, "--mode: '%s', expected binary or multilabel", mode);
-        return report_error("synth", &err);
-    }
-    if (!out) {
+    else if (!out)
         error_set(&err, "--out FILE is required (see --help)");
-        return report_error("synth", &err);
-    }
-    int gzip = 0;
-    if (parse_int64("n", n_s ? n_s : "2000", 1, (int64_t)UINT32_MAX, &s.n, &err) != 0 ||
+    if (err.msg[0] ||
+        parse_int64("n", n_s ? n_s : "2000", 1, (int64_t)UINT32_MAX, &st.n, &err) != 0 ||
         parse_int64("seed", seed_s, 0, INT64_MAX, &seed, &err) != 0 ||
-        parse_int("min-length", minl_s, 1, 1 << 20, &s.min_len, &err) != 0 ||
-        parse_int("max-length", maxl_s, 1, 1 << 20, &s.max_len, &err) != 0 ||
-        parse_int("length", len_s, 1, 1 << 20, &s.L, &err) != 0 ||
-        parse_int("targets", k_s, 1, 4096, &s.K, &err) != 0 ||
-        parse_double("positive", pos_s, 0, 1, &s.positive, &err) != 0 ||
-        parse_double("rate", rate_s, 0, 1, &s.rate, &err) != 0 ||
-        parse_double("gc", gc_s, 0, 1, &s.gc, &err) != 0 ||
-        parse_int("compress", gzip_s, 0, 9, &gzip, &err) != 0)
+        parse_int("min-length", minl_s, 1, 1 << 20, &st.min_len, &err) != 0 ||
+        parse_int("max-length", maxl_s, 1, 1 << 20, &st.max_len, &err) != 0 ||
+        parse_int("length", len_s, 1, 1 << 20, &st.length, &err) != 0 ||
+        parse_int("targets", k_s, 1, 4096, &st.targets, &err) != 0 ||
+        parse_double("positive", pos_s, 0, 1, &st.positive, &err) != 0 ||
+        parse_double("rate", rate_s, 0, 1, &st.rate, &err) != 0 ||
+        parse_double("gc", gc_s, 0, 1, &st.gc, &err) != 0 ||
+        parse_int("compress", gzip_s, 0, 9, &st.gzip, &err) != 0)
         return report_error("synth", &err);
-    if (padding_parse(pad_s, &s.padding) != 0) {
+    if (padding_parse(pad_s, &st.padding) != 0) {
         error_set(&err, "--padding: '%s', expected pre or post", pad_s);
         return report_error("synth", &err);
     }
-    if (!s.multilabel) {
-        if (s.min_len > s.max_len) {
-            error_set(&err, "--min-length %d is more than --max-length %d", s.min_len, s.max_len);
-            return report_error("synth", &err);
-        }
-        s.L = s.max_len;
-        s.K = 1;
-    }
-    s.seed = (uint64_t)seed;
-    s.bg[0] = s.bg[3] = (1 - s.gc) / 2;
-    s.bg[1] = s.bg[2] = s.gc / 2;
-
+    st.seed = (uint64_t)seed;
     char exe_path[PATH_MAX + 64];
-    if (!motif_file)
-        motif_file = default_motif_file(exe_path, sizeof exe_path);
-    MotifSet set;
-    if (motif_read_jaspar(motif_file, &set, &err) != 0)
+    if (!st.motif_file)
+        st.motif_file = default_motif_file(exe_path, sizeof exe_path);
+    if (synth_write(&st, &err) != 0)
         return report_error("synth", &err);
-    int status = 1;
-    DatasetWriter *w = NULL;
-    uint8_t *tok = NULL, *seq = NULL;
-    float *y = NULL, *orc = NULL;
-    int32_t *len = NULL;
-    int *used = NULL;
-    char **ids = NULL, *idbuf = NULL, **names = NULL, *motif_list = NULL;
-    if (choose_motifs(&s, &set, motifs_s, &err) != 0 ||
-        (bgfile && load_background(&s, bgfile, &err) != 0))
-        goto done;
-    for (int q = 0; q < s.nmotifs; q++)
-        motif_prepare(s.motifs[q], s.bg, 0.8);
-
-    /* target names: the motif's name (binary with several motifs: their names joined) */
-    names = xcalloc((size_t)s.K, sizeof *names);
-    size_t list_len = 1;
-    for (int q = 0; q < s.nmotifs; q++)
-        list_len += strlen(s.motifs[q]->id) + strlen(s.motifs[q]->name) + 3;
-    motif_list = xcalloc(list_len, 1);
-    for (int q = 0; q < s.nmotifs; q++)
-        sprintf(motif_list + strlen(motif_list), "%s%s %s", q ? "," : "", s.motifs[q]->id,
-                s.motifs[q]->name);
-    for (int k = 0; k < s.K; k++) {
-        const char *nm = s.multilabel ? s.motifs[k]->name : s.nmotifs == 1 ? s.motifs[0]->name : "any_motif";
-        names[k] = xmalloc(strlen(nm) + 1, 1);
-        strcpy(names[k], nm);
-    }
-
-    DatasetSpec spec = {
-        .n = s.n, .length = s.L, .targets = s.K,
-        .task = s.multilabel ? TASK_MULTILABEL : TASK_BINARY, .padding = s.padding,
-        .y_float = 0, .with_lengths = !s.multilabel, .with_ids = 1, .target_names = names,
-        .extra_name = "/oracle", .extra_width = s.K, .gzip = gzip,
-    };
-    w = dataset_writer_open(out, &spec, &err);
-    if (!w)
-        goto done;
-    guard_temp(dataset_writer_temp_path(w));
-    int64_t B = s.n < SYNTH_BLOCK ? s.n : SYNTH_BLOCK;
-    tok = xmalloc((size_t)B, (size_t)s.L);
-    seq = xmalloc((size_t)s.L, 1);
-    y = xmalloc((size_t)B * (size_t)s.K, sizeof *y);
-    orc = xmalloc((size_t)B * (size_t)s.K, sizeof *orc);
-    len = xmalloc((size_t)B, sizeof *len);
-    used = xmalloc((size_t)s.K * 2 + 2, sizeof *used);
-    ids = xmalloc((size_t)B, sizeof *ids);
-    idbuf = xmalloc((size_t)B, 24);
-    Progress prog;
-    progress_start(&prog, "synth", "samples", s.n, progress);
-    for (int64_t i0 = 0; i0 < s.n; i0 += B) {
-        int64_t m = s.n - i0 < B ? s.n - i0 : B;
-        for (int64_t b = 0; b < m; b++) {
-            make_sample(&s, i0 + b, tok + b * s.L, y + b * s.K, len + b, orc + b * s.K, seq, used);
-            ids[b] = idbuf + 24 * b;
-            snprintf(ids[b], 24, "synth_%lld", (long long)(i0 + b));
-        }
-        if (dataset_writer_append(w, m, tok, y, len, (const char *const *)ids, orc, &err) != 0)
-            goto done;
-        progress_update(&prog, i0 + m, 0);
-    }
-    progress_end(&prog);
-    if (dataset_writer_attr_string(w, "source", "gseq_mpi synth", &err) != 0 ||
-        dataset_writer_attr_string(w, "synth_mode", s.multilabel ? "multilabel" : "binary", &err) != 0 ||
-        dataset_writer_attr_double(w, "synth_seed", (double)s.seed, &err) != 0 ||
-        dataset_writer_attr_string(w, "synth_motifs", motif_list, &err) != 0 ||
-        dataset_writer_attr_string(w, "synth_background", bgfile ? bgfile : "iid", &err) != 0 ||
-        dataset_writer_attr_double(w, "synth_gc", s.gc, &err) != 0)
-        goto done;
-    DatasetWriter *done_w = w;
-    w = NULL;
-    if (dataset_writer_finish(done_w, &err) != 0)
-        goto done;
-    status = 0;
-done:
-    guard_temp(NULL);
-    if (w)
-        dataset_writer_abort(w);
-    if (status != 0)
-        report_error("synth", &err);
-    if (names)
-        for (int k = 0; k < s.K; k++)
-            free(names[k]);
-    free(names);
-    free(motif_list);
-    free(tok);
-    free(seq);
-    free(y);
-    free(orc);
-    free(len);
-    free(used);
-    free(ids);
-    free(idbuf);
-    free(s.motifs);
-    free(s.bgseq);
-    free(s.rec_start);
-    free(s.rec_len);
-    free(s.win_cum);
-    motif_set_free(&set);
-    return status;
+    return 0;
 }

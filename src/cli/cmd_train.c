@@ -554,9 +554,9 @@ int cmd_train(int argc, char **argv)
     }
     set_threads(c, a.threads);
     int reporter = 0;
-    if (data_load(cfg.data_train, a.data_mode, a.io, &data, &err, &reporter) != 0 ||
-        (cfg.data_valid[0] && data_load(cfg.data_valid, a.data_mode, a.io, &valid, &err, &reporter)) ||
-        (cfg.data_test[0] && data_load(cfg.data_test, a.data_mode, a.io, &test, &err, &reporter))) {
+    if (data_load(&data, cfg.data_train, a.data_mode, a.io, &err, &reporter) != 0 ||
+        (cfg.data_valid[0] && data_load(&valid, cfg.data_valid, a.data_mode, a.io, &err, &reporter)) ||
+        (cfg.data_test[0] && data_load(&test, cfg.data_test, a.data_mode, a.io, &err, &reporter))) {
         release(&cfg, &data, &valid, &test, NULL, NULL);
         return fail_from(&r, c, &err, 1, reporter);
     }

@@ -1,4 +1,5 @@
-/* data_table.c: load a data file into memory, fingerprint it, split it. See data_table.h. */
+/* data_table.c: load a data file into memory (opened once), fingerprint it, split it. See
+ * data_table.h. */
 #include "data/data_table.h"
 
 #include <stdio.h>
@@ -23,8 +24,8 @@ uint64_t data_table_hash(const DataTable *t, uint64_t h)
     return h;
 }
 
-static int read_rows(Dataset *d, int64_t start, int64_t count, uint8_t *tokens, float *labels,
-                     float *oracle, Error *err)
+int data_table_read(Dataset *d, int64_t start, int64_t count, uint8_t *tokens, float *labels,
+                    float *oracle, Error *err)
 {
     const DatasetInfo *info = dataset_info(d);
     for (int64_t at = 0; at < count; at += LOAD_BLOCK) {
@@ -39,40 +40,43 @@ static int read_rows(Dataset *d, int64_t start, int64_t count, uint8_t *tokens, 
     return 0;
 }
 
-int data_table_read(const char *path, int64_t start, int64_t count, uint8_t *tokens, float *labels,
-                    float *oracle, Error *err)
-{
-    Dataset *d = dataset_open(path, err);
-    if (!d)
-        return -1;
-    int rc = read_rows(d, start, count, tokens, labels, oracle, err);
-    dataset_close(d);
-    return rc;
-}
-
-int data_table_load(DataTable *t, const char *path, Error *err)
+int data_table_open(DataTable *t, const char *path, Dataset **d, int *has_oracle, Error *err)
 {
     memset(t, 0, sizeof *t);
+    *has_oracle = 0;
     snprintf(t->path, sizeof t->path, "%s", path);
-    Dataset *d = dataset_open(path, err);
-    if (!d)
+    *d = dataset_open(path, err);
+    if (!*d)
         return -1;
-    const DatasetInfo *info = dataset_info(d);
-    t->n = t->n_local = info->n;
+    const DatasetInfo *info = dataset_info(*d);
+    t->n = info->n;
     t->length = info->length;
     t->targets = info->targets;
     t->task = info->task;
     if (t->n < 1) {
-        dataset_close(d);
+        dataset_close(*d);
+        *d = NULL;
         return error_set(err, "%s: holds no samples", path);
     }
-    t->tokens = xmalloc((size_t)t->n, (size_t)t->length);
-    t->labels = xmalloc((size_t)t->n * t->targets, sizeof(float));
     Error probe;
     int width = 0;
-    if (dataset_read_extra(d, "/oracle", 0, 1, NULL, &width, &probe) == 0 && width == t->targets)
+    *has_oracle = dataset_read_extra(*d, "/oracle", 0, 1, NULL, &width, &probe) == 0 &&
+                  width == t->targets;
+    return 0;
+}
+
+int data_table_load(DataTable *t, const char *path, Error *err)
+{
+    Dataset *d;
+    int has_oracle;
+    if (data_table_open(t, path, &d, &has_oracle, err) != 0)
+        return -1;
+    t->n_local = t->n;
+    t->tokens = xmalloc((size_t)t->n, (size_t)t->length);
+    t->labels = xmalloc((size_t)t->n * t->targets, sizeof(float));
+    if (has_oracle)
         t->oracle = xmalloc((size_t)t->n * t->targets, sizeof(float));
-    int rc = read_rows(d, 0, t->n, t->tokens, t->labels, t->oracle, err);
+    int rc = data_table_read(d, 0, t->n, t->tokens, t->labels, t->oracle, err);
     dataset_close(d);
     if (rc != 0) {
         data_table_free(t);

@@ -156,42 +156,42 @@ static int read_header(FastaReader *r, Error *err)
     return 0;
 }
 
-int fasta_next(FastaReader *r, const char **id, const uint8_t **seq, int64_t *len, Error *err)
+/* At the start of the file (or after the last record): blank lines and ';' comments, then the
+ * first '>'. 1 at a '>', 0 at the end after records, -1 on an error or a file without records. */
+static int seek_header(FastaReader *r, Error *err)
 {
-    int c;
-    if (!r->at_header) {
-        /* start of file: blank lines and ';' comments, then the first '>' */
-        for (;;) {
-            c = next_byte(r, err);
-            if (c == -2)
-                return -1;
-            if (c == -1) {
-                if (r->records == 0)
-                    return error_set(err, "%s: no FASTA records (the file holds no '>' header)",
-                                     r->path);
-                return 0;
-            }
-            if (c == '\n') {
-                r->line++;
-            } else if (c == ';') {
-                if (skip_line(r, err) != 0)
-                    return -1;
-            } else if (c == '>') {
-                break;
-            } else if (r->map[c] != C_SKIP) {
-                char what[16];
-                describe(c, what, sizeof what);
-                return error_set(err, "%s line %lld: expected a '>' header, found %s (not a FASTA "
-                                      "file?)", r->path, (long long)r->line, what);
-            }
+    for (;;) {
+        int c = next_byte(r, err);
+        if (c == -2)
+            return -1;
+        if (c == -1) {
+            if (r->records == 0)
+                return error_set(err, "%s: no FASTA records (the file holds no '>' header)",
+                                 r->path);
+            return 0;
         }
-        r->at_header = 1;
+        if (c == '\n') {
+            r->line++;
+        } else if (c == ';') {
+            if (skip_line(r, err) != 0)
+                return -1;
+        } else if (c == '>') {
+            return 1;
+        } else if (r->map[c] != C_SKIP) {
+            char what[16];
+            describe(c, what, sizeof what);
+            return error_set(err, "%s line %lld: expected a '>' header, found %s (not a FASTA "
+                                  "file?)", r->path, (long long)r->line, what);
+        }
     }
-    if (read_header(r, err) != 0)
-        return -1;
+}
+
+/* The sequence lines of the current record into r->seq, up to the next '>' line (consumed, so
+ * r->at_header is set) or the end: *n bases. */
+static int read_bases(FastaReader *r, size_t *n_out, Error *err)
+{
     size_t n = 0;
     int line_start = 1;
-    r->at_header = 0;
     for (;;) {
         if (r->pos == r->len) {
             if (r->eof)
@@ -201,7 +201,7 @@ int fasta_next(FastaReader *r, const char **id, const uint8_t **seq, int64_t *le
             if (r->len == 0)
                 break;
         }
-        c = r->buf[r->pos++];
+        int c = r->buf[r->pos++];
         if (c == '\n') {
             r->line++;
             line_start = 1;
@@ -230,6 +230,24 @@ int fasta_next(FastaReader *r, const char **id, const uint8_t **seq, int64_t *le
                              r->id);
         }
     }
+    *n_out = n;
+    return 0;
+}
+
+int fasta_next(FastaReader *r, const char **id, const uint8_t **seq, int64_t *len, Error *err)
+{
+    if (!r->at_header) {
+        int found = seek_header(r, err);
+        if (found <= 0)
+            return found;
+        r->at_header = 1;
+    }
+    if (read_header(r, err) != 0)
+        return -1;
+    r->at_header = 0;
+    size_t n = 0;
+    if (read_bases(r, &n, err) != 0)
+        return -1;
     if (n == 0)
         return error_set(err, "%s line %lld: record '%s' has no bases", r->path,
                          (long long)r->record_line, r->id);

@@ -253,86 +253,91 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Room for row `row` in the row arrays (offsets, lines, classes). */
+static void grow_rows(LabelTable *t, int64_t row)
+{
+    if (row < t->cap)
+        return;
+    t->cap = t->cap ? 2 * t->cap : 1024;
+    int64_t *o = xmalloc((size_t)t->cap, sizeof *o), *l = xmalloc((size_t)t->cap, sizeof *l);
+    int32_t *c = xmalloc((size_t)t->cap, sizeof *c);
+    if (row) {
+        memcpy(o, t->row_off, (size_t)row * sizeof *o);
+        memcpy(l, t->row_line, (size_t)row * sizeof *l);
+        memcpy(c, t->row_class, (size_t)row * sizeof *c);
+    }
+    free(t->row_off);
+    free(t->row_line);
+    free(t->row_class);
+    t->row_off = o;
+    t->row_line = l;
+    t->row_class = c;
+}
+
+/* One non-blank line starting at file offset `start`: its columns and id checked, its row indexed,
+ * its class named (--classes) or its values checked against the task. */
+static int index_line(LabelTable *t, StrIndex *cls, int64_t start, Error *err)
+{
+    split(t);
+    if (t->nfields != t->K + 1)
+        return error_set(err, "%s line %lld: %d column%s, the header has %d", t->path,
+                         (long long)t->lineno, t->nfields, t->nfields == 1 ? "" : "s", t->K + 1);
+    const char *id = t->fields[0];
+    if (!id[0])
+        return error_set(err, "%s line %lld: empty id", t->path, (long long)t->lineno);
+    int64_t dup = sx_find(&t->ids, id);
+    if (dup >= 0)
+        return error_set(err, "%s line %lld: duplicate id '%s' (first on line %lld)", t->path,
+                         (long long)t->lineno, id, (long long)t->row_line[dup]);
+    int64_t row = sx_add(&t->ids, id);
+    grow_rows(t, row);
+    t->row_off[row] = start;
+    t->row_line[row] = t->lineno;
+    if (!t->classes)
+        return parse_values(t, NULL, 1, err);
+    const char *name = t->fields[1];
+    if (!name[0])
+        return error_set(err, "%s line %lld: empty class name", t->path, (long long)t->lineno);
+    int64_t c = sx_find(cls, name);
+    t->row_class[row] = (int32_t)(c >= 0 ? c : sx_add(cls, name));
+    return 0;
+}
+
+/* --classes: the class names, in sorted order so that the same table always gives the same
+ * columns, become the K targets; rows are renumbered to match. */
+static int order_classes(LabelTable *t, const StrIndex *cls, Error *err)
+{
+    if (cls->n < 2)
+        return error_set(err, "%s: --classes found %lld class%s, a multiclass target needs 2 or "
+                              "more", t->path, (long long)cls->n, cls->n == 1 ? "" : "es");
+    t->K = (int)cls->n;
+    t->names = xmalloc((size_t)cls->n, sizeof *t->names);
+    for (int64_t c = 0; c < cls->n; c++)
+        t->names[c] = dup_str(sx_key(cls, c));
+    qsort(t->names, (size_t)cls->n, sizeof *t->names, cmp_str);
+    int32_t *rank = xmalloc((size_t)cls->n, sizeof *rank);
+    for (int k = 0; k < t->K; k++)
+        rank[sx_find(cls, t->names[k])] = k;
+    for (int64_t i = 0; i < t->ids.n; i++)
+        t->row_class[i] = rank[t->row_class[i]];
+    free(rank);
+    return 0;
+}
+
 static int index_rows(LabelTable *t, Error *err)
 {
     StrIndex cls = {0};
     int64_t start;
-    int r, rc = 0;
-    while ((r = read_line(t, &start, err)) == 1) {
-        if (is_blank(t->line))
-            continue;
-        split(t);
-        if (t->nfields != t->K + 1) {
-            rc = error_set(err, "%s line %lld: %d column%s, the header has %d", t->path,
-                           (long long)t->lineno, t->nfields, t->nfields == 1 ? "" : "s", t->K + 1);
-            break;
-        }
-        const char *id = t->fields[0];
-        if (!id[0]) {
-            rc = error_set(err, "%s line %lld: empty id", t->path, (long long)t->lineno);
-            break;
-        }
-        int64_t dup = sx_find(&t->ids, id);
-        if (dup >= 0) {
-            rc = error_set(err, "%s line %lld: duplicate id '%s' (first on line %lld)", t->path,
-                           (long long)t->lineno, id, (long long)t->row_line[dup]);
-            break;
-        }
-        int64_t row = sx_add(&t->ids, id);
-        if (row == t->cap) {
-            t->cap = t->cap ? 2 * t->cap : 1024;
-            int64_t *o = xmalloc((size_t)t->cap, sizeof *o), *l = xmalloc((size_t)t->cap, sizeof *l);
-            int32_t *c = xmalloc((size_t)t->cap, sizeof *c);
-            if (row) {
-                memcpy(o, t->row_off, (size_t)row * sizeof *o);
-                memcpy(l, t->row_line, (size_t)row * sizeof *l);
-                memcpy(c, t->row_class, (size_t)row * sizeof *c);
-            }
-            free(t->row_off);
-            free(t->row_line);
-            free(t->row_class);
-            t->row_off = o;
-            t->row_line = l;
-            t->row_class = c;
-        }
-        t->row_off[row] = start;
-        t->row_line[row] = t->lineno;
-        if (t->classes) {
-            const char *name = t->fields[1];
-            if (!name[0]) {
-                rc = error_set(err, "%s line %lld: empty class name", t->path, (long long)t->lineno);
-                break;
-            }
-            int64_t c = sx_find(&cls, name);
-            t->row_class[row] = (int32_t)(c >= 0 ? c : sx_add(&cls, name));
-        } else if (parse_values(t, NULL, 1, err) != 0) {
-            rc = -1;
-            break;
-        }
-    }
+    int r = 0, rc = 0;
+    while (rc == 0 && (r = read_line(t, &start, err)) == 1)
+        if (!is_blank(t->line))
+            rc = index_line(t, &cls, start, err);
     if (r < 0)
         rc = -1;
     if (rc == 0 && t->ids.n == 0)
         rc = error_set(err, "%s: no rows after the header", t->path);
-    if (rc == 0 && t->classes) {
-        if (cls.n < 2) {
-            rc = error_set(err, "%s: --classes found %lld class%s, a multiclass target needs 2 or "
-                                "more", t->path, (long long)cls.n, cls.n == 1 ? "" : "es");
-        } else {
-            /* classes in sorted order, so the same table always gives the same columns */
-            t->K = (int)cls.n;
-            t->names = xmalloc((size_t)cls.n, sizeof *t->names);
-            for (int64_t c = 0; c < cls.n; c++)
-                t->names[c] = dup_str(sx_key(&cls, c));
-            qsort(t->names, (size_t)cls.n, sizeof *t->names, cmp_str);
-            int32_t *rank = xmalloc((size_t)cls.n, sizeof *rank);
-            for (int k = 0; k < t->K; k++)
-                rank[sx_find(&cls, t->names[k])] = k;
-            for (int64_t i = 0; i < t->ids.n; i++)
-                t->row_class[i] = rank[t->row_class[i]];
-            free(rank);
-        }
-    }
+    if (rc == 0 && t->classes)
+        rc = order_classes(t, &cls, err);
     sx_free(&cls);
     return rc;
 }

@@ -42,20 +42,60 @@ static void trim_newline(char *s)
         s[--n] = '\0';
 }
 
-int motif_read_jaspar(const char *path, MotifSet *set, Error *err)
+enum { ROWS = 4, MAXW = 512 }; /* rows A C G T of a matrix; its widest */
+
+/* A new motif at the end of set from its header line ">ID NAME" (no name: the ID). */
+static Motif *motif_begin(MotifSet *set, int *cap, const char *line)
 {
-    memset(set, 0, sizeof *set);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return error_set(err, "%s: cannot open motif file: %s", path, strerror(errno));
-    int cap = 0;
+    if (set->n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        Motif *m = xcalloc((size_t)*cap, sizeof *m);
+        if (set->n)
+            memcpy(m, set->m, (size_t)set->n * sizeof *m);
+        free(set->m);
+        set->m = m;
+    }
+    Motif *cur = &set->m[set->n++];
+    const char *p = line + 1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t idlen = strcspn(p, " \t");
+    snprintf(cur->id, sizeof cur->id, "%.*s", (int)idlen, p);
+    p += idlen;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    snprintf(cur->name, sizeof cur->name, "%s", *p ? p : cur->id);
+    return cur;
+}
+
+/* The four rows read, as the motif's counts (none negative) and its tables, still unprepared. */
+static int motif_store(Motif *cur, double rows[ROWS][MAXW], int width, const char *path,
+                       Error *err)
+{
+    cur->width = width;
+    cur->counts = xmalloc((size_t)width * 4, sizeof(double));
+    cur->prob = xmalloc((size_t)width * 4, sizeof(double));
+    cur->llr = xmalloc((size_t)width * 4, sizeof(double));
+    cur->tab = xcalloc((size_t)width * 8, sizeof(float));
+    cur->rtab = xcalloc((size_t)width * 8, sizeof(float));
+    for (int j = 0; j < width; j++)
+        for (int b = 0; b < 4; b++) {
+            double c = rows[b][j];
+            if (!(c >= 0))
+                return error_set(err, "%s: motif %s: negative count", path, cur->id);
+            cur->counts[j * 4 + b] = c;
+        }
+    return 0;
+}
+
+/* The motifs of an open file: headers, then four rows of as many numbers each. */
+static int read_motifs(FILE *fp, const char *path, MotifSet *set, Error *err)
+{
+    int cap = 0, rc = 0, row = ROWS, width = 0;
     char *line = NULL;
     size_t linecap = 0;
     long lineno = 0;
-    int rc = 0;
-    enum { ROWS = 4, MAXW = 512 };
     double rows[ROWS][MAXW];
-    int row = ROWS, width = 0;
     Motif *cur = NULL;
     while (rc == 0 && getline(&line, &linecap, fp) >= 0) {
         lineno++;
@@ -68,24 +108,7 @@ int motif_read_jaspar(const char *path, MotifSet *set, Error *err)
                                lineno, cur->id, row);
                 break;
             }
-            if (set->n == cap) {
-                cap = cap ? 2 * cap : 64;
-                Motif *m = xcalloc((size_t)cap, sizeof *m);
-                if (set->n)
-                    memcpy(m, set->m, (size_t)set->n * sizeof *m);
-                free(set->m);
-                set->m = m;
-            }
-            cur = &set->m[set->n++];
-            const char *p = line + 1;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            size_t idlen = strcspn(p, " \t");
-            snprintf(cur->id, sizeof cur->id, "%.*s", (int)idlen, p);
-            p += idlen;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            snprintf(cur->name, sizeof cur->name, "%s", *p ? p : cur->id);
+            cur = motif_begin(set, &cap, line);
             row = 0;
             width = 0;
             continue;
@@ -102,30 +125,25 @@ int motif_read_jaspar(const char *path, MotifSet *set, Error *err)
             break;
         }
         width = n;
-        if (++row == ROWS) {
-            cur->width = width;
-            cur->counts = xmalloc((size_t)width * 4, sizeof(double));
-            cur->prob = xmalloc((size_t)width * 4, sizeof(double));
-            cur->llr = xmalloc((size_t)width * 4, sizeof(double));
-            cur->tab = xcalloc((size_t)width * 8, sizeof(float));
-            cur->rtab = xcalloc((size_t)width * 8, sizeof(float));
-            for (int j = 0; j < width; j++)
-                for (int b = 0; b < 4; b++) {
-                    double c = rows[b][j];
-                    if (!(c >= 0)) {
-                        rc = error_set(err, "%s: motif %s: negative count", path, cur->id);
-                        break;
-                    }
-                    cur->counts[j * 4 + b] = c;
-                }
-        }
+        if (++row == ROWS)
+            rc = motif_store(cur, rows, width, path, err);
     }
     free(line);
-    fclose(fp);
     if (rc == 0 && row != ROWS)
         rc = error_set(err, "%s: motif %s is incomplete at the end of the file", path, cur->id);
     if (rc == 0 && set->n == 0)
         rc = error_set(err, "%s: no motifs (expected JASPAR '>ID NAME' headers)", path);
+    return rc;
+}
+
+int motif_read_jaspar(const char *path, MotifSet *set, Error *err)
+{
+    memset(set, 0, sizeof *set);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return error_set(err, "%s: cannot open motif file: %s", path, strerror(errno));
+    int rc = read_motifs(fp, path, set, err);
+    fclose(fp);
     if (rc != 0) {
         motif_set_free(set);
         return -1;

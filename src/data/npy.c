@@ -74,25 +74,21 @@ static int read_at(FILE *fp, uint64_t off, void *buf, size_t n)
     return fseeko(fp, (off_t)off, SEEK_SET) == 0 && fread(buf, 1, n, fp) == n ? 0 : -1;
 }
 
-/* Reads the central directory. */
-static ZipEntry *zip_read_dir(FILE *fp, const char *path, int *count, Error *err)
+/* Where the central directory is: the end-of-directory record (searched for in the last 64 KiB),
+ * or its zip64 version when a field is saturated. */
+static int zip_find_dir(FILE *fp, const char *path, uint64_t *entries_out, uint64_t *cd_off_out,
+                        uint64_t *cd_size_out, Error *err)
 {
-    *count = 0;
-    if (fseeko(fp, 0, SEEK_END) != 0) {
-        error_set(err, "%s: cannot seek", path);
-        return NULL;
-    }
+    if (fseeko(fp, 0, SEEK_END) != 0)
+        return error_set(err, "%s: cannot seek", path);
     uint64_t size = (uint64_t)ftello(fp);
     size_t tail = size < 65557 ? (size_t)size : 65557;
-    if (tail < 22) {
-        error_set(err, "%s: truncated zip file (%llu bytes)", path, (unsigned long long)size);
-        return NULL;
-    }
+    if (tail < 22)
+        return error_set(err, "%s: truncated zip file (%llu bytes)", path, (unsigned long long)size);
     unsigned char *buf = xmalloc(tail, 1);
     if (read_at(fp, size - tail, buf, tail) != 0) {
         free(buf);
-        error_set(err, "%s: cannot read", path);
-        return NULL;
+        return error_set(err, "%s: cannot read", path);
     }
     int64_t at = -1;
     for (int64_t i = (int64_t)tail - 22; i >= 0 && at < 0; i--)
@@ -100,8 +96,7 @@ static ZipEntry *zip_read_dir(FILE *fp, const char *path, int *count, Error *err
             at = i;
     if (at < 0) {
         free(buf);
-        error_set(err, "%s: truncated or damaged zip file (no end-of-directory record)", path);
-        return NULL;
+        return error_set(err, "%s: truncated or damaged zip file (no end-of-directory record)", path);
     }
     uint64_t entries = le16(buf + at + 10), cd_size = le32(buf + at + 12), cd_off = le32(buf + at + 16);
     uint64_t eocd = size - tail + (uint64_t)at;
@@ -109,42 +104,51 @@ static ZipEntry *zip_read_dir(FILE *fp, const char *path, int *count, Error *err
     if (entries == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu) {
         unsigned char loc[20], z64[56];
         if (eocd < 20 || read_at(fp, eocd - 20, loc, 20) != 0 || le32(loc) != 0x07064b50u ||
-            read_at(fp, le64(loc + 8), z64, 56) != 0 || le32(z64) != 0x06064b50u) {
-            error_set(err, "%s: damaged zip64 directory", path);
-            return NULL;
-        }
+            read_at(fp, le64(loc + 8), z64, 56) != 0 || le32(z64) != 0x06064b50u)
+            return error_set(err, "%s: damaged zip64 directory", path);
         entries = le64(z64 + 32);
         cd_size = le64(z64 + 40);
         cd_off = le64(z64 + 48);
     }
-    if (cd_off + cd_size > size || entries > cd_size / 46) {
-        error_set(err, "%s: truncated or damaged zip file (directory outside the file)", path);
-        return NULL;
+    if (cd_off + cd_size > size || entries > cd_size / 46)
+        return error_set(err, "%s: truncated or damaged zip file (directory outside the file)", path);
+    *entries_out = entries;
+    *cd_off_out = cd_off;
+    *cd_size_out = cd_size;
+    return 0;
+}
+
+/* zip64 extra field: the 64-bit values of the fields set to 0xFFFFFFFF, in order. */
+static void zip_read_zip64(ZipEntry *z, const unsigned char *x, uint32_t xlen)
+{
+    const unsigned char *xend = x + xlen;
+    while (x + 4 <= xend) {
+        uint32_t id = le16(x), len = le16(x + 2);
+        const unsigned char *v = x + 4;
+        if (id == 0x0001) {
+            if (z->size == 0xFFFFFFFFu && v + 8 <= x + 4 + len)
+                z->size = le64(v), v += 8;
+            if (z->comp == 0xFFFFFFFFu && v + 8 <= x + 4 + len)
+                z->comp = le64(v), v += 8;
+            if (z->local == 0xFFFFFFFFu && v + 8 <= x + 4 + len)
+                z->local = le64(v);
+        }
+        x += 4 + len;
     }
-    unsigned char *cd = xmalloc(cd_size ? cd_size : 1, 1);
-    if (read_at(fp, cd_off, cd, cd_size) != 0) {
-        free(cd);
-        error_set(err, "%s: cannot read the zip directory", path);
-        return NULL;
-    }
-    ZipEntry *e = xcalloc(entries ? entries : 1, sizeof *e);
+}
+
+/* The entries of the directory cd (cd_size bytes) into e; *n of them; -1 if damaged. */
+static int zip_parse_dir(const unsigned char *cd, uint64_t cd_size, uint64_t entries, ZipEntry *e,
+                         int *n)
+{
     uint64_t p = 0;
-    int n = 0;
     for (uint64_t k = 0; k < entries; k++) {
-        if (p + 46 > cd_size || le32(cd + p) != 0x02014b50u) {
-            free(cd);
-            free_entries(e, n);
-            error_set(err, "%s: damaged zip directory", path);
-            return NULL;
-        }
+        if (p + 46 > cd_size || le32(cd + p) != 0x02014b50u)
+            return -1;
         uint32_t nlen = le16(cd + p + 28), xlen = le16(cd + p + 30), clen = le16(cd + p + 32);
-        if (p + 46 + nlen + xlen + clen > cd_size) {
-            free(cd);
-            free_entries(e, n);
-            error_set(err, "%s: damaged zip directory", path);
-            return NULL;
-        }
-        ZipEntry *z = &e[n++];
+        if (p + 46 + nlen + xlen + clen > cd_size)
+            return -1;
+        ZipEntry *z = &e[(*n)++];
         z->flags = (int)le16(cd + p + 8);
         z->method = (int)le16(cd + p + 10);
         z->comp = le32(cd + p + 20);
@@ -153,24 +157,34 @@ static ZipEntry *zip_read_dir(FILE *fp, const char *path, int *count, Error *err
         z->name = xmalloc(nlen + 1, 1);
         memcpy(z->name, cd + p + 46, nlen);
         z->name[nlen] = '\0';
-        /* zip64 extra field: the 64-bit values of the fields set to 0xFFFFFFFF, in order */
-        const unsigned char *x = cd + p + 46 + nlen, *xend = x + xlen;
-        while (x + 4 <= xend) {
-            uint32_t id = le16(x), len = le16(x + 2);
-            const unsigned char *v = x + 4;
-            if (id == 0x0001) {
-                if (z->size == 0xFFFFFFFFu && v + 8 <= x + 4 + len)
-                    z->size = le64(v), v += 8;
-                if (z->comp == 0xFFFFFFFFu && v + 8 <= x + 4 + len)
-                    z->comp = le64(v), v += 8;
-                if (z->local == 0xFFFFFFFFu && v + 8 <= x + 4 + len)
-                    z->local = le64(v);
-            }
-            x += 4 + len;
-        }
+        zip_read_zip64(z, cd + p + 46 + nlen, xlen);
         p += 46 + nlen + xlen + clen;
     }
+    return 0;
+}
+
+/* Reads the central directory. */
+static ZipEntry *zip_read_dir(FILE *fp, const char *path, int *count, Error *err)
+{
+    *count = 0;
+    uint64_t entries = 0, cd_off = 0, cd_size = 0;
+    if (zip_find_dir(fp, path, &entries, &cd_off, &cd_size, err) != 0)
+        return NULL;
+    unsigned char *cd = xmalloc(cd_size ? cd_size : 1, 1);
+    if (read_at(fp, cd_off, cd, cd_size) != 0) {
+        free(cd);
+        error_set(err, "%s: cannot read the zip directory", path);
+        return NULL;
+    }
+    ZipEntry *e = xcalloc(entries ? entries : 1, sizeof *e);
+    int n = 0;
+    int rc = zip_parse_dir(cd, cd_size, entries, e, &n);
     free(cd);
+    if (rc != 0) {
+        free_entries(e, n);
+        error_set(err, "%s: damaged zip directory", path);
+        return NULL;
+    }
     *count = n;
     return e;
 }

@@ -47,26 +47,28 @@ static int agree_all(int rc, int *reporter)
     return -1;
 }
 
-static int read_header(const char *path, Header *h, Error *err)
+/* Rank 0: the shape of the file, which stays open in *d for reading its rows. */
+static int read_header(const char *path, Header *h, Dataset **d, Error *err)
 {
     memset(h, 0, sizeof *h);
-    Dataset *d = dataset_open(path, err);
-    if (!d)
+    DataTable t;
+    if (data_table_open(&t, path, d, &h->has_oracle, err) != 0)
         return -1;
-    const DatasetInfo *info = dataset_info(d);
-    h->n = info->n;
-    h->length = info->length;
-    h->targets = info->targets;
-    h->task = info->task;
-    Error probe;
-    int width = 0;
-    h->has_oracle = dataset_read_extra(d, "/oracle", 0, 1, NULL, &width, &probe) == 0 &&
-                    width == info->targets;
-    dataset_close(d);
-    if (h->n < 1)
-        return error_set(err, "%s: holds no samples", path);
+    h->n = t.n;
+    h->length = t.length;
+    h->targets = t.targets;
+    h->task = t.task;
     h->ok = 1;
     return 0;
+}
+
+/* Rows through this rank's one open Dataset (rank 0 has it from the header; others open it now). */
+static int read_part(Dataset **d, const char *path, int64_t start, int64_t count, uint8_t *tokens,
+                     float *labels, float *oracle, Error *err)
+{
+    if (!*d && !(*d = dataset_open(path, err)))
+        return -1;
+    return data_table_read(*d, start, count, tokens, labels, oracle, err);
 }
 
 static void set_shape(DataTable *t, const char *path, const Header *h)
@@ -81,8 +83,8 @@ static void set_shape(DataTable *t, const char *path, const Header *h)
 
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
-static int load_shared(const char *path, IoMode io, const Header *h, DataTable *t, Error *err,
-                       int *reporter)
+static int load_shared(Dataset **d, const char *path, IoMode io, const Header *h, DataTable *t,
+                       Error *err, int *reporter)
 {
     size_t tok = align64((size_t)h->n * h->length), lab = align64((size_t)h->n * h->targets * 4);
     size_t total = tok + lab + (h->has_oracle ? lab : 0);
@@ -95,7 +97,7 @@ static int load_shared(const char *path, IoMode io, const Header *h, DataTable *
     t->first_row = 0;
     t->n_local = h->n;
     int reads = par_shared_is_leader(s) && (io == IO_READ || par_rank(par_world()) == 0);
-    int rc = reads ? data_table_read(path, 0, h->n, t->tokens, t->labels, t->oracle, err) : 0;
+    int rc = reads ? read_part(d, path, 0, h->n, t->tokens, t->labels, t->oracle, err) : 0;
     if (agree_all(rc, reporter))
         return -1;
     if (io == IO_SCATTER)
@@ -104,8 +106,8 @@ static int load_shared(const char *path, IoMode io, const Header *h, DataTable *
     return 0;
 }
 
-static int load_shard(const char *path, IoMode io, const Header *h, DataTable *t, Error *err,
-                      int *reporter)
+static int load_shard(Dataset **d, const char *path, IoMode io, const Header *h, DataTable *t,
+                      Error *err, int *reporter)
 {
     ParComm *w = par_world();
     int P = par_size(w), r = par_rank(w);
@@ -115,7 +117,7 @@ static int load_shard(const char *path, IoMode io, const Header *h, DataTable *t
     t->oracle = h->has_oracle ? xmalloc((size_t)t->n_local * h->targets + 1, sizeof(float)) : NULL;
     int rc = 0;
     if (io == IO_READ) {
-        rc = data_table_read(path, t->first_row, t->n_local, t->tokens, t->labels, t->oracle, err);
+        rc = read_part(d, path, t->first_row, t->n_local, t->tokens, t->labels, t->oracle, err);
     } else if (r == 0) { /* rank 0 reads every shard in turn and hands it out */
         for (int q = P - 1; q >= 0; q--) {
             int64_t start, count;
@@ -127,7 +129,7 @@ static int load_shard(const char *path, IoMode io, const Header *h, DataTable *t
                 piece.oracle = t->oracle ? xmalloc((size_t)count * h->targets + 1, sizeof(float)) : NULL;
             }
             if (rc == 0) /* after a failure the others are only told */
-                rc = data_table_read(path, start, count, piece.tokens, piece.labels, piece.oracle, err);
+                rc = read_part(d, path, start, count, piece.tokens, piece.labels, piece.oracle, err);
             if (q != 0) {
                 int ok = rc == 0;
                 par_send_bytes(w, &ok, sizeof ok, q);
@@ -178,22 +180,25 @@ static void fingerprint(DataTable *t, DataMode mode)
     snprintf(t->fingerprint, sizeof t->fingerprint, "%016llx", (unsigned long long)h);
 }
 
-int data_load(const char *path, DataMode mode, IoMode io, DataTable *t, Error *err, int *reporter)
+int data_load(DataTable *t, const char *path, DataMode mode, IoMode io, Error *err, int *reporter)
 {
     ParComm *w = par_world();
-    Header h;
+    Header h = {0};
+    Dataset *d = NULL; /* opened once: by rank 0 for the header, by other readers for their rows */
     *reporter = 0;
     err->msg[0] = '\0';
-    int rc = par_rank(w) == 0 ? read_header(path, &h, err) : 0;
+    if (par_rank(w) == 0)
+        read_header(path, &h, &d, err);
     par_bcast(w, &h, sizeof h, 0);
     if (!h.ok) {
         *reporter = par_rank(w) == 0;
-        (void)rc;
         return -1;
     }
     set_shape(t, path, &h);
-    int failed = mode == DATA_SHARED ? load_shared(path, io, &h, t, err, reporter)
-                                     : load_shard(path, io, &h, t, err, reporter);
+    int failed = mode == DATA_SHARED ? load_shared(&d, path, io, &h, t, err, reporter)
+                                     : load_shard(&d, path, io, &h, t, err, reporter);
+    if (d)
+        dataset_close(d);
     if (failed) {
         data_release(t);
         return -1;

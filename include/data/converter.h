@@ -1,0 +1,54 @@
+/* converter.h: the converters behind `gseq_mpi convert`: FASTA + labels TSV, DeepSEA .mat (v7.3),
+ * Basset HDF5 and NumPy .npy/.npz, each to the canonical gseq file (dataset.h).
+ *
+ * Every converter streams: it reads a block of samples, turns it into tokens and float labels, checks
+ * the labels against the task (naming the input file and row), and appends the block to a
+ * DatasetWriter, which writes a temporary file and renames it only when everything succeeded.
+ * Memory is a block plus, for FASTA, an index of the labels TSV (ids and line offsets). HDF5 inputs
+ * are read through h5io like everything else.
+ *
+ * The converters take settings, not options: the command reads and checks its flags, fills a
+ * ConvertSettings and calls one of them; each returns 0, or -1 with one line naming the input and
+ * the problem in err. Sources: convert_fasta.c, convert_deepsea.c, convert_basset.c, convert_npy.c;
+ * what they share is in convert_sink.c. */
+#ifndef GSEQ_CONVERTER_H
+#define GSEQ_CONVERTER_H
+
+#include <stdint.h>
+
+#include "base/task.h"
+#include "base/util.h"
+#include "data/dataset.h"
+
+/* Chooses the label columns to keep from the T the input has: *first and *count, or -1 with a
+ * message. The command resolves its --targets text here, once the converter knows T. */
+typedef int (*ColumnSelect)(const void *ctx, int64_t T, int64_t *first, int64_t *count, Error *err);
+
+typedef struct {
+    const char *out;         /* the gseq file to write */
+    Task task;               /* TASK_AUTO: inferred from the labels */
+    ColumnSelect targets;    /* NULL: every label column (DeepSEA, Basset, NumPy; FASTA refuses it) */
+    const void *targets_ctx; /* handed to targets */
+    Padding padding;         /* side of the padding (and of FASTA trimming) */
+    int length;              /* FASTA: pad or trim to this length; 0 = the longest record */
+    int zeros_n;             /* an all-zero one-hot position: -1 the input's default, 0 padding, 1 N */
+    int64_t limit;           /* the first `limit` samples; 0 = all */
+    int gzip;                /* gzip level of the HDF5 chunks, 0..9 */
+    int progress;            /* progress lines even when stderr is not a terminal */
+} ConvertSettings;
+
+/* FASTA (plain or gzip) and its labels TSV; `classes`: the TSV's one column holds class names. */
+int convert_fasta(const ConvertSettings *s, const char *fasta, const char *tsv, int classes,
+                  Error *err);
+/* DeepSEA .mat: x (L, 4, N) and y (T, N) as HDF5 sees them; NULL names take trainxdata/traindata
+ * (or the first of valid*, test* present). */
+int convert_deepsea(const ConvertSettings *s, const char *path, const char *xname,
+                    const char *yname, Error *err);
+/* Basset HDF5: <split>_in (N, 4, 1, L) or (N, 4, L) and <split>_out (N, T), target_labels if any. */
+int convert_basset(const ConvertSettings *s, const char *path, const char *split, Error *err);
+/* NumPy: X and y in two files or one archive (xpath == ypath); NULL members are looked up by the
+ * usual names (X, x, X_train, arr_0 and y, Y, y_train, arr_1). */
+int convert_npy(const ConvertSettings *s, const char *xpath, const char *ypath, const char *xmember,
+                const char *ymember, Error *err);
+
+#endif

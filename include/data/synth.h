@@ -1,0 +1,48 @@
+/* synth.h: synthetic DNA with real JASPAR motifs planted in it, plus the oracle score of every
+ * sample, so that a model's AUROC can be set beside the best achievable one (`gseq_mpi synth`).
+ *
+ * Two modes:
+ *   binary      variable length (min_len..max_len, pre- or post-padded to max_len); a fraction
+ *               `positive` of the samples carry one instance of a motif (drawn from its PWM, either
+ *               strand, uniform position; with several motifs, one of them at random).
+ *   multilabel  fixed length L, K targets, one motif per target, each planted with probability
+ *               `rate`; label k says whether motif k was planted.
+ * Background: i.i.d. bases with GC content `gc`, or windows of real sequence (a FASTA file).
+ * The oracle (/oracle (N, K)) is the log-likelihood ratio of "motif planted" against "background",
+ * averaged over the positions and strands the generator could have chosen: for binary data it is the
+ * Bayes-optimal score, for multilabel data it is per target and ignores the other motifs.
+ *
+ * Every draw is a pure function of (seed, what, sample, element) through rng.h, so the output
+ * depends on the seed and the settings only, never on block sizes or run order. */
+#ifndef GSEQ_SYNTH_H
+#define GSEQ_SYNTH_H
+
+#include <stdint.h>
+
+#include "base/util.h"
+#include "data/dataset.h"
+
+typedef struct {
+    const char *out;        /* the gseq file to write */
+    int multilabel;         /* 0 binary, 1 multilabel */
+    int64_t n;              /* samples, 1..UINT32_MAX */
+    uint64_t seed;
+    int min_len, max_len;   /* binary: the range of lengths; max_len is the padded width */
+    int length, targets;    /* multilabel: L and K (1..4096) */
+    double positive;        /* binary: fraction of samples with a motif */
+    double rate;            /* multilabel: probability that each target's motif is planted */
+    double gc;              /* GC content of the i.i.d. background */
+    Padding padding;
+    const char *motifs;     /* comma-separated JASPAR IDs or names; NULL: Gata1 for binary, CTCF,
+                               Gata1, FOXA1, ... (then the file's others) for multilabel */
+    const char *motif_file; /* JASPAR count matrices (data/jaspar_vertebrates.pfm) */
+    const char *background; /* FASTA to draw background windows from, or NULL for i.i.d. bases */
+    int gzip;               /* gzip level of the HDF5 chunks, 0..9 */
+    int progress;           /* progress lines even when stderr is not a terminal */
+} SynthSettings;
+
+/* Writes st->out (through a temporary file, renamed at the end): 0, or -1 with one line in err
+ * naming the motif, file or setting at fault; no output is left on failure. */
+int synth_write(const SynthSettings *st, Error *err);
+
+#endif
