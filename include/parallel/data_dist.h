@@ -18,8 +18,8 @@ typedef enum { IO_READ, IO_SCATTER } IoMode;
 int data_mode_parse(const char *s, DataMode *m);
 int io_mode_parse(const char *s, IoMode *m);
 
-/* Collective over the world. On failure every rank returns -1; exactly one rank has the message
- * in err and *reporter set (the others' err is empty). */
+/* Collective over the world. On failure every rank returns -1; rank 0 has the message in err
+ * and *reporter set (the others have it clear). */
 int data_load(const char *path, DataMode mode, IoMode io, DataTable *t, Error *err, int *reporter);
 void data_release(DataTable *t);
 /* Bytes of rows this rank holds (shared: its node's copy counts once, on the leader). */
