@@ -4,13 +4,10 @@
  * groups of ranks at once (MPI_Comm_split), each group data-parallel inside itself; the best
  * configuration (mean of the monitored metric over folds) is trained on all the non-test rows for
  * the median of its folds' best epochs, then evaluated once on the test rows. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "train/checkpoint.h"
 #include "cli/commands.h"

@@ -7,7 +7,6 @@
  *   DIR/pr.tsv         precision-recall points per target (recall, precision, threshold)
  *   DIR/confusion.tsv  binary and multiclass tasks: counts, rows the true class
  * The metrics are metrics.c's (exact, ties as scikit-learn). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,10 +2,10 @@
  * probabilities (N, K) of a trained model for every row of a gseq HDF5 file or every record of a
  * FASTA file (padded and trimmed to the model's length), each rank taking a contiguous block of
  * rows; rank 0 writes them with the sequence ids and target names, as HDF5 (readable with h5py
- * alone) or as TSV. The model, the input and the forward pass are infer.c's. */
+ * alone) or as TSV. The model, the input and the forward pass are infer.c's; the frame it shares
+ * with eval (threads, checkpoint, input, errors on every rank) is run.c's. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
