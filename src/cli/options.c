@@ -139,7 +139,7 @@ void opt_help(const OptCommand *cmd, FILE *out)
 {
     fputs(cmd->usage, out);
     for (const Option *o = cmd->options; o->kind != OPT_KIND_END; o++) {
-        char left[96], names[160];
+        char left[256], names[160];
         const char *arg = o->arg;
         if (o->kind == OPT_KIND_CHOICE && !arg) {
             choice_list(o->choices, names, sizeof names, "|", "|");
