@@ -127,7 +127,7 @@ static const BadCv bad[] = {
     {"bad grid value", "--grid train.batch=10,x", "train.batch=x"},
     {"grid without a key", "--grid 300,400", "expected section.key=value1"},
     {"more folds than samples of a class", "--folds 1000", "for 1000 folds"},
-    {"one fold", "--folds 1", "--folds 1"},
+    {"one fold", "--folds 1", "--folds '1'"},
     {"more groups than ranks", "--groups 5", "--groups 5"},
 };
 

@@ -1270,7 +1270,7 @@ static void test_synth(void **state)
     assert_contains(out_text, "--motifs: no motif 'NOPE'");
     assert_int_not_equal(fx_run(cmd_synth, out_text, sizeof out_text, "synth", "--n", "-3",
                                 "--out", none, (char *)NULL), 0);
-    assert_contains(out_text, "--n: '-3' is not a whole number");
+    assert_contains(out_text, "--n '-3': expected an integer");
     assert_false(fx_exists(none));
 }
 

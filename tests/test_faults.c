@@ -356,7 +356,7 @@ static const BadCase bad_cases[] = {
     {"train: unknown option", "train " SMALL " --bogus --out " WORK "/x", "unknown option --bogus", "train", NULL, 0},
     {"train: missing value", "train " SMALL " --out", "--out", "needs a value", NULL, 0},
     {"train: --set of an unknown section", "train " SMALL " --set gru.units=3 --out " WORK "/x", "gru", "no section", NULL, 0},
-    {"train: --log-every not a number", "train " SMALL " --log-every often --out " WORK "/x", "--log-every often", "positive integer", NULL, 0},
+    {"train: --log-every not a number", "train " SMALL " --log-every often --out " WORK "/x", "--log-every 'often'", "expected an integer from 1", NULL, 0},
     {"train: --folds without --fold", "train " SMALL " --folds 3 --out " WORK "/x", "--folds K", "--fold k", NULL, 0},
     {"eval: missing value", "eval --checkpoint", "--checkpoint", "needs a value", NULL, 0},
     {"predict: unknown option", "predict --bogus", "unknown option", "--bogus", NULL, 0},

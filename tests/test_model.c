@@ -14,12 +14,12 @@
 #include <cmocka.h>
 
 #include "nn/adam.h"
+#include "nn/kernels.h"
 #include "nn/config.h"
 #include "nn/model.h"
 #include "base/rng.h"
 #include "testutil.h"
 
-extern void openblas_set_num_threads(int);
 
 static const char *seed_ini(const char *mode, int bidirectional)
 {
@@ -217,7 +217,7 @@ static void test_danq_model_gradient(void **state)
 static void check_conv_absorbs_maxpool(int threads)
 {
     enum { N = 3, L = 30 };
-    openblas_set_num_threads(threads);
+    kernels_set_threads(threads, 1);
     static const char *ini = "[onehot]\n[conv1d]\nfilters = 37\nwidth = 5\n[maxpool1d]\npool = 3\n"
                              "[flatten]\n[output]\ntype = dense\n";
     Config cfg;
@@ -266,7 +266,7 @@ static void test_conv_absorbs_maxpool(void **state)
 {
     check_conv_absorbs_maxpool(1);
     check_conv_absorbs_maxpool(2);
-    openblas_set_num_threads(1);
+    kernels_set_threads(1, 1);
 }
 
 int main(void)

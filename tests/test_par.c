@@ -1,7 +1,8 @@
 /* test_par.c: the collectives of par.c that the update is built from, on 2, 3 and 4 ranks under
  * mpirun: the ring reduce-scatter (slices of uneven size, pieces much smaller than a slice, so
- * that ranks walk different numbers of non-empty pieces), its fused last step, and the in-place
- * all-gather. Without a launcher the cmocka tests start this program again under mpirun as a
+ * that ranks walk different numbers of non-empty pieces), its fused last step, the in-place
+ * all-gather, and the two verdicts (rank 0's outcome to every rank; whether any rank failed, with
+ * the lowest failing rank's message on every rank). Without a launcher the cmocka tests start this program again under mpirun as a
  * worker (--worker), which checks the sums on every rank and exits non-zero on any mismatch. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,8 +69,16 @@ static int worker(void)
     for (int q = 0; q < P; q++)
         for (int i = displs[q]; i < displs[q] + counts[q]; i++)
             bad += buf[i] != value(q, (size_t)i);
+    bad += par_root_verdict(c, r == 0 ? 7 : 0) != 7;
+    Error err;
+    char mine[32], want[32];
+    snprintf(mine, sizeof mine, "rank %d", r);
+    snprintf(want, sizeof want, "rank %d", P / 2); /* ranks P/2 .. P-1 fail; P/2 is the lowest */
+    snprintf(err.msg, sizeof err.msg, "%s", mine);
+    bad += par_any_failed(c, 0, &err) != 0 || strcmp(err.msg, mine) != 0; /* untouched */
+    bad += par_any_failed(c, r >= P / 2 ? -1 : 0, &err) != -1 || strcmp(err.msg, want) != 0;
     if (bad)
-        fprintf(stderr, "rank %d of %d: %d wrong sums\n", r, P, bad);
+        fprintf(stderr, "rank %d of %d: %d wrong sums or verdicts\n", r, P, bad);
     free(buf), free(tmp), free(seen);
     return bad != 0;
 }

@@ -328,14 +328,14 @@ static const BadRun bad_runs[] = {
     {"no data", "train --config jobs/configs/seed_lstm.ini --out " WORK "/x", "no training data"},
     {"missing data file", "train --config jobs/configs/seed_lstm.ini --data nope.h5 --out " WORK "/x", "nope.h5"},
     {"bad --set", "train " SMALL " --set train.batch=zero --out " WORK "/x", "--set train.batch=zero"},
-    {"bad threads", "train " SMALL " --threads -2 --out " WORK "/x", "--threads -2"},
+    {"bad threads", "train " SMALL " --threads -2 --out " WORK "/x", "--threads '-2'"},
     {"unwritable out", "train " SMALL " --out /proc/gseq", "--out /proc/gseq"},
     {"existing checkpoint", "train " SMALL " --out " WORK "/p1", "already holds a checkpoint"},
     {"resume from a non-checkpoint", "train --resume " DATA, "not a gseq_mpi checkpoint"},
     {"resume from a missing file", "train --resume " WORK "/none/last.h5", WORK "/none/last.h5"},
-    {"bad data mode", "train " SMALL " --data-mode striped --out " WORK "/x", "--data-mode striped"},
-    {"bad io mode", "train " SMALL " --io parallel --out " WORK "/x", "--io parallel"},
-    {"bad exchange mode", "train " SMALL " --exchange fast --out " WORK "/x", "--exchange fast"},
+    {"bad data mode", "train " SMALL " --data-mode striped --out " WORK "/x", "--data-mode 'striped'"},
+    {"bad io mode", "train " SMALL " --io parallel --out " WORK "/x", "--io 'parallel'"},
+    {"bad exchange mode", "train " SMALL " --exchange fast --out " WORK "/x", "--exchange 'fast'"},
     {"not a data file, sharded", "train --config jobs/configs/seed_lstm.ini --data jobs/configs/danq.ini --data-mode shard --out " WORK "/x", "jobs/configs/danq.ini"},
 };
 

@@ -43,8 +43,6 @@
 #include "parallel/par.h"
 #include "parallel/update.h"
 
-extern void openblas_set_num_threads(int);
-
 /* The profile's clock: wall time, or with --cpu-time this process's CPU time (steadier on a machine
  * that other work shares; it counts BLAS threads too, so use it with 1 thread). */
 static int use_cpu_time;
@@ -272,7 +270,7 @@ int main(int argc, char **argv)
     ParComm *comm = par_world();
     int r = par_rank(comm), P = par_size(comm);
     Options o = parse(argc, argv);
-    openblas_set_num_threads(o.threads);
+    kernels_set_threads(o.threads, 1);
     const char *core = kernels_init();
 
     Error err;

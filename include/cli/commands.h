@@ -3,12 +3,12 @@
 #ifndef GSEQ_COMMANDS_H
 #define GSEQ_COMMANDS_H
 
-int cmd_info(int argc, char **argv);    /* src/cmd_info.c */
-int cmd_train(int argc, char **argv);   /* src/cmd_train.c */
-int cmd_cv(int argc, char **argv);      /* src/cmd_cv.c */
-int cmd_convert(int argc, char **argv); /* src/cmd_convert.c */
-int cmd_synth(int argc, char **argv);   /* src/cmd_synth.c */
-int cmd_eval(int argc, char **argv);    /* src/cmd_eval.c */
-int cmd_predict(int argc, char **argv); /* src/cmd_predict.c */
+int cmd_info(int argc, char **argv);    /* src/cli/cmd_info.c */
+int cmd_train(int argc, char **argv);   /* src/cli/cmd_train.c */
+int cmd_cv(int argc, char **argv);      /* src/cli/cmd_cv.c */
+int cmd_convert(int argc, char **argv); /* src/cli/cmd_convert.c */
+int cmd_synth(int argc, char **argv);   /* src/cli/cmd_synth.c */
+int cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c */
+int cmd_predict(int argc, char **argv); /* src/cli/cmd_predict.c */
 
 #endif

@@ -16,6 +16,10 @@
  * (OpenBLAS's name for the kernels it chose, e.g. "Cooperlake"), or "unknown" for another BLAS. */
 const char *kernels_init(void);
 
+/* BLAS threads of this process: `requested` when > 0, else OPENBLAS_NUM_THREADS, else
+ * OMP_NUM_THREADS, else the node's cores divided by the ranks on it (node_ranks). */
+void kernels_set_threads(int requested, int node_ranks);
+
 /* Work split over threads for the kernels that are not BLAS calls (the LSTM's recurrence): as many
  * as BLAS uses (the --threads of train, OPENBLAS_NUM_THREADS), 1 without OpenBLAS. */
 int kernels_threads(void);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/util.h"
+
 typedef struct ParComm ParComm;
 
 /* Starts MPI and makes die() abort every rank. */
@@ -22,6 +24,17 @@ void par_comm_free(ParComm *c);
 
 /* Ranks of the world that share this node (for BLAS thread defaults). */
 int par_node_size(void);
+
+/* Whether a launcher (mpirun, srun) started this process; callable before par_init. */
+int par_launched(void);
+
+/* The two ways the ranks settle the outcome of a step that may fail. Both are collective over c.
+ * par_root_verdict: rank 0 alone did the step (it read a file, made a directory); every rank
+ *   returns rank 0's rc, and rank 0 has the message.
+ * par_any_failed: each rank did its part; 0 when rc is 0 on every rank, else -1 on every rank with
+ *   the message of the lowest failing rank copied into err on every rank. */
+int par_root_verdict(ParComm *c, int rc);
+int par_any_failed(ParComm *c, int rc, Error *err);
 
 void par_barrier(ParComm *c);
 void par_bcast(ParComm *c, void *buf, size_t bytes, int root);

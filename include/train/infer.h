@@ -73,15 +73,4 @@ int infer_run(ParComm *c, Trained *t, const InferInput *in, int rc_average, floa
  * pre-padded row stays right-aligned. */
 void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L);
 
-/* Same verdict on every rank: 0 if rc is 0 everywhere, else -1 with the first failing rank's
- * message copied into err on every rank. */
-int infer_agree(ParComm *c, int rc, Error *err);
-
-/* OpenBLAS threads per rank: `requested`, else OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, or the
- * node's cores divided by its ranks (as train). */
-void infer_set_threads(int requested);
-
-/* mkdir -p, then a probe that the directory is writable. */
-int infer_make_dir(const char *dir, Error *err);
-
 #endif

@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "data/convert.h"
 #include "data/converter.h"
 
 static const char *convert_usage =
     "usage: gseq_mpi convert INPUT --out FILE [options]\n"
-    "Converts sequence data to the gseq HDF5 format (see README, File formats). INPUT is one of:\n"
+    "Converts sequence data to the gseq HDF5 format (see docs/formats.md). INPUT is one of:\n"
     "  --fasta FILE --labels FILE [--classes]   FASTA (plain or .gz) and a labels TSV\n"
     "  --deepsea FILE                           DeepSEA train.mat (MATLAB v7.3 = HDF5)\n"
     "  --basset FILE [--split train]            Basset HDF5\n"
@@ -88,60 +89,49 @@ int cmd_convert(int argc, char **argv)
 {
     const char *out = NULL, *fasta = NULL, *labels = NULL, *deepsea = NULL, *basset = NULL,
                *npz = NULL, *npyx = NULL, *npyy = NULL, *xname = NULL, *yname = NULL,
-               *split = "train", *targets = NULL, *task = NULL, *length_s = NULL, *pad_s = "pre",
-               *zeros_s = NULL, *limit_s = NULL, *gzip_s = "0";
-    int classes = 0, progress = 0;
-    const OptSpec specs[] = {
-        {"out", "FILE", &out, NULL, "output gseq HDF5 file (required)"},
-        {"fasta", "FILE", &fasta, NULL, "FASTA input, plain or gzip"},
-        {"labels", "FILE", &labels, NULL, "labels TSV for --fasta: header 'id<TAB>target...'"},
-        {"classes", NULL, NULL, &classes, "the TSV has one column of class names: multiclass"},
-        {"deepsea", "FILE", &deepsea, NULL, "DeepSEA .mat v7.3 (trainxdata (L,4,N), traindata)"},
-        {"basset", "FILE", &basset, NULL, "Basset HDF5 (train_in (N,4,1,L), train_out, ...)"},
-        {"split", "NAME", &split, NULL, "Basset split: train, valid or test (train)"},
-        {"npz", "FILE", &npz, NULL, "NumPy .npz holding X (N,L,4) or (N,L) and y (N,K)"},
-        {"npy-x", "FILE", &npyx, NULL, "NumPy X: a .npy, or a zip holding one (X_train.npy.zip)"},
-        {"npy-y", "FILE", &npyy, NULL, "NumPy y, likewise"},
-        {"x-name", "NAME", &xname, NULL, "dataset or array of the sequences (DeepSEA, NumPy)"},
-        {"y-name", "NAME", &yname, NULL, "dataset or array of the labels (DeepSEA, NumPy)"},
-        {"targets", "A:B", &targets, NULL, "keep label columns A..B-1 (DeepSEA TFs: 125:815)"},
-        {"task", "TASK", &task, NULL, "binary, multilabel or multiclass (default: inferred)"},
-        {"length", "L", &length_s, NULL, "FASTA: pad or trim every sequence to L (the longest)"},
-        {"padding", "pre|post", &pad_s, NULL, "side that padding (and FASTA trimming) goes on (pre)"},
-        {"zeros", "padding|n", &zeros_s, NULL, "an all-zero one-hot position means (DeepSEA n, "
-                                               "others padding)"},
-        {"limit", "N", &limit_s, NULL, "convert the first N samples only"},
-        {"compress", "0-9", &gzip_s, NULL, "gzip level of the HDF5 chunks, 0 = none (0)"},
-        {"progress", NULL, NULL, &progress, "show progress even when stderr is not a terminal"},
-        {NULL, NULL, NULL, NULL, NULL},
+               *split = "train", *targets = NULL, *task = NULL;
+    int classes = 0, progress = 0, length = 0, padding = PAD_PRE, zeros = -1, gzip = 0;
+    int64_t limit = 0;
+    static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
+    static const OptChoice zero_kinds[] = {{"padding", 0}, {"n", 1}, {NULL, 0}};
+    const Option options[] = {
+        OPT_STRING("out", "FILE", &out, "output gseq HDF5 file (required)"),
+        OPT_STRING("fasta", "FILE", &fasta, "FASTA input, plain or gzip"),
+        OPT_STRING("labels", "FILE", &labels, "labels TSV for --fasta: header 'id<TAB>target...'"),
+        OPT_FLAG("classes", &classes, "the TSV has one column of class names: multiclass"),
+        OPT_STRING("deepsea", "FILE", &deepsea, "DeepSEA .mat v7.3 (trainxdata (L,4,N), traindata)"),
+        OPT_STRING("basset", "FILE", &basset, "Basset HDF5 (train_in (N,4,1,L), train_out, ...)"),
+        OPT_STRING("split", "NAME", &split, "Basset split: train, valid or test (train)"),
+        OPT_STRING("npz", "FILE", &npz, "NumPy .npz holding X (N,L,4) or (N,L) and y (N,K)"),
+        OPT_STRING("npy-x", "FILE", &npyx, "NumPy X: a .npy, or a zip holding one (X_train.npy.zip)"),
+        OPT_STRING("npy-y", "FILE", &npyy, "NumPy y, likewise"),
+        OPT_STRING("x-name", "NAME", &xname, "dataset or array of the sequences (DeepSEA, NumPy)"),
+        OPT_STRING("y-name", "NAME", &yname, "dataset or array of the labels (DeepSEA, NumPy)"),
+        OPT_STRING("targets", "A:B", &targets, "keep label columns A..B-1 (DeepSEA TFs: 125:815)"),
+        OPT_STRING("task", "TASK", &task, "binary, multilabel or multiclass (default: inferred)"),
+        OPT_INT("length", "L", &length, 1, 1 << 30, "FASTA: pad or trim every sequence to L (the longest)"),
+        OPT_CHOICE("padding", "pre|post", &padding, paddings,
+                   "side that padding (and FASTA trimming) goes on (pre)"),
+        OPT_CHOICE("zeros", "padding|n", &zeros, zero_kinds,
+                   "an all-zero one-hot position means (DeepSEA n, others padding)"),
+        OPT_INT64("limit", "N", &limit, 1, INT64_MAX, "convert the first N samples only"),
+        OPT_INT("compress", "0-9", &gzip, 0, 9, "gzip level of the HDF5 chunks, 0 = none (0)"),
+        OPT_FLAG("progress", &progress, "show progress even when stderr is not a terminal"),
+        OPT_END,
     };
+    const OptCommand cmd = {"convert", convert_usage, options};
+    int r = opt_read(&cmd, argc, argv, 1, 1);
+    if (r >= 0)
+        return r;
     Error err = {{0}};
-    int r = parse_options(argc, argv, specs, &err);
-    if (r == 1) {
-        fputs(convert_usage, stdout);
-        print_options(stdout, specs);
-        return 0;
-    }
-    if (r != 0)
-        return report_error("convert", &err);
     const Inputs in = {fasta, labels, deepsea, basset, npz, npyx, npyy, xname, yname, split, classes};
-    ConvertSettings s = {.out = out, .progress = progress, .zeros_n = -1};
+    ConvertSettings s = {.out = out, .progress = progress, .zeros_n = zeros,
+                         .padding = (Padding)padding, .length = length, .limit = limit, .gzip = gzip};
     if (check_inputs(&in, out, &err) != 0)
         return report_error("convert", &err);
-    if (padding_parse(pad_s, &s.padding) != 0)
-        error_set(&err, "--padding: '%s', expected pre or post", pad_s);
-    else if (zeros_s && strcmp(zeros_s, "padding") != 0 && strcmp(zeros_s, "n") != 0)
-        error_set(&err, "--zeros: '%s', expected padding or n", zeros_s);
-    else if (strcmp(split, "train") && strcmp(split, "valid") && strcmp(split, "test"))
+    if (strcmp(split, "train") && strcmp(split, "valid") && strcmp(split, "test"))
         error_set(&err, "--split: '%s', expected train, valid or test", split);
-    if (err.msg[0] ||
-        (length_s && parse_int("length", length_s, 1, 1 << 30, &s.length, &err) != 0) ||
-        (limit_s && parse_int64("limit", limit_s, 1, INT64_MAX, &s.limit, &err) != 0) ||
-        parse_int("compress", gzip_s, 0, 9, &s.gzip, &err) != 0)
-        return report_error("convert", &err);
-    if (zeros_s)
-        s.zeros_n = strcmp(zeros_s, "n") == 0;
-    if (length_s && !fasta)
+    else if (length && !fasta)
         error_set(&err, "--length applies to --fasta (other inputs have a fixed length)");
     if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
         read_task_option(task, &s.task, &err) != 0)

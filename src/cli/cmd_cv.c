@@ -4,17 +4,15 @@
  * groups of ranks at once (MPI_Comm_split), each group data-parallel inside itself; the best
  * configuration (mean of the monitored metric over folds) is trained on all the non-test rows for
  * the median of its folds' best epochs, then evaluated once on the test rows. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/json_out.h"
 #include "train/checkpoint.h"
 #include "cli/commands.h"
+#include "cli/run.h"
 #include "parallel/data_dist.h"
 #include "parallel/plan.h"
 #include "train/trainer.h"
@@ -25,10 +23,8 @@
 
 typedef struct {
     const char *config, *out, *data;
-    const char *sets[64];
-    int n_sets, folds, groups, quiet;
-    const char *grids[MAX_GRID];
-    int n_grids;
+    OptList sets, grids;
+    int folds, groups, quiet;
 } CvArgs;
 
 typedef struct {
@@ -39,65 +35,25 @@ typedef struct {
 
 enum { R_EPOCH, R_LOSS, R_AUROC, R_ACCURACY, R_DONE, R_FIELDS };
 
-static void usage(FILE *out)
+/* Starts MPI and reads the options: 1 to go on, else 0 with the exit status. */
+static int read_options(int *argc, char ***argv, CvArgs *a, int *status)
 {
-    fprintf(out,
-            "usage: gseq_mpi cv --config FILE --out DIR [options]\n"
-            "  --config FILE          model and training settings (INI)\n"
-            "  --set SEC.KEY=VALUE    override a setting for every configuration (repeatable)\n"
-            "  --data FILE            the data (same as --set data.train=FILE)\n"
-            "  --folds K              folds over the non-test rows (default 5)\n"
-            "  --grid SEC.KEY=V1,V2   a hyper-parameter axis (repeatable; the grid is their product)\n"
-            "  --groups G             groups of ranks training tasks at once (default: min(ranks, tasks))\n"
-            "  --out DIR              cv.tsv, summary.tsv, best.h5 of the final model, report.json\n"
-            "  --quiet                no progress lines\n");
-}
-
-static int parse_args(int argc, char **argv, CvArgs *a, Error *err, int *help)
-{
-    memset(a, 0, sizeof *a);
-    a->folds = 5;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            *help = 1;
-            return 0;
-        }
-        if (!strcmp(f, "--quiet")) {
-            a->quiet = 1;
-            continue;
-        }
-        static const char *valued[] = {"--config", "--out", "--data", "--set", "--folds", "--grid", "--groups"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= !strcmp(f, valued[k]);
-        if (!known)
-            return error_set(err, "cv: unknown option %s (see gseq_mpi cv --help)", f), 2;
-        if (i + 1 >= argc)
-            return error_set(err, "cv: %s needs a value", f), 2;
-        const char *v = argv[++i];
-        char *end;
-        if (!strcmp(f, "--config")) a->config = v;
-        else if (!strcmp(f, "--out")) a->out = v;
-        else if (!strcmp(f, "--data")) a->data = v;
-        else if (!strcmp(f, "--set") && a->n_sets < 64) a->sets[a->n_sets++] = v;
-        else if (!strcmp(f, "--grid")) {
-            if (a->n_grids == MAX_GRID)
-                return error_set(err, "cv: more than %d --grid axes", MAX_GRID), 2;
-            a->grids[a->n_grids++] = v;
-        } else {
-            long x = strtol(v, &end, 10);
-            int folds = !strcmp(f, "--folds");
-            if (*end || end == v || x < (folds ? 2 : 1) || x > 100000)
-                return error_set(err, "cv: %s %s: expected an integer >= %d", f, v, folds ? 2 : 1), 2;
-            *(folds ? &a->folds : &a->groups) = (int)x;
-        }
-    }
-    if (!a->config)
-        return error_set(err, "cv: --config FILE is required"), 2;
-    if (!a->out)
-        return error_set(err, "cv: --out DIR is required"), 2;
-    return 0;
+    const Option options[] = {
+        OPT_REQUIRED("config", "FILE", &a->config, "model and training settings (INI)"),
+        OPT_LIST("set", "SEC.KEY=VALUE", &a->sets, 64,
+                 "override a setting for every configuration (repeatable)"),
+        OPT_STRING("data", "FILE", &a->data, "the data (same as --set data.train=FILE)"),
+        OPT_INT("folds", "K", &a->folds, 2, 100000, "folds over the non-test rows (default 5)"),
+        OPT_LIST("grid", "SEC.KEY=V1,V2", &a->grids, MAX_GRID,
+                 "a hyper-parameter axis (repeatable; the grid is their product)"),
+        OPT_INT("groups", "G", &a->groups, 1, 100000,
+                "groups of ranks training tasks at once (default: min(ranks, tasks))"),
+        OPT_REQUIRED("out", "DIR", &a->out, "cv.tsv, summary.tsv, best.h5 of the final model, report.json"),
+        OPT_FLAG("quiet", &a->quiet, "no progress lines"),
+        OPT_END,
+    };
+    const OptCommand cmd = {"cv", "usage: gseq_mpi cv --config FILE --out DIR [options]\n", options};
+    return run_start(&cmd, argc, argv, status);
 }
 
 /* "train.batch=300,400,500" into an axis; every value must be non-empty. */
@@ -153,8 +109,8 @@ static int load_config(const CvArgs *a, const GridAxis *axes, int n_axes, int c,
 {
     if (config_load(cfg, a->config, err))
         return -1;
-    for (int i = 0; i < a->n_sets; i++)
-        if (config_set(cfg, a->sets[i], err))
+    for (int i = 0; i < a->sets.n; i++)
+        if (config_set(cfg, a->sets.item[i], err))
             return -1;
     char set[700];
     if (a->data) {
@@ -175,20 +131,6 @@ static int load_config(const CvArgs *a, const GridAxis *axes, int n_axes, int c,
     if (!cfg->data_train[0])
         return error_set(err, "%s: no data: set [data] train = FILE or --data FILE", a->config);
     return 0;
-}
-
-static int agree(ParComm *c, int rc)
-{
-    par_bcast(c, &rc, sizeof rc, 0);
-    return rc;
-}
-
-static int fail(ParComm *c, const Error *err, int status)
-{
-    if (par_rank(c) == 0)
-        fprintf(stderr, "gseq_mpi: %s\n", err->msg);
-    par_finalize();
-    return status;
 }
 
 /* Rank 0 checks everything that can be checked before training: every configuration plans on the
@@ -392,104 +334,133 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
     config_free(&cfg);
 }
 
-int cmd_cv(int argc, char **argv)
+/* The grid's axes from the --grid options, and the number of configurations: 0, or -1 with the
+ * message in err (the axes freed). */
+static int read_grid(const CvArgs *a, GridAxis *axes, int *n_configs, Error *err)
 {
-    par_init(&argc, &argv);
-    ParComm *w = par_world();
-    int rank = par_rank(w), P = par_size(w), help = 0;
-    CvArgs a;
-    Error err = {{0}};
-    if (parse_args(argc, argv, &a, &err, &help))
-        return fail(w, &err, 2);
-    if (help) {
-        if (rank == 0)
-            usage(stdout);
-        par_finalize();
-        return 0;
-    }
-    GridAxis axes[MAX_GRID];
-    int n_configs = 1;
-    for (int i = 0; i < a.n_grids; i++) {
-        int bad = parse_axis(a.grids[i], &axes[i], &err);
-        n_configs *= axes[i].n;
-        if (!bad && n_configs > MAX_CONFIGS)
-            bad = error_set(&err, "cv: the grid has more than %d configurations", MAX_CONFIGS);
+    *n_configs = 1;
+    for (int i = 0; i < a->grids.n; i++) {
+        int bad = parse_axis(a->grids.item[i], &axes[i], err);
+        *n_configs *= axes[i].n;
+        if (!bad && *n_configs > MAX_CONFIGS)
+            bad = error_set(err, "cv: the grid has more than %d configurations", MAX_CONFIGS);
         if (bad) {
             free_axes(axes, i + 1);
-            return fail(w, &err, 2);
+            return -1;
         }
     }
-    Config base;
-    int rc = load_config(&a, axes, a.n_grids, 0, NULL, &base, &err);
-    if (rc == 0 && rank == 0 && mkdir(a.out, 0777) != 0 && errno != EEXIST)
-        rc = error_set(&err, "--out %s: cannot create it: %s", a.out, strerror(errno));
-    if (agree(w, rc)) {
-        config_free(&base);
-        free_axes(axes, a.n_grids);
-        return fail(w, &err, 1);
-    }
+    return 0;
+}
+
+/* Everything a cv run holds. */
+typedef struct {
+    GridAxis axes[MAX_GRID];
+    int n_axes, n_configs, tasks, groups; /* groups: G */
+    Config base;                          /* configuration 1, for the data and the monitor */
     DataTable data;
+} Cv;
+
+/* Ends the run on every rank after an error: what the run holds is released first. */
+static int cv_fail(ParComm *w, Cv *v, int loaded, const Error *err, int status)
+{
+    if (loaded)
+        data_release(&v->data);
+    config_free(&v->base);
+    free_axes(v->axes, v->n_axes);
+    return run_fail(w, err, status);
+}
+
+/* The base config, the output directory, the data, and every check before training (every
+ * configuration builds; the folds can be stratified; the groups fit): 0, or the exit status with
+ * the run ended. */
+static int cv_prepare(ParComm *w, const CvArgs *a, Cv *v)
+{
+    Error err = {{0}};
+    int rank = par_rank(w), P = par_size(w);
+    if (read_grid(a, v->axes, &v->n_configs, &err) != 0)
+        return run_fail(w, &err, 2);
+    v->n_axes = a->grids.n;
+    int rc = load_config(a, v->axes, v->n_axes, 0, NULL, &v->base, &err);
+    if (rc == 0 && rank == 0)
+        rc = run_make_dir(a->out, &err);
+    if (par_root_verdict(w, rc))
+        return cv_fail(w, v, 0, &err, 1);
     int reporter = 0;
-    if (data_load(&data, base.data_train, DATA_SHARED, IO_READ, &err, &reporter)) {
-        if (reporter)
-            fprintf(stderr, "gseq_mpi: %s\n", err.msg);
-        config_free(&base);
-        free_axes(axes, a.n_grids);
-        par_finalize();
-        return 1;
-    }
-    rc = rank == 0 ? check_all(&a, axes, a.n_grids, n_configs, &data, &err) : 0;
+    if (data_load(&v->data, v->base.data_train, DATA_SHARED, IO_READ, &err, &reporter))
+        return cv_fail(w, v, 0, &err, 1);
+    rc = rank == 0 ? check_all(a, v->axes, v->n_axes, v->n_configs, &v->data, &err) : 0;
     RowPlan probe; /* the folds can be stratified */
-    int tasks = n_configs * a.folds;
-    int G = a.groups ? a.groups : (P < tasks ? P : tasks), status = 1;
-    if (!agree(w, rc) && !plan_rows(w, &base, &data, NULL, NULL, 0, a.folds, 0, &probe, &err)) {
+    v->tasks = v->n_configs * a->folds;
+    v->groups = a->groups ? a->groups : (P < v->tasks ? P : v->tasks);
+    int status = 1;
+    if (!par_root_verdict(w, rc) &&
+        !plan_rows(w, &v->base, &v->data, NULL, NULL, 0, a->folds, 0, &probe, &err)) {
         plan_free(&probe);
-        rc = G > P ? error_set(&err, "cv: --groups %d is more than the %d ranks", G, P) : 0;
+        rc = v->groups > P ? error_set(&err, "cv: --groups %d is more than the %d ranks", v->groups, P)
+                           : 0;
         status = 2;
     } else {
         rc = -1;
     }
-    if (rc) {
-        data_release(&data);
-        config_free(&base);
-        free_axes(axes, a.n_grids);
-        return fail(w, &err, status);
-    }
+    return rc ? cv_fail(w, v, 1, &err, status) : 0;
+}
+
+/* Every task (configuration, fold) on its group of ranks; the results (tasks, R_FIELDS) on every
+ * rank. */
+static double *cv_run_tasks(ParComm *w, const CvArgs *a, const Cv *v)
+{
+    int rank = par_rank(w), P = par_size(w), G = v->groups, tasks = v->tasks;
     int group = (int)((int64_t)rank * G / P);
     ParComm *g = par_split(w, group);
-    if (rank == 0 && !a.quiet)
+    if (rank == 0 && !a->quiet)
         printf("gseq_mpi cv: %d configuration%s x %d folds = %d tasks on %d group%s of ranks (%d rank%s)\n",
-               n_configs, n_configs > 1 ? "s" : "", a.folds, tasks, G, G > 1 ? "s" : "", P, P > 1 ? "s" : "");
+               v->n_configs, v->n_configs > 1 ? "s" : "", a->folds, tasks, G, G > 1 ? "s" : "", P,
+               P > 1 ? "s" : "");
     double *res = xcalloc((size_t)tasks * R_FIELDS, sizeof(double));
     for (int task = group; task < tasks; task += G) {
         double r[R_FIELDS];
-        run_task(g, &a, axes, a.n_grids, task / a.folds, task % a.folds, &data, r);
+        run_task(g, a, v->axes, v->n_axes, task / a->folds, task % a->folds, &v->data, r);
         if (par_rank(g) == 0)
             memcpy(res + (size_t)task * R_FIELDS, r, sizeof r);
-        if (rank == 0 && !a.quiet)
+        if (rank == 0 && !a->quiet)
             printf("  task %d/%d (configuration %d, fold %d): best epoch %d, val loss %.4f, val auroc %.4f\n",
-                   task + 1, tasks, task / a.folds + 1, task % a.folds + 1, (int)r[R_EPOCH], r[R_LOSS], r[R_AUROC]);
+                   task + 1, tasks, task / a->folds + 1, task % a->folds + 1, (int)r[R_EPOCH], r[R_LOSS],
+                   r[R_AUROC]);
     }
     par_allreduce_sum_f64(w, res, (size_t)tasks * R_FIELDS);
+    par_comm_free(g);
+    return res;
+}
+
+int cmd_cv(int argc, char **argv)
+{
+    CvArgs a = {.folds = 5};
+    int status;
+    if (!read_options(&argc, &argv, &a, &status))
+        return status;
+    ParComm *w = par_world();
+    Cv v = {0};
+    if ((status = cv_prepare(w, &a, &v)) != 0)
+        return status;
+    double *res = cv_run_tasks(w, &a, &v);
     int choice = 0, epochs = 0;
     double best_mean = 0.0, sd;
-    if (rank == 0) {
-        choice = report_cv(&a, axes, a.n_grids, n_configs, res, base.train.monitor);
+    if (par_rank(w) == 0) {
+        choice = report_cv(&a, v.axes, v.n_axes, v.n_configs, res, v.base.train.monitor);
         const double *r = res + (size_t)choice * a.folds * R_FIELDS;
         epochs = median_epoch(r, a.folds);
-        int field = !strcmp(base.train.monitor, "val_auroc") ? R_AUROC
-                    : !strcmp(base.train.monitor, "val_accuracy") ? R_ACCURACY : R_LOSS;
+        int field = !strcmp(v.base.train.monitor, "val_auroc") ? R_AUROC
+                    : !strcmp(v.base.train.monitor, "val_accuracy") ? R_ACCURACY : R_LOSS;
         best_mean = mean_of(r, a.folds, field, &sd);
     }
     par_bcast(w, &choice, sizeof choice, 0);
     par_bcast(w, &epochs, sizeof epochs, 0);
     par_bcast(w, &best_mean, sizeof best_mean, 0);
-    final_model(w, &a, axes, a.n_grids, choice, epochs, &data, best_mean, base.train.monitor);
+    final_model(w, &a, v.axes, v.n_axes, choice, epochs, &v.data, best_mean, v.base.train.monitor);
     free(res);
-    par_comm_free(g);
-    data_release(&data);
-    config_free(&base);
-    free_axes(axes, a.n_grids);
+    data_release(&v.data);
+    config_free(&v.base);
+    free_axes(v.axes, v.n_axes);
     par_finalize();
     return 0;
 }

@@ -7,7 +7,6 @@
  *   DIR/pr.tsv         precision-recall points per target (recall, precision, threshold)
  *   DIR/confusion.tsv  binary and multiclass tasks: counts, rows the true class
  * The metrics are metrics.c's (exact, ties as scikit-learn). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "base/json_out.h"
 #include "cli/commands.h"
+#include "cli/run.h"
 #include "train/infer.h"
 #include "train/metrics.h"
 
@@ -23,80 +23,36 @@ typedef struct {
     int rc_average, batch, threads, quiet, min_count, curve_points;
 } EvalArgs;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: gseq_mpi eval --checkpoint CKPT --data FILE --out DIR [options]\n"
-            "  --checkpoint CKPT    a checkpoint written by train (best.h5, last.h5)\n"
-            "  --data FILE          labelled gseq HDF5 data with the model's length, targets and task\n"
-            "  --out DIR            output directory (created): metrics.json, targets.tsv, roc.tsv,\n"
-            "                       pr.tsv, and confusion.tsv for binary and multiclass tasks\n"
-            "  --rc-average         average each sequence's probabilities with its reverse complement's\n"
-            "  --min-count K        skip targets with fewer than K positives or K negatives (default 1:\n"
-            "                       only targets whose AUROC is undefined)\n"
-            "  --curve-points M     at most M points per target in roc.tsv and pr.tsv (default 1000;\n"
-            "                       0 = every point)\n"
-            "  --batch N            sequences per forward pass on each rank (default: the config's batch)\n"
-            "  --threads N          BLAS threads per rank (default as train)\n"
-            "  --quiet              no summary on the screen\n");
-}
+static const char eval_usage[] =
+    "usage: gseq_mpi eval --checkpoint CKPT --data FILE --out DIR [options]\n";
 
-static int number(const char *v, int min, int *out)
+/* Starts MPI and reads eval's options into a: 1 to go on, else 0 with the exit status. */
+static int read_options(int *argc, char ***argv, EvalArgs *a, int *status)
 {
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || end == v || x < min || x > 100000000)
-        return -1;
-    *out = (int)x;
-    return 0;
-}
-
-/* 0, or 2 with the message in err. */
-static int parse_args(int argc, char **argv, EvalArgs *a, Error *err, int *help)
-{
-    memset(a, 0, sizeof *a);
-    a->min_count = 1;
-    a->curve_points = 1000;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            *help = 1;
-            return 0;
-        }
-        if (!strcmp(f, "--rc-average")) { a->rc_average = 1; continue; }
-        if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
-        static const char *valued[] = {"--checkpoint", "--data", "--out", "--min-count",
-                                       "--curve-points", "--batch", "--threads"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= !strcmp(f, valued[k]);
-        if (!known)
-            return error_set(err, "eval: unknown option %s (see gseq_mpi eval --help)", f), 2;
-        if (i + 1 >= argc)
-            return error_set(err, "eval: %s needs a value", f), 2;
-        const char *v = argv[++i];
-        if (!strcmp(f, "--checkpoint")) a->checkpoint = v;
-        else if (!strcmp(f, "--data")) a->data = v;
-        else if (!strcmp(f, "--out")) a->out = v;
-        else if (!strcmp(f, "--curve-points")) {
-            if (number(v, 0, &a->curve_points) != 0)
-                return error_set(err, "eval: --curve-points %s: expected 0 (all) or a positive "
-                                 "integer", v), 2;
-        } else {
-            int *dst = !strcmp(f, "--min-count") ? &a->min_count
-                       : !strcmp(f, "--batch")   ? &a->batch
-                                                 : &a->threads;
-            if (number(v, 1, dst) != 0)
-                return error_set(err, "eval: %s %s: expected a positive integer", f, v), 2;
-        }
-    }
-    if (!a->checkpoint)
-        return error_set(err, "eval: --checkpoint CKPT is required"), 2;
-    if (!a->data)
-        return error_set(err, "eval: --data FILE is required"), 2;
-    if (!a->out)
-        return error_set(err, "eval: --out DIR is required"), 2;
-    return 0;
+    const Option options[] = {
+        OPT_REQUIRED("checkpoint", "CKPT", &a->checkpoint,
+                     "a checkpoint written by train (best.h5, last.h5)"),
+        OPT_REQUIRED("data", "FILE", &a->data,
+                     "labelled gseq HDF5 data with the model's length, targets and task"),
+        OPT_REQUIRED("out", "DIR", &a->out,
+                     "output directory (created): metrics.json, targets.tsv, roc.tsv,\n"
+                     "pr.tsv, and confusion.tsv for binary and multiclass tasks"),
+        OPT_FLAG("rc-average", &a->rc_average,
+                 "average each sequence's probabilities with its reverse complement's"),
+        OPT_INT("min-count", "K", &a->min_count, 1, 100000000,
+                "skip targets with fewer than K positives or K negatives (default 1:\n"
+                "only targets whose AUROC is undefined)"),
+        OPT_INT("curve-points", "M", &a->curve_points, 0, 100000000,
+                "at most M points per target in roc.tsv and pr.tsv (default 1000;\n"
+                "0 = every point)"),
+        OPT_INT("batch", "N", &a->batch, 1, 100000000,
+                "sequences per forward pass on each rank (default: the config's batch)"),
+        OPT_INT("threads", "N", &a->threads, 1, 100000000, "BLAS threads per rank (default as train)"),
+        OPT_FLAG("quiet", &a->quiet, "no summary on the screen"),
+        OPT_END,
+    };
+    const OptCommand cmd = {"eval", eval_usage, options};
+    return run_start(&cmd, argc, argv, status);
 }
 
 /* ---- writing ---- */
@@ -291,7 +247,7 @@ static int report(Report *r, Error *err)
         metrics_per_target(r->oracle, r->labels, n, K, r->args->min_count, &r->oracle_tm);
     r->confusion = xmalloc((size_t)(K > 2 ? K : 2) * (K > 2 ? K : 2), sizeof(int64_t));
     r->classes = metrics_confusion(t->task, r->probs, r->labels, n, K, r->confusion);
-    if (infer_make_dir(r->args->out, err) != 0 || write_targets(r, err) != 0 ||
+    if (run_make_dir(r->args->out, err) != 0 || write_targets(r, err) != 0 ||
         write_curves(r, err) != 0 || (r->classes && write_confusion(r, err) != 0))
         return -1;
     r->seconds = now_seconds() - r->started;
@@ -324,61 +280,35 @@ static void summarise(const Report *r)
            r->classes ? ", confusion.tsv" : "", r->seconds);
 }
 
-static int fail(ParComm *c, const Error *err, int status)
-{
-    if (par_rank(c) == 0)
-        fprintf(stderr, "gseq_mpi: %s\n", err->msg);
-    par_finalize();
-    return status;
-}
+/* Rank 0, before any work: a bad --out fails at once. */
+static int check_out(void *ctx, Error *err) { return run_make_dir(((const EvalArgs *)ctx)->out, err); }
 
-int cmd_eval(int argc, char **argv)
+/* Rank 0: the metrics, every file, and the summary. */
+static int finish(void *ctx, const Trained *t, const InferInput *in, const InferResult *res,
+                  Error *err)
 {
-    par_init(&argc, &argv);
-    ParComm *c = par_world();
-    double started = now_seconds();
-    EvalArgs a;
-    Error err = {{0}};
-    int help = 0, root = par_rank(c) == 0;
-    if (parse_args(argc, argv, &a, &err, &help) != 0)
-        return fail(c, &err, 2);
-    if (help) {
-        if (root)
-            usage(stdout);
-        par_finalize();
-        return 0;
-    }
-    infer_set_threads(a.threads);
-    /* the output directory first: a bad --out fails before any work */
-    if (infer_agree(c, root ? infer_make_dir(a.out, &err) : 0, &err) != 0)
-        return fail(c, &err, 1);
-    Trained t;
-    if (trained_load(c, a.checkpoint, a.batch, &t, &err) != 0)
-        return fail(c, &err, 1);
-    InferInput in;
-    if (infer_input_open(c, a.data, &t, t.padding, 1, &in, &err) != 0) {
-        trained_free(&t);
-        return fail(c, &err, 1);
-    }
-    size_t total = (size_t)in.n * t.targets + 1;
-    float *probs = root ? xalloc_floats(total) : NULL, *labels = root ? xalloc_floats(total) : NULL;
-    float *oracle = root && in.oracle ? xalloc_floats(total) : NULL;
-    Report r = {.args = &a, .t = &t, .in = &in, .ranks = par_size(c), .probs = probs,
-                .labels = labels, .oracle = oracle, .started = started};
-    int rc = infer_run(c, &t, &in, a.rc_average, probs, labels, oracle, &r.loss, &err);
-    if (rc == 0)
-        rc = infer_agree(c, root ? report(&r, &err) : 0, &err);
-    if (rc == 0 && root && !a.quiet)
+    const EvalArgs *a = ctx;
+    Report r = {.args = a, .t = t, .in = in, .ranks = res->ranks, .probs = res->probs,
+                .labels = res->labels, .oracle = res->oracle, .loss = res->loss,
+                .started = res->started};
+    int rc = report(&r, err);
+    if (rc == 0 && !a->quiet)
         summarise(&r);
     target_metrics_free(&r.tm);
     if (r.oracle)
         target_metrics_free(&r.oracle_tm);
     free(r.confusion);
-    free(probs), free(labels), free(oracle);
-    infer_input_free(&in);
-    trained_free(&t);
-    if (rc != 0)
-        return fail(c, &err, 1);
-    par_finalize();
-    return 0;
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    EvalArgs a = {.min_count = 1, .curve_points = 1000};
+    int status;
+    if (!read_options(&argc, &argv, &a, &status))
+        return status;
+    InferJob job = {.checkpoint = a.checkpoint, .data = a.data, .batch = a.batch,
+                    .threads = a.threads, .rc_average = a.rc_average, .labels = 1, .padding = -1,
+                    .ctx = &a, .check_out = check_out, .finish = finish};
+    return run_inference(par_world(), &job);
 }

@@ -6,13 +6,41 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "nn/config.h"
 #include "nn/model.h"
 
-static void usage(FILE *out)
+typedef struct {
+    const char *config;
+    int length, targets, batch, task; /* 0 (TASK_AUTO): not given */
+    OptList sets;
+} InfoArgs;
+
+static const OptChoice tasks[] = {
+    {"binary", TASK_BINARY}, {"multilabel", TASK_MULTILABEL}, {"multiclass", TASK_MULTICLASS}, {NULL, 0}};
+
+/* 1 to go on, else 0 with the exit status (after --help or a mistake). */
+static int read_options(int argc, char **argv, InfoArgs *a, int *status)
 {
-    fprintf(out, "usage: gseq_mpi info --config FILE [--length L] [--targets K] [--task binary|multilabel|multiclass]\n"
-                 "                     [--batch B] [--set section.key=value ...]\n");
+    const Option options[] = {
+        OPT_REQUIRED("config", "FILE", &a->config, "model and training settings (INI)"),
+        OPT_INT("length", "L", &a->length, 1, 1000000000,
+                "input length (default: the config's [data] length)"),
+        OPT_INT("targets", "K", &a->targets, 1, 1000000000,
+                "targets (default: the config's [data] targets)"),
+        OPT_CHOICE("task", NULL, &a->task, tasks,
+                   "the task (default: the config's, else binary for one target)"),
+        OPT_INT("batch", "B", &a->batch, 1, 1000000000,
+                "batch size for the memory estimate (default: the config's train.batch)"),
+        OPT_LIST("set", "SEC.KEY=VALUE", &a->sets, 64, "override a config setting (repeatable)"),
+        OPT_END,
+    };
+    const OptCommand cmd = {"info",
+                            "usage: gseq_mpi info --config FILE [--length L] [--targets K] [--task T] "
+                            "[--batch B] [--set SEC.KEY=VALUE ...]\n",
+                            options};
+    *status = opt_read(&cmd, argc, argv, 1, 2);
+    return *status < 0;
 }
 
 static void with_commas(size_t v, char *buf, size_t len)
@@ -83,86 +111,44 @@ static void print_summary(const Model *m, const Config *cfg, int batch)
            batch, gib(state + act), gib(state), gib(act));
 }
 
-int cmd_info(int argc, char **argv)
+/* The config with the --set overrides: 0, or 1 with the message printed. */
+static int load_config(const InfoArgs *a, Config *cfg)
 {
-    const char *path = NULL;
-    int length = 0, targets = 0, batch = 0;
-    Task task = TASK_AUTO;
     Error err = {{0}};
-    Config cfg;
-    const char *sets[64];
-    int n_sets = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        static const char *known[] = {"--config", "--length", "--targets", "--batch", "--task", "--set"};
-        int is_known = 0;
-        for (size_t k = 0; k < sizeof known / sizeof *known; k++)
-            is_known |= !strcmp(a, known[k]);
-        if (!is_known) {
-            fprintf(stderr, "gseq_mpi: info: unknown option %s (see gseq_mpi info --help)\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "gseq_mpi: info: %s needs a value\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        int *number = !strcmp(a, "--length") ? &length : !strcmp(a, "--targets") ? &targets
-                      : !strcmp(a, "--batch") ? &batch : NULL;
-        if (!strcmp(a, "--config"))
-            path = v;
-        else if (number) {
-            char *end;
-            long x = strtol(v, &end, 10);
-            if (*end || end == v || x <= 0 || x > 1000000000) {
-                fprintf(stderr, "gseq_mpi: info: %s %s: expected a positive integer\n", a, v);
-                return 2;
-            }
-            *number = (int)x;
-        } else if (!strcmp(a, "--task")) {
-            if (task_parse(v, &task) != 0 || task == TASK_AUTO) {
-                fprintf(stderr, "gseq_mpi: info: --task %s: expected binary, multilabel or multiclass\n", v);
-                return 2;
-            }
-        } else if (n_sets == 64) {
-            fprintf(stderr, "gseq_mpi: info: more than 64 --set options\n");
-            return 2;
-        } else {
-            sets[n_sets++] = v;
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "gseq_mpi: info: --config FILE is required\n");
-        return 2;
-    }
-    if (config_load(&cfg, path, &err) != 0) {
+    int rc = config_load(cfg, a->config, &err);
+    for (int i = 0; rc == 0 && i < a->sets.n; i++)
+        rc = config_set(cfg, a->sets.item[i], &err);
+    if (rc != 0) {
         fprintf(stderr, "gseq_mpi: %s\n", err.msg);
-        config_free(&cfg);
+        config_free(cfg);
         return 1;
     }
-    for (int i = 0; i < n_sets; i++)
-        if (config_set(&cfg, sets[i], &err) != 0) {
-            fprintf(stderr, "gseq_mpi: %s\n", err.msg);
-            config_free(&cfg);
-            return 1;
-        }
-    length = length ? length : cfg.length;
-    targets = targets ? targets : cfg.targets;
-    task = task != TASK_AUTO ? task : cfg.task;
+    return 0;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    InfoArgs a = {0};
+    int status;
+    if (!read_options(argc, argv, &a, &status))
+        return status;
+    Config cfg;
+    if (load_config(&a, &cfg) != 0)
+        return 1;
+    int length = a.length ? a.length : cfg.length;
+    int targets = a.targets ? a.targets : cfg.targets;
+    Task task = a.task != TASK_AUTO ? (Task)a.task : cfg.task;
     if (task == TASK_AUTO)
         task = targets > 1 ? TASK_MULTILABEL : TASK_BINARY;
-    batch = batch ? batch : cfg.train.batch;
+    int batch = a.batch ? a.batch : cfg.train.batch;
     if (!length || !targets) {
-        fprintf(stderr, "gseq_mpi: info: %s takes its %s from the data: give %s\n", path,
+        fprintf(stderr, "gseq_mpi: info: %s takes its %s from the data: give %s\n", a.config,
                 !length ? "input length" : "target count", !length ? "--length L" : "--targets K");
         config_free(&cfg);
         return 2;
     }
     Model m;
+    Error err = {{0}};
     int rc = model_build(&m, &cfg, length, targets, task, 1, &err);
     if (rc == 0) {
         print_summary(&m, &cfg, batch);

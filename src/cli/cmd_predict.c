@@ -2,14 +2,15 @@
  * probabilities (N, K) of a trained model for every row of a gseq HDF5 file or every record of a
  * FASTA file (padded and trimmed to the model's length), each rank taking a contiguous block of
  * rows; rank 0 writes them with the sequence ids and target names, as HDF5 (readable with h5py
- * alone) or as TSV. The model, the input and the forward pass are infer.c's. */
+ * alone) or as TSV. The model, the input and the forward pass are infer.c's; the frame it shares
+ * with eval (threads, checkpoint, input, errors on every rank) is run.c's. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/run.h"
 #include "data/h5io.h"
 #include "train/infer.h"
 
@@ -18,77 +19,40 @@
 typedef struct {
     const char *checkpoint, *data, *out;
     int tsv, rc_average, batch, threads, quiet, padding_set;
-    Padding padding;
+    int padding; /* a Padding, -1 when not given */
 } PredictArgs;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: gseq_mpi predict --checkpoint CKPT --data FILE --out P.h5 [options]\n"
-            "  --checkpoint CKPT    a checkpoint written by train (best.h5, last.h5)\n"
-            "  --data FILE          a gseq HDF5 file (its length and targets must be the model's)\n"
-            "                       or FASTA, plain or gzip (padded and trimmed to the model's length)\n"
-            "  --out FILE           where to write: HDF5 with /probabilities (N, K), /id (N) and\n"
-            "                       /target_names (K); with --tsv, text: id then one column a target\n"
-            "  --tsv                write TSV instead of HDF5\n"
-            "  --rc-average         average each sequence's probabilities with its reverse complement's\n"
-            "  --padding pre|post   FASTA: the side padded and trimmed (default: the side the\n"
-            "                       checkpoint's training data used, else pre, as Keras)\n"
-            "  --batch N            sequences per forward pass on each rank (default: the config's batch)\n"
-            "  --threads N          BLAS threads per rank (default as train)\n"
-            "  --quiet              no summary line\n");
-}
+static const char predict_usage[] =
+    "usage: gseq_mpi predict --checkpoint CKPT --data FILE --out P.h5 [options]\n";
 
-static int positive(const char *v, int *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || end == v || x <= 0 || x > 1000000)
-        return -1;
-    *out = (int)x;
-    return 0;
-}
+static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
 
-/* 0, or 2 with the message in err. */
-static int parse_args(int argc, char **argv, PredictArgs *a, Error *err, int *help)
+/* Starts MPI and reads predict's options into a: 1 to go on, else 0 with the exit status. */
+static int read_options(int *argc, char ***argv, PredictArgs *a, int *status)
 {
-    memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            *help = 1;
-            return 0;
-        }
-        if (!strcmp(f, "--tsv")) { a->tsv = 1; continue; }
-        if (!strcmp(f, "--rc-average")) { a->rc_average = 1; continue; }
-        if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
-        static const char *valued[] = {"--checkpoint", "--data", "--out", "--padding", "--batch",
-                                       "--threads"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= !strcmp(f, valued[k]);
-        if (!known)
-            return error_set(err, "predict: unknown option %s (see gseq_mpi predict --help)", f), 2;
-        if (i + 1 >= argc)
-            return error_set(err, "predict: %s needs a value", f), 2;
-        const char *v = argv[++i];
-        if (!strcmp(f, "--checkpoint")) a->checkpoint = v;
-        else if (!strcmp(f, "--data")) a->data = v;
-        else if (!strcmp(f, "--out")) a->out = v;
-        else if (!strcmp(f, "--padding")) {
-            if (padding_parse(v, &a->padding) != 0)
-                return error_set(err, "predict: --padding %s: expected pre or post", v), 2;
-            a->padding_set = 1;
-        } else if (positive(v, !strcmp(f, "--batch") ? &a->batch : &a->threads) != 0)
-            return error_set(err, "predict: %s %s: expected a positive integer", f, v), 2;
-    }
-    if (!a->checkpoint)
-        return error_set(err, "predict: --checkpoint CKPT is required"), 2;
-    if (!a->data)
-        return error_set(err, "predict: --data FILE is required"), 2;
-    if (!a->out)
-        return error_set(err, "predict: --out FILE is required"), 2;
-    return 0;
+    const Option options[] = {
+        OPT_REQUIRED("checkpoint", "CKPT", &a->checkpoint,
+                     "a checkpoint written by train (best.h5, last.h5)"),
+        OPT_REQUIRED("data", "FILE", &a->data,
+                     "a gseq HDF5 file (its length and targets must be the model's)\n"
+                     "or FASTA, plain or gzip (padded and trimmed to the model's length)"),
+        OPT_REQUIRED("out", "FILE", &a->out,
+                     "where to write: HDF5 with /probabilities (N, K), /id (N) and\n"
+                     "/target_names (K); with --tsv, text: id then one column a target"),
+        OPT_FLAG("tsv", &a->tsv, "write TSV instead of HDF5"),
+        OPT_FLAG("rc-average", &a->rc_average,
+                 "average each sequence's probabilities with its reverse complement's"),
+        OPT_CHOICE("padding", "pre|post", &a->padding, paddings,
+                   "FASTA: the side padded and trimmed (default: the side the\n"
+                   "checkpoint's training data used, else pre, as Keras)"),
+        OPT_INT("batch", "N", &a->batch, 1, 1000000,
+                "sequences per forward pass on each rank (default: the config's batch)"),
+        OPT_INT("threads", "N", &a->threads, 1, 1000000, "BLAS threads per rank (default as train)"),
+        OPT_FLAG("quiet", &a->quiet, "no summary line"),
+        OPT_END,
+    };
+    const OptCommand cmd = {"predict", predict_usage, options};
+    return run_start(&cmd, argc, argv, status);
 }
 
 static int write_strings(H5File *f, const char *name, char *const *s, int64_t n, Error *err)
@@ -181,14 +145,6 @@ static int write_predictions(const PredictArgs *a, const Trained *t, const Infer
     return rc;
 }
 
-static int fail(ParComm *c, const Error *err, int status)
-{
-    if (par_rank(c) == 0)
-        fprintf(stderr, "gseq_mpi: %s\n", err->msg);
-    par_finalize();
-    return status;
-}
-
 static void describe_input(const PredictArgs *a, const InferInput *in, const Trained *t, char *buf,
                            size_t len)
 {
@@ -202,52 +158,36 @@ static void describe_input(const PredictArgs *a, const InferInput *in, const Tra
              a->padding_set ? "--padding" : t->data_found ? "as the training data" : "the default");
 }
 
+/* Rank 0, before any work: the output's directory takes a file. */
+static int check_out(void *ctx, Error *err) { return probe_out(((const PredictArgs *)ctx)->out, err); }
+
+/* Rank 0: the predictions, and the summary line. */
+static int finish(void *ctx, const Trained *t, const InferInput *in, const InferResult *res,
+                  Error *err)
+{
+    const PredictArgs *a = ctx;
+    if (write_predictions(a, t, in, res->probs, err) != 0)
+        return -1;
+    if (!a->quiet) {
+        char what[256];
+        describe_input(a, in, t, what, sizeof what);
+        printf("gseq_mpi predict: %lld sequences of %s (%s), %d target%s, %d rank%s%s: wrote %s "
+               "in %.1f s\n", (long long)in->n, in->path, what, t->targets, t->targets == 1 ? "" : "s",
+               res->ranks, res->ranks == 1 ? "" : "s", a->rc_average ? ", reverse-complement averaged" : "",
+               a->out, now_seconds() - res->started);
+    }
+    return 0;
+}
+
 int cmd_predict(int argc, char **argv)
 {
-    par_init(&argc, &argv);
-    ParComm *c = par_world();
-    double started = now_seconds();
-    PredictArgs a;
-    Error err = {{0}};
-    int help = 0, root = par_rank(c) == 0;
-    if (parse_args(argc, argv, &a, &err, &help) != 0)
-        return fail(c, &err, 2);
-    if (help) {
-        if (root)
-            usage(stdout);
-        par_finalize();
-        return 0;
-    }
-    infer_set_threads(a.threads);
-    if (infer_agree(c, root ? probe_out(a.out, &err) : 0, &err) != 0)
-        return fail(c, &err, 1);
-    Trained t;
-    if (trained_load(c, a.checkpoint, a.batch, &t, &err) != 0)
-        return fail(c, &err, 1);
-    InferInput in;
-    Padding padding = a.padding_set ? a.padding : t.padding;
-    if (infer_input_open(c, a.data, &t, padding, 0, &in, &err) != 0) {
-        trained_free(&t);
-        return fail(c, &err, 1);
-    }
-    float *probs = root ? xalloc_floats((size_t)in.n * t.targets + 1) : NULL;
-    double loss;
-    int rc = infer_run(c, &t, &in, a.rc_average, probs, NULL, NULL, &loss, &err);
-    if (rc == 0)
-        rc = infer_agree(c, root ? write_predictions(&a, &t, &in, probs, &err) : 0, &err);
-    if (rc == 0 && root && !a.quiet) {
-        char what[256];
-        describe_input(&a, &in, &t, what, sizeof what);
-        printf("gseq_mpi predict: %lld sequences of %s (%s), %d target%s, %d rank%s%s: wrote %s "
-               "in %.1f s\n", (long long)in.n, in.path, what, t.targets, t.targets == 1 ? "" : "s",
-               par_size(c), par_size(c) == 1 ? "" : "s", a.rc_average ? ", reverse-complement averaged" : "",
-               a.out, now_seconds() - started);
-    }
-    free(probs);
-    infer_input_free(&in);
-    trained_free(&t);
-    if (rc != 0)
-        return fail(c, &err, 1);
-    par_finalize();
-    return 0;
+    PredictArgs a = {.padding = -1};
+    int status;
+    if (!read_options(&argc, &argv, &a, &status))
+        return status;
+    a.padding_set = a.padding >= 0;
+    InferJob job = {.checkpoint = a.checkpoint, .data = a.data, .batch = a.batch,
+                    .threads = a.threads, .rc_average = a.rc_average, .labels = 0,
+                    .padding = a.padding, .ctx = &a, .check_out = check_out, .finish = finish};
+    return run_inference(par_world(), &job);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "data/convert.h"
 #include "data/synth.h"
 
@@ -38,66 +39,50 @@ static const char *synth_usage =
 
 int cmd_synth(int argc, char **argv)
 {
-    const char *out = NULL, *mode = "binary", *n_s = NULL, *seed_s = "1", *motifs_s = NULL,
-               *motif_file = NULL, *minl_s = "100", *maxl_s = "190", *len_s = "1000", *k_s = "8",
-               *pos_s = "0.5", *rate_s = "0.25", *gc_s = "0.41", *bgfile = NULL, *pad_s = "pre",
-               *gzip_s = "0";
-    int progress = 0;
-    const OptSpec specs[] = {
-        {"out", "FILE", &out, NULL, "output file (required)"},
-        {"mode", "MODE", &mode, NULL, "binary (variable length) or multilabel (default binary)"},
-        {"n", "N", &n_s, NULL, "samples (default 2000)"},
-        {"seed", "S", &seed_s, NULL, "random seed: the output depends on it and the options only (1)"},
-        {"motifs", "LIST", &motifs_s, NULL, "comma-separated JASPAR IDs or names (default: Gata1 for "
-                                            "binary; CTCF, Gata1, FOXA1, HNF4A, ... for multilabel)"},
-        {"motif-file", "FILE", &motif_file, NULL, "JASPAR count matrices (data/jaspar_vertebrates.pfm)"},
-        {"min-length", "L", &minl_s, NULL, "binary: shortest sequence (100)"},
-        {"max-length", "L", &maxl_s, NULL, "binary: longest sequence, the padded width (190)"},
-        {"positive", "P", &pos_s, NULL, "binary: fraction of samples with a motif (0.5)"},
-        {"length", "L", &len_s, NULL, "multilabel: sequence length (1000)"},
-        {"targets", "K", &k_s, NULL, "multilabel: targets, one motif each (8)"},
-        {"rate", "P", &rate_s, NULL, "multilabel: probability that a motif is planted (0.25)"},
-        {"gc", "F", &gc_s, NULL, "GC content of the random background (0.41)"},
-        {"background", "FASTA", &bgfile, NULL, "draw background windows from real sequences instead"},
-        {"padding", "pre|post", &pad_s, NULL, "where padding goes in shorter sequences (pre)"},
-        {"compress", "0-9", &gzip_s, NULL, "gzip level of the HDF5 chunks, 0 = none (0)"},
-        {"progress", NULL, NULL, &progress, "show progress even when stderr is not a terminal"},
-        {NULL, NULL, NULL, NULL, NULL},
-    };
-    Error err = {{0}};
-    int r = parse_options(argc, argv, specs, &err);
-    if (r == 1) {
-        fputs(synth_usage, stdout);
-        print_options(stdout, specs);
-        return 0;
-    }
-    if (r != 0)
-        return report_error("synth", &err);
-
-    SynthSettings st = {.out = out, .motifs = motifs_s, .motif_file = motif_file,
-                        .background = bgfile, .progress = progress};
     int64_t seed = 1;
-    st.multilabel = strcmp(mode, "multilabel") == 0;
-    if (!st.multilabel && strcmp(mode, "binary") != 0)
-        error_set(&err, "--mode: '%s', expected binary or multilabel", mode);
-    else if (!out)
+    int padding = PAD_PRE;
+    SynthSettings st = {.n = 2000, .min_len = 100, .max_len = 190, .length = 1000, .targets = 8,
+                        .positive = 0.5, .rate = 0.25, .gc = 0.41};
+    static const OptChoice modes[] = {{"binary", 0}, {"multilabel", 1}, {NULL, 0}};
+    static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
+    const Option options[] = {
+        OPT_STRING("out", "FILE", &st.out, "output file (required)"),
+        OPT_CHOICE("mode", "MODE", &st.multilabel, modes,
+                   "binary (variable length) or multilabel (default binary)"),
+        OPT_INT64("n", "N", &st.n, 1, UINT32_MAX, "samples (default 2000)"),
+        OPT_INT64("seed", "S", &seed, 0, INT64_MAX,
+                  "random seed: the output depends on it and the options only (1)"),
+        OPT_STRING("motifs", "LIST", &st.motifs, "comma-separated JASPAR IDs or names (default: Gata1 "
+                                                 "for binary; CTCF, Gata1, FOXA1, HNF4A, ... for multilabel)"),
+        OPT_STRING("motif-file", "FILE", &st.motif_file,
+                   "JASPAR count matrices (data/jaspar_vertebrates.pfm)"),
+        OPT_INT("min-length", "L", &st.min_len, 1, 1 << 20, "binary: shortest sequence (100)"),
+        OPT_INT("max-length", "L", &st.max_len, 1, 1 << 20,
+                "binary: longest sequence, the padded width (190)"),
+        OPT_DOUBLE("positive", "P", &st.positive, 0, 1, "binary: fraction of samples with a motif (0.5)"),
+        OPT_INT("length", "L", &st.length, 1, 1 << 20, "multilabel: sequence length (1000)"),
+        OPT_INT("targets", "K", &st.targets, 1, 4096, "multilabel: targets, one motif each (8)"),
+        OPT_DOUBLE("rate", "P", &st.rate, 0, 1,
+                   "multilabel: probability that a motif is planted (0.25)"),
+        OPT_DOUBLE("gc", "F", &st.gc, 0, 1, "GC content of the random background (0.41)"),
+        OPT_STRING("background", "FASTA", &st.background,
+                   "draw background windows from real sequences instead"),
+        OPT_CHOICE("padding", "pre|post", &padding, paddings,
+                   "where padding goes in shorter sequences (pre)"),
+        OPT_INT("compress", "0-9", &st.gzip, 0, 9, "gzip level of the HDF5 chunks, 0 = none (0)"),
+        OPT_FLAG("progress", &st.progress, "show progress even when stderr is not a terminal"),
+        OPT_END,
+    };
+    const OptCommand cmd = {"synth", synth_usage, options};
+    int r = opt_read(&cmd, argc, argv, 1, 1);
+    if (r >= 0)
+        return r;
+    Error err = {{0}};
+    if (!st.out) {
         error_set(&err, "--out FILE is required (see --help)");
-    if (err.msg[0] ||
-        parse_int64("n", n_s ? n_s : "2000", 1, (int64_t)UINT32_MAX, &st.n, &err) != 0 ||
-        parse_int64("seed", seed_s, 0, INT64_MAX, &seed, &err) != 0 ||
-        parse_int("min-length", minl_s, 1, 1 << 20, &st.min_len, &err) != 0 ||
-        parse_int("max-length", maxl_s, 1, 1 << 20, &st.max_len, &err) != 0 ||
-        parse_int("length", len_s, 1, 1 << 20, &st.length, &err) != 0 ||
-        parse_int("targets", k_s, 1, 4096, &st.targets, &err) != 0 ||
-        parse_double("positive", pos_s, 0, 1, &st.positive, &err) != 0 ||
-        parse_double("rate", rate_s, 0, 1, &st.rate, &err) != 0 ||
-        parse_double("gc", gc_s, 0, 1, &st.gc, &err) != 0 ||
-        parse_int("compress", gzip_s, 0, 9, &st.gzip, &err) != 0)
-        return report_error("synth", &err);
-    if (padding_parse(pad_s, &st.padding) != 0) {
-        error_set(&err, "--padding: '%s', expected pre or post", pad_s);
         return report_error("synth", &err);
     }
+    st.padding = (Padding)padding;
     st.seed = (uint64_t)seed;
     char exe_path[PATH_MAX + 64];
     if (!st.motif_file)

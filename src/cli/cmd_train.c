@@ -9,25 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/json_out.h"
 #include "train/checkpoint.h"
 #include "cli/commands.h"
+#include "cli/run.h"
+#include "nn/kernels.h"
 #include "parallel/data_dist.h"
 #include "parallel/plan.h"
 #include "train/trainer.h"
 
-extern void openblas_set_num_threads(int);
-
 typedef struct {
     const char *config, *out, *resume, *data;
-    DataMode data_mode;
-    IoMode io;
-    const char *sets[64];
-    int n_sets, threads, quiet, log_every, force;
-    ExchangeMode exchange;
+    int data_mode; /* DataMode */
+    int io;        /* IoMode */
+    OptList sets;
+    int threads, quiet, log_every, force;
+    int exchange;    /* ExchangeMode */
     int folds, fold; /* --folds K --fold k: validate on fold k of the rest (as cv does) */
 } TrainArgs;
 
@@ -45,36 +44,6 @@ typedef struct {
 
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) { stop_requested = sig; }
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: gseq_mpi train --config FILE --out DIR [options]\n"
-            "       gseq_mpi train --resume DIR/last.h5 [options]\n"
-            "  --config FILE        model and training settings (INI; see jobs/configs/)\n"
-            "  --set SEC.KEY=VALUE  override a config setting (repeatable), e.g. --set train.epochs=5\n"
-            "  --data FILE          training data (same as --set data.train=FILE)\n"
-            "  --out DIR            output directory (created); refuses one holding a checkpoint\n"
-            "                       unless --force\n"
-            "  --resume CKPT        continue exactly from a checkpoint (its config unless --config)\n"
-            "  --data-mode MODE     shared: one copy of the data per node, any rank draws any\n"
-            "                       sample (default); shard: each rank holds N/P rows and draws\n"
-            "                       within them (results then depend on the rank count)\n"
-            "  --io MODE            read: node leaders (shared) or every rank (shard) read the\n"
-            "                       file (default); scatter: rank 0 reads and sends\n"
-            "  --folds K --fold k   validate on fold k of K over the non-test rows, as cv does\n"
-            "  --threads N          BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
-            "                       OMP_NUM_THREADS, or cores / ranks on the node)\n"
-            "  --log-every N        plain progress line every N steps (default: ~10 per epoch)\n"
-            "  --exchange MODE      how the ranks sum gradients: shared (one copy of the\n"
-            "                       parameters in memory the node's ranks share), ring (MPI\n"
-            "                       reduce-scatter and all-gather), buckets (per-layer\n"
-            "                       MPI_Iallreduce overlapped with backward); default auto:\n"
-            "                       shared when all ranks run on one node, else ring\n"
-            "  --overlap            the same as --exchange buckets\n"
-            "  --quiet              no progress output\n"
-            "  --force              write into an --out that already holds checkpoints\n");
-}
 
 /* Rank 0 prints to the screen and the log; the others keep quiet. */
 __attribute__((format(printf, 2, 3))) static void say(Report *r, const char *fmt, ...)
@@ -94,91 +63,72 @@ __attribute__((format(printf, 2, 3))) static void say(Report *r, const char *fmt
         die("%s: cannot write: %s", r->log_path, strerror(errno));
 }
 
-static int parse_int_arg(const char *flag, const char *v, int *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || end == v || x <= 0 || x > 1000000)
-        return -1;
-    *out = (int)x;
-    (void)flag;
-    return 0;
-}
+static const char train_usage[] =
+    "usage: gseq_mpi train --config FILE --out DIR [options]\n"
+    "       gseq_mpi train --resume DIR/last.h5 [options]\n";
 
-/* Returns 0, or 2 with a one-line message in err. */
-static int parse_args(int argc, char **argv, TrainArgs *a, Error *err, int *help)
+static const OptChoice data_modes[] = {{"shared", DATA_SHARED}, {"shard", DATA_SHARD}, {NULL, 0}};
+static const OptChoice io_modes[] = {{"read", IO_READ}, {"scatter", IO_SCATTER}, {NULL, 0}};
+static const OptChoice exchanges[] = {{"auto", EXCHANGE_AUTO}, {"shared", EXCHANGE_SHARED},
+                                      {"ring", EXCHANGE_RING}, {"buckets", EXCHANGE_BUCKETS},
+                                      {NULL, 0}};
+
+/* Starts MPI and reads the options: 1 to go on, else 0 with the exit status. */
+static int read_options(int *argc, char ***argv, TrainArgs *a, int *status)
 {
-    memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            *help = 1;
-            return 0;
-        }
-        if (!strcmp(f, "--quiet")) { a->quiet = 1; continue; }
-        if (!strcmp(f, "--overlap")) { a->exchange = EXCHANGE_BUCKETS; continue; }
-        if (!strcmp(f, "--no-overlap")) { a->exchange = EXCHANGE_AUTO; continue; }
-        if (!strcmp(f, "--force")) { a->force = 1; continue; }
-        static const char *valued[] = {"--config", "--out", "--resume", "--data", "--set",
-                                       "--threads", "--log-every", "--data-mode", "--io",
-                                       "--folds", "--fold", "--exchange"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= !strcmp(f, valued[k]);
-        if (!known)
-            return error_set(err, "train: unknown option %s (see gseq_mpi train --help)", f), 2;
-        if (i + 1 >= argc)
-            return error_set(err, "train: %s needs a value", f), 2;
-        const char *v = argv[++i];
-        if (!strcmp(f, "--config")) a->config = v;
-        else if (!strcmp(f, "--out")) a->out = v;
-        else if (!strcmp(f, "--resume")) a->resume = v;
-        else if (!strcmp(f, "--data")) a->data = v;
-        else if (!strcmp(f, "--data-mode")) {
-            if (data_mode_parse(v, &a->data_mode))
-                return error_set(err, "train: --data-mode %s: expected shared or shard", v), 2;
-        } else if (!strcmp(f, "--io")) {
-            if (io_mode_parse(v, &a->io))
-                return error_set(err, "train: --io %s: expected read or scatter", v), 2;
-        } else if (!strcmp(f, "--exchange")) {
-            int mode = exchange_mode_parse(v);
-            if (mode < 0)
-                return error_set(err, "train: --exchange %s: expected auto, shared, ring or buckets",
-                                 v), 2;
-            a->exchange = (ExchangeMode)mode;
-        }
-        else if (!strcmp(f, "--set")) {
-            if (a->n_sets == 64)
-                return error_set(err, "train: more than 64 --set options"), 2;
-            a->sets[a->n_sets++] = v;
-        } else if (!strcmp(f, "--fold")) {
-            char *end;
-            long k = strtol(v, &end, 10);
-            if (*end || end == v || k < 1 || k > 1000)
-                return error_set(err, "train: --fold %s: expected a fold number from 1", v), 2;
-            a->fold = (int)k;
-        } else if (parse_int_arg(f, v, !strcmp(f, "--threads") ? &a->threads
-                                       : !strcmp(f, "--folds") ? &a->folds : &a->log_every))
-            return error_set(err, "train: %s %s: expected a positive integer", f, v), 2;
-    }
+    const Option options[] = {
+        OPT_STRING("config", "FILE", &a->config, "model and training settings (INI; see jobs/configs/)"),
+        OPT_LIST("set", "SEC.KEY=VALUE", &a->sets, 64,
+                 "override a config setting (repeatable), e.g. --set train.epochs=5"),
+        OPT_STRING("data", "FILE", &a->data, "training data (same as --set data.train=FILE)"),
+        OPT_STRING("out", "DIR", &a->out, "output directory (created); refuses one holding a checkpoint\n"
+                                          "unless --force"),
+        OPT_STRING("resume", "CKPT", &a->resume,
+                   "continue exactly from a checkpoint (its config unless --config)"),
+        OPT_CHOICE("data-mode", "MODE", &a->data_mode, data_modes,
+                   "shared: one copy of the data per node, any rank draws any\n"
+                   "sample (default); shard: each rank holds N/P rows and draws\n"
+                   "within them (results then depend on the rank count)"),
+        OPT_CHOICE("io", "MODE", &a->io, io_modes,
+                   "read: node leaders (shared) or every rank (shard) read the\n"
+                   "file (default); scatter: rank 0 reads and sends"),
+        OPT_INT("folds", "K", &a->folds, 1, 1000000,
+                "with --fold k: validate on fold k of K over the non-test rows, as cv does"),
+        OPT_INT("fold", "k", &a->fold, 1, 1000, "the fold to validate on (1..K), with --folds K"),
+        OPT_INT("threads", "N", &a->threads, 1, 1000000,
+                "BLAS threads per rank (default: OPENBLAS_NUM_THREADS,\n"
+                "OMP_NUM_THREADS, or cores / ranks on the node)"),
+        OPT_INT("log-every", "N", &a->log_every, 1, 1000000,
+                "plain progress line every N steps (default: ~10 per epoch)"),
+        OPT_CHOICE("exchange", "MODE", &a->exchange, exchanges,
+                   "how the ranks sum gradients: shared (one copy of the\n"
+                   "parameters in memory the node's ranks share), ring (MPI\n"
+                   "reduce-scatter and all-gather), buckets (per-layer\n"
+                   "MPI_Iallreduce overlapped with backward); default auto:\n"
+                   "shared when all ranks run on one node, else ring"),
+        OPT_SET("overlap", &a->exchange, EXCHANGE_BUCKETS, "the same as --exchange buckets"),
+        OPT_SET("no-overlap", &a->exchange, EXCHANGE_AUTO, "the same as --exchange auto"),
+        OPT_FLAG("quiet", &a->quiet, "no progress output"),
+        OPT_FLAG("force", &a->force, "write into an --out that already holds checkpoints"),
+        OPT_END,
+    };
+    const OptCommand cmd = {"train", train_usage, options};
+    if (!run_start(&cmd, argc, argv, status))
+        return 0;
+    Error err = {{0}};
     if (!a->config && !a->resume)
-        return error_set(err, "train: --config FILE is required (or --resume CKPT)"), 2;
-    if ((a->folds > 0) != (a->fold > 0) || a->fold > a->folds || a->folds == 1)
-        return error_set(err, "train: --folds K (K >= 2) and --fold k (1..K) go together"), 2;
-    if (!a->out && !a->resume)
-        return error_set(err, "train: --out DIR is required"), 2;
+        error_set(&err, "--config FILE is required (or --resume CKPT)");
+    else if ((a->folds > 0) != (a->fold > 0) || a->fold > a->folds || a->folds == 1)
+        error_set(&err, "--folds K (K >= 2) and --fold k (1..K) go together");
+    else if (!a->out && !a->resume)
+        error_set(&err, "--out DIR is required");
+    if (!err.msg[0])
+        return 1;
+    *status = run_usage_error(&cmd, &err);
     return 0;
 }
 
 /* ---- steps that rank 0 does and the others hear about ---- */
-
-/* Broadcasts rank 0's verdict; on failure every rank returns the same -1 and rank 0 has the text. */
-static int agree(ParComm *c, int rc)
-{
-    int v = rc;
-    par_bcast(c, &v, sizeof v, 0);
-    return v;
-}
 
 static char *bcast_string(ParComm *c, char *s)
 {
@@ -201,7 +151,7 @@ static int load_config(ParComm *c, const TrainArgs *a, Config *cfg, Error *err)
     } else {
         if (par_rank(c) == 0)
             text = checkpoint_read_config(a->resume, err);
-        if (agree(c, text ? 0 : -1) != 0)
+        if (par_root_verdict(c, text ? 0 : -1) != 0)
             return -1;
         text = bcast_string(c, text);
         name = a->resume;
@@ -210,8 +160,8 @@ static int load_config(ParComm *c, const TrainArgs *a, Config *cfg, Error *err)
         if (rc != 0)
             return -1;
     }
-    for (int i = 0; i < a->n_sets; i++)
-        if (config_set(cfg, a->sets[i], err) != 0)
+    for (int i = 0; i < a->sets.n; i++)
+        if (config_set(cfg, a->sets.item[i], err) != 0)
             return -1;
     if (a->data) {
         char set[600];
@@ -222,29 +172,6 @@ static int load_config(ParComm *c, const TrainArgs *a, Config *cfg, Error *err)
     if (!cfg->data_train[0])
         return error_set(err, "%s: no training data: set [data] train = FILE, --set data.train=FILE "
                          "or --data FILE", name);
-    return 0;
-}
-
-static int make_dirs(const char *dir, Error *err)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return error_set(err, "--out %s: cannot create %s: %s", dir, path, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return error_set(err, "--out %s: cannot create it: %s", dir, strerror(errno));
-    char probe[600];
-    snprintf(probe, sizeof probe, "%s/.gseq_write_test", dir);
-    FILE *f = fopen(probe, "w");
-    if (!f)
-        return error_set(err, "--out %s: not writable: %s", dir, strerror(errno));
-    fclose(f);
-    unlink(probe);
     return 0;
 }
 
@@ -262,7 +189,7 @@ static int prepare_out(Report *r, const TrainArgs *a, Error *err)
     }
     if (r->rank != 0)
         return 0;
-    if (make_dirs(r->dir, err))
+    if (run_make_dir(r->dir, err))
         return -1;
     char last[600];
     snprintf(last, sizeof last, "%s/last.h5", r->dir);
@@ -386,23 +313,6 @@ static void install_signals(void)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
-static void set_threads(ParComm *c, int requested)
-{
-    int n = requested;
-    const char *env = getenv("OPENBLAS_NUM_THREADS");
-    if (!n && !(env && *env))
-        env = getenv("OMP_NUM_THREADS");
-    if (!n && env && *env)
-        n = atoi(env);
-    if (n <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        int local = par_node_size();
-        n = cores > local ? (int)(cores / local) : 1;
-    }
-    openblas_set_num_threads(n);
-    (void)c;
-}
-
 /* ---- the end: test metrics and summary ---- */
 
 static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const RowSet *test)
@@ -467,19 +377,11 @@ static int same_shape(const DataTable *data, const DataTable *other, const char 
 }
 
 /* Ends the command on every rank; rank 0 (or the rank that holds the reason) says why. */
-static int fail_from(Report *r, ParComm *c, const Error *err, int status, int reporter)
+static int end_run(Report *r, ParComm *c, const Error *err, int status)
 {
-    if (reporter)
-        fprintf(stderr, "gseq_mpi: %s\n", err->msg);
     if (r)
         close_logs(r);
-    par_finalize();
-    return status;
-}
-
-static int fail(Report *r, ParComm *c, const Error *err, int status)
-{
-    return fail_from(r, c, err, status, par_rank(c) == 0);
+    return run_fail(c, err, status);
 }
 
 /* What a run holds, released on every way out (each part may be empty or zero). */
@@ -502,7 +404,7 @@ static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
     if (rc == 0 && par_rank(c) == 0 && strcmp(fp, t->state.fingerprint) != 0)
         rc = error_set(err, "%s: was trained on other data (fingerprint %s, this data %s)", path,
                        t->state.fingerprint, fp);
-    if (agree(c, rc) != 0)
+    if (par_root_verdict(c, rc) != 0)
         return -1;
     update_bcast_state(&t->update, t->model.params, &t->adam);
     par_bcast(c, &t->state, sizeof t->state, 0);
@@ -522,56 +424,106 @@ static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
     return 0;
 }
 
-int cmd_train(int argc, char **argv)
+/* The config, the output directory, the BLAS threads and the data, on every rank: 0, or the exit
+ * status with the run ended. */
+static int prepare(ParComm *c, const TrainArgs *a, Report *r, Config *cfg, DataTable *data,
+                   DataTable *valid, DataTable *test)
 {
-    par_init(&argc, &argv);
-    ParComm *c = par_world();
-    TrainArgs a;
     Error err = {{0}};
-    int help = 0;
-    Report r = {.rank = par_rank(c), .args = &a, .started = now_seconds()};
-    if (parse_args(argc, argv, &a, &err, &help) != 0)
-        return fail(NULL, c, &err, 2);
-    if (help) {
-        if (r.rank == 0)
-            usage(stdout);
-        par_finalize();
+    if (load_config(c, a, cfg, &err) != 0) {
+        release(cfg, data, valid, test, NULL, NULL);
+        return end_run(NULL, c, &err, 1);
+    }
+    if (par_root_verdict(c, prepare_out(r, a, &err)) != 0) {
+        release(cfg, data, valid, test, NULL, NULL);
+        return end_run(r, c, &err, 1);
+    }
+    kernels_set_threads(a->threads, par_node_size());
+    int reporter = 0;
+    if (data_load(data, cfg->data_train, a->data_mode, a->io, &err, &reporter) != 0 ||
+        (cfg->data_valid[0] && data_load(valid, cfg->data_valid, a->data_mode, a->io, &err, &reporter)) ||
+        (cfg->data_test[0] && data_load(test, cfg->data_test, a->data_mode, a->io, &err, &reporter))) {
+        release(cfg, data, valid, test, NULL, NULL);
+        return end_run(r, c, &err, 1);
+    }
+    if (same_shape(data, valid, "validation", &err) || same_shape(data, test, "test", &err)) {
+        release(cfg, data, valid, test, NULL, NULL);
+        return end_run(r, c, &err, 1);
+    }
+    return 0;
+}
+
+/* Rank 0: config.ini, and the line that says what runs where. */
+static void announce(Report *r, ParComm *c, const Config *cfg, const DataTable *data,
+                     const Trainer *t)
+{
+    const TrainArgs *a = r->args;
+    r->config_text = config_effective_text(cfg);
+    if (r->rank == 0)
+        write_text_file(r, "config.ini", r->config_text);
+    char exchange[96] = "";
+    if (par_size(c) > 1 && t->update.cross)
+        snprintf(exchange, sizeof exchange, ", gradients summed: shared on each of %d nodes, then "
+                 "MPI between them", par_nodemem_nodes(t->update.shared));
+    else if (par_size(c) > 1)
+        snprintf(exchange, sizeof exchange, ", gradients summed: %s",
+                 exchange_mode_name(t->update.mode));
+    say(r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s%s, %zu "
+        "parameters%s\n", cfg->path, data->path, (long long)data->n, (long long)t->train_total,
+        par_size(c), par_size(c) > 1 ? "s" : "", exchange, t->model.n_params,
+        a->resume ? ", resumed" : "");
+    report_data_memory(r, c, data, (DataMode)a->data_mode);
+}
+
+/* After the training: the last checkpoint after a signal, else the test metrics; 0, or 1 with the
+ * reason in err when the training diverged. */
+static int conclude(Report *r, Trainer *t, const DataTable *data, const DataTable *test,
+                    const RowSet *test_rows, Error *err)
+{
+    if (t->diverged)
+        return error_set(err, "training diverged at step %ld (epoch %d): the loss is not finite; "
+                         "best.h5 and last.h5 are left as they were", t->state.step + 1,
+                         t->state.epoch + 1), 1;
+    if (t->stopped) {
+        if (r->rank == 0)
+            save_checkpoint(r, t, "last.h5", t->model.params);
+        say(r, "stopped by signal after step %ld: wrote %s/last.h5; continue with "
+               "gseq_mpi train --resume %s/last.h5\n", t->state.step, r->dir, r->dir);
         return 0;
     }
+    const DataTable *td = test->n ? test : data;
+    if (test_rows->n)
+        write_test_metrics(r, t, td, test_rows);
+    say(r, "done: %ld steps in %.1f s; best epoch %d; outputs in %s\n", t->state.step,
+        now_seconds() - r->started, t->state.best_epoch + 1, r->dir);
+    return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    TrainArgs a = {0};
+    int status;
+    Report r = {.args = &a, .started = now_seconds()};
+    if (!read_options(&argc, &argv, &a, &status))
+        return status;
+    ParComm *c = par_world();
+    Error err = {{0}};
+    r.rank = par_rank(c);
     /* A bar only on a terminal of our own: under mpirun the ranks' stdout is a pseudo-terminal
      * whatever the final destination, so launched runs print plain lines (SLURM logs). */
-    r.tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") &&
-            !getenv("SLURM_JOB_ID");
+    r.tty = isatty(STDOUT_FILENO) && !par_launched() && !getenv("SLURM_JOB_ID");
     Config cfg = {0};
     DataTable data = {0}, valid = {0}, test = {0};
-    if (load_config(c, &a, &cfg, &err) != 0) {
-        release(&cfg, &data, &valid, &test, NULL, NULL);
-        return fail(NULL, c, &err, 1);
-    }
-    if (agree(c, prepare_out(&r, &a, &err)) != 0) {
-        release(&cfg, &data, &valid, &test, NULL, NULL);
-        return fail(&r, c, &err, 1);
-    }
-    set_threads(c, a.threads);
-    int reporter = 0;
-    if (data_load(&data, cfg.data_train, a.data_mode, a.io, &err, &reporter) != 0 ||
-        (cfg.data_valid[0] && data_load(&valid, cfg.data_valid, a.data_mode, a.io, &err, &reporter)) ||
-        (cfg.data_test[0] && data_load(&test, cfg.data_test, a.data_mode, a.io, &err, &reporter))) {
-        release(&cfg, &data, &valid, &test, NULL, NULL);
-        return fail_from(&r, c, &err, 1, reporter);
-    }
-    if (same_shape(&data, &valid, "validation", &err) || same_shape(&data, &test, "test", &err)) {
-        release(&cfg, &data, &valid, &test, NULL, NULL);
-        return fail(&r, c, &err, 1);
-    }
+    if ((status = prepare(c, &a, &r, &cfg, &data, &valid, &test)) != 0)
+        return status;
     Trainer t;
     /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
     int built = trainer_init(&t, c, &cfg, &data, a.exchange, &err);
-    if (agree(c, built) != 0) {
+    if (par_root_verdict(c, built) != 0) {
         /* a failed trainer_init freed its own; a rank whose init worked frees what it built */
         release(&cfg, &data, &valid, &test, built == 0 ? &t : NULL, NULL);
-        return fail(&r, c, &err, 1);
+        return end_run(&r, c, &err, 1);
     }
     t.sharded = a.data_mode == DATA_SHARD;
     t.fault_nan_step = fault ? atol(fault) : 0;
@@ -581,7 +533,7 @@ int cmd_train(int argc, char **argv)
     if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, t.sharded,
                   a.folds, a.fold - 1, &plan, &err)) {
         release(&cfg, &data, &valid, &test, &t, NULL);
-        return fail(&r, c, &err, 1);
+        return end_run(&r, c, &err, 1);
     }
     t.train = plan.train;
     t.valid = plan.valid;
@@ -591,47 +543,17 @@ int cmd_train(int argc, char **argv)
     rowset_free(&plan.rest);
     if (a.resume && resume_state(c, a.resume, &t, &err) != 0) {
         release(&cfg, &data, &valid, &test, &t, &test_rows);
-        return fail(&r, c, &err, 1);
+        return end_run(&r, c, &err, 1);
     }
-    r.config_text = config_effective_text(&cfg);
-    if (r.rank == 0)
-        write_text_file(&r, "config.ini", r.config_text);
-    char exchange[96] = "";
-    if (par_size(c) > 1 && t.update.cross)
-        snprintf(exchange, sizeof exchange, ", gradients summed: shared on each of %d nodes, then "
-                 "MPI between them", par_nodemem_nodes(t.update.shared));
-    else if (par_size(c) > 1)
-        snprintf(exchange, sizeof exchange, ", gradients summed: %s",
-                 exchange_mode_name(t.update.mode));
-    say(&r, "gseq_mpi train: %s on %s (%lld samples, %lld for training), %d rank%s%s, %zu "
-        "parameters%s\n", cfg.path, data.path, (long long)data.n, (long long)t.train_total,
-        par_size(c), par_size(c) > 1 ? "s" : "", exchange, t.model.n_params,
-        a.resume ? ", resumed" : "");
-    report_data_memory(&r, c, &data, a.data_mode);
+    announce(&r, c, &cfg, &data, &t);
     t.hooks = (TrainerHooks){&r, on_step, on_epoch, should_stop};
     install_signals();
     trainer_run(&t);
-    int status = 0;
-    if (t.diverged) {
-        error_set(&err, "training diverged at step %ld (epoch %d): the loss is not finite; "
-                  "best.h5 and last.h5 are left as they were", t.state.step + 1, t.state.epoch + 1);
-        status = 1;
-    } else if (t.stopped) {
-        if (r.rank == 0)
-            save_checkpoint(&r, &t, "last.h5", t.model.params);
-        say(&r, "stopped by signal after step %ld: wrote %s/last.h5; continue with "
-                "gseq_mpi train --resume %s/last.h5\n", t.state.step, r.dir, r.dir);
-    } else {
-        const DataTable *td = test.n ? &test : &data;
-        if (test_rows.n)
-            write_test_metrics(&r, &t, td, &test_rows);
-        say(&r, "done: %ld steps in %.1f s; best epoch %d; outputs in %s\n", t.state.step,
-            now_seconds() - r.started, t.state.best_epoch + 1, r.dir);
-    }
+    status = conclude(&r, &t, &data, &test, &test_rows, &err);
     release(&cfg, &data, &valid, &test, &t, &test_rows);
     free(r.config_text);
     if (status)
-        return fail(&r, c, &err, status);
+        return end_run(&r, c, &err, status);
     if (r.log)
         fclose(r.log);
     if (r.metrics)

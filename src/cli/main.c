@@ -1,7 +1,6 @@
-/* main.c: gseq_mpi's command line: `gseq_mpi <command> [options]`. Dispatches to src/cmd_*.c. */
+/* main.c: gseq_mpi's command line: `gseq_mpi <command> [options]`. Dispatches to src/cli/cmd_*.c. */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -46,7 +45,7 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
     /* Under a launcher, rank 0 says it once and every rank leaves after it has: a rank that left
      * at once could make mpirun end the job before rank 0's line was out. */
-    int launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK");
+    int launched = par_launched();
     if (launched)
         par_init(&argc, &argv);
     if (!launched || par_rank(par_world()) == 0) {

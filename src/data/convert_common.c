@@ -1,5 +1,5 @@
-/* convert_common.c: progress lines, option parsing and the temporary-file guard of convert and
- * synth. See convert.h. */
+/* convert_common.c: progress lines, column ranges and the temporary-file guard of convert and
+ * synth. See convert.h. (Their options are read by the cli's parser, src/cli/options.c.) */
 #include "data/convert.h"
 
 #include <errno.h>
@@ -65,40 +65,6 @@ void progress_end(Progress *p)
     }
 }
 
-int parse_int64(const char *name, const char *text, int64_t min, int64_t max, int64_t *out,
-                Error *err)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max)
-        return error_set(err, "--%s: '%s' is not a whole number in %lld..%lld", name, text,
-                         (long long)min, (long long)max);
-    *out = v;
-    return 0;
-}
-
-int parse_int(const char *name, const char *text, int min, int max, int *out, Error *err)
-{
-    int64_t v = 0;
-    if (parse_int64(name, text, min, max, &v, err) != 0)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-int parse_double(const char *name, const char *text, double min, double max, double *out,
-                 Error *err)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v >= min && v <= max))
-        return error_set(err, "--%s: '%s' is not a number in %g..%g", name, text, min, max);
-    *out = v;
-    return 0;
-}
-
 int parse_range(const char *name, const char *text, int64_t total, int64_t *first, int64_t *count,
                 Error *err)
 {
@@ -154,43 +120,4 @@ int report_error(const char *command, const Error *err)
     fprintf(stderr, "gseq_mpi: %s: %s\n", command, err->msg);
     fflush(stderr);
     return 1;
-}
-
-int parse_options(int argc, char **argv, const OptSpec *specs, Error *err)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return 1;
-        if (strncmp(a, "--", 2) != 0)
-            return error_set(err, "unexpected argument '%s' (options start with --; see --help)", a);
-        const char *name = a + 2, *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        const OptSpec *s = specs;
-        while (s->name && !(strlen(s->name) == len && strncmp(s->name, name, len) == 0))
-            s++;
-        if (!s->name)
-            return error_set(err, "unknown option '%.*s' (see --help)", (int)(len + 2), a);
-        if (!s->arg) {
-            if (eq)
-                return error_set(err, "--%s takes no value", s->name);
-            *s->flag = 1;
-        } else if (eq) {
-            *s->value = eq + 1;
-        } else if (i + 1 < argc) {
-            *s->value = argv[++i];
-        } else {
-            return error_set(err, "--%s needs a value (%s)", s->name, s->arg);
-        }
-    }
-    return 0;
-}
-
-void print_options(FILE *out, const OptSpec *specs)
-{
-    for (const OptSpec *s = specs; s->name; s++) {
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", s->name, s->arg ? " " : "", s->arg ? s->arg : "");
-        fprintf(out, "  %-26s %s\n", left, s->help);
-    }
 }

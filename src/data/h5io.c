@@ -87,7 +87,7 @@ static void hdf5_reason(char out[200])
 
 /* "FILE: WHAT: message (HDF5: reason)"; always -1 */
 GSEQ_PRINTF(4, 5)
-static int fail(const H5File *f, const char *what, Error *err, const char *fmt, ...)
+static int h5_fail(const H5File *f, const char *what, Error *err, const char *fmt, ...)
 {
     char msg[300], reason[200];
     va_list ap;
@@ -232,11 +232,11 @@ int h5_close(H5File *f, Error *err)
     for (int i = 0; i < H5IO_CACHE; i++)
         if (f->cache[i].name) {
             if (H5Dclose(f->cache[i].id) < 0 && rc == 0)
-                rc = fail(f, f->cache[i].name, err, "cannot close dataset");
+                rc = h5_fail(f, f->cache[i].name, err, "cannot close dataset");
             free(f->cache[i].name);
         }
     if (H5Fclose(f->id) < 0 && rc == 0)
-        rc = fail(f, "file", err, "cannot close (disk full?)");
+        rc = h5_fail(f, "file", err, "cannot close (disk full?)");
     free(f->path);
     free(f);
     return rc;
@@ -275,7 +275,7 @@ static hid_t dset_get(H5File *f, const char *name, Error *err)
     char what[300];
     dset_what(what, sizeof what, name);
     if (!h5_has(f, name)) {
-        fail(f, what, err, "missing");
+        h5_fail(f, what, err, "missing");
         return -1;
     }
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
@@ -283,12 +283,12 @@ static hid_t dset_get(H5File *f, const char *name, Error *err)
         H5Pset_chunk_cache(dapl, H5IO_CHUNK_CACHE_SLOTS, H5IO_CHUNK_CACHE_BYTES, 0.75) < 0) {
         if (dapl >= 0)
             H5Pclose(dapl);
-        fail(f, what, err, "cannot set up dataset access");
+        h5_fail(f, what, err, "cannot set up dataset access");
         return -1;
     }
     hid_t id = H5Dopen2(f->id, name, dapl);
     if (id < 0) {
-        fail(f, what, err, "cannot open (is it a group?)");
+        h5_fail(f, what, err, "cannot open (is it a group?)");
         H5Pclose(dapl);
         return -1;
     }
@@ -387,17 +387,17 @@ int h5_info(H5File *f, const char *name, H5Info *info, Error *err)
     hid_t dcpl = H5Dget_create_plist(d);
     int rc = 0;
     if (space < 0 || type < 0 || dcpl < 0) {
-        rc = fail(f, what, err, "cannot read its shape and type");
+        rc = h5_fail(f, what, err, "cannot read its shape and type");
         goto done;
     }
     int rank = H5Sget_simple_extent_ndims(space);
     if (rank < 0 || rank > H5IO_MAX_RANK) {
-        rc = fail(f, what, err, "rank %d not supported (at most %d)", rank, H5IO_MAX_RANK);
+        rc = h5_fail(f, what, err, "rank %d not supported (at most %d)", rank, H5IO_MAX_RANK);
         goto done;
     }
     hsize_t dims[H5IO_MAX_RANK];
     if (H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
-        rc = fail(f, what, err, "cannot read its shape");
+        rc = h5_fail(f, what, err, "cannot read its shape");
         goto done;
     }
     info->rank = rank;
@@ -491,9 +491,9 @@ int h5_check_stored(H5File *f, const char *name, Error *err)
         if (space >= 0)
             H5Sclose(space);
         if (need > 0 && (space < 0 || rc < 0))
-            return fail(f, what, err, "cannot count its stored chunks");
+            return h5_fail(f, what, err, "cannot count its stored chunks");
         if ((uint64_t)have < need)
-            return fail(f, what, err, "shape %s needs %llu chunks, the file stores %llu: written "
+            return h5_fail(f, what, err, "shape %s needs %llu chunks, the file stores %llu: written "
                         "incompletely or damaged", shape, (unsigned long long)need,
                         (unsigned long long)have);
 #endif
@@ -501,7 +501,7 @@ int h5_check_stored(H5File *f, const char *name, Error *err)
     }
     hid_t dcpl = H5Dget_create_plist(d);
     if (dcpl < 0)
-        return fail(f, what, err, "cannot read its layout");
+        return h5_fail(f, what, err, "cannot read its layout");
     int contiguous = H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_external_count(dcpl) == 0;
     H5Pclose(dcpl);
     if (!contiguous || info.size == 0) /* compact (always whole), external, strings */
@@ -513,7 +513,7 @@ int h5_check_stored(H5File *f, const char *name, Error *err)
     }
     uint64_t have = H5Dget_storage_size(d);
     if (have < need)
-        return fail(f, what, err, "shape %s needs %llu bytes, the file stores %llu: written "
+        return h5_fail(f, what, err, "shape %s needs %llu bytes, the file stores %llu: written "
                     "incompletely or damaged", shape, (unsigned long long)need,
                     (unsigned long long)have);
     return 0;
@@ -531,19 +531,19 @@ static int read_all(H5File *f, const char *name, H5Type t, void *buf, size_t n, 
     shape_text(&info, shape, sizeof shape);
     if (info.kind != H5K_INTEGER && info.kind != H5K_FLOAT) {
         char kind[32];
-        return fail(f, what, err, "is %s, expected numbers", h5_kind_name(&info, kind, sizeof kind));
+        return h5_fail(f, what, err, "is %s, expected numbers", h5_kind_name(&info, kind, sizeof kind));
     }
     int64_t count = 1;
     for (int i = 0; i < info.rank; i++)
         count *= info.dims[i];
     if ((size_t)count != n)
-        return fail(f, what, err, "expected %zu elements, found %lld (shape %s)", n,
+        return h5_fail(f, what, err, "expected %zu elements, found %lld (shape %s)", n,
                     (long long)count, shape);
     if (n == 0)
         return 0;
     hid_t d = dset_get(f, name, err);
     if (H5Dread(d, mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        return fail(f, what, err, "read failed");
+        return h5_fail(f, what, err, "read failed");
     return 0;
 }
 
@@ -585,7 +585,7 @@ static int unlink_existing(H5File *f, const char *name, Error *err)
     char what[300];
     dset_what(what, sizeof what, name);
     if (H5Ldelete(f->id, name, H5P_DEFAULT) < 0)
-        return fail(f, what, err, "cannot replace the existing dataset");
+        return h5_fail(f, what, err, "cannot replace the existing dataset");
     return 0;
 }
 
@@ -595,7 +595,7 @@ static int write_all(H5File *f, const char *name, H5Type t, int rank, const int6
     char what[300];
     dset_what(what, sizeof what, name);
     if (rank < 0 || rank > H5IO_MAX_RANK)
-        return fail(f, what, err, "rank %d not supported", rank);
+        return h5_fail(f, what, err, "rank %d not supported", rank);
     if (unlink_existing(f, name, err) != 0)
         return -1;
     hsize_t hd[H5IO_MAX_RANK];
@@ -606,14 +606,14 @@ static int write_all(H5File *f, const char *name, H5Type t, int rank, const int6
     }
     hid_t lcpl, dcpl;
     if (new_object_plists(&lcpl, &dcpl) != 0)
-        return fail(f, what, err, "cannot set up dataset creation");
+        return h5_fail(f, what, err, "cannot set up dataset creation");
     hid_t space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, hd, NULL);
     hid_t d = space < 0 ? -1 : H5Dcreate2(f->id, name, file_type(t), space, lcpl, dcpl, H5P_DEFAULT);
     int rc = 0;
     if (d < 0)
-        rc = fail(f, what, err, "cannot create");
+        rc = h5_fail(f, what, err, "cannot create");
     else if (n > 0 && H5Dwrite(d, mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rc = fail(f, what, err, "write failed (disk full?)");
+        rc = h5_fail(f, what, err, "write failed (disk full?)");
     if (d >= 0)
         H5Dclose(d);
     if (space >= 0)
@@ -720,7 +720,7 @@ char *h5_read_string(H5File *f, const char *name, Error *err)
         n *= info.dims[i];
     if (info.kind != H5K_STRING || n != 1) {
         char kind[32];
-        fail(f, what, err, "expected one string, found %lld element(s) of %s", (long long)n,
+        h5_fail(f, what, err, "expected one string, found %lld element(s) of %s", (long long)n,
              h5_kind_name(&info, kind, sizeof kind));
         return NULL;
     }
@@ -728,7 +728,7 @@ char *h5_read_string(H5File *f, const char *name, Error *err)
     hid_t type = H5Dget_type(d);
     char *out = NULL;
     if (type < 0 || read_strings_raw(d, 0, type, H5S_ALL, H5S_ALL, 1, &out) != 0)
-        fail(f, what, err, "cannot read the string");
+        h5_fail(f, what, err, "cannot read the string");
     if (type >= 0)
         H5Tclose(type);
     return out;
@@ -742,15 +742,15 @@ int h5_write_string(H5File *f, const char *name, const char *text, Error *err)
         return -1;
     hid_t lcpl, dcpl;
     if (new_object_plists(&lcpl, &dcpl) != 0)
-        return fail(f, what, err, "cannot set up dataset creation");
+        return h5_fail(f, what, err, "cannot set up dataset creation");
     hid_t t = vstr_type(H5T_CSET_UTF8);
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t d = (t < 0 || space < 0) ? -1 : H5Dcreate2(f->id, name, t, space, lcpl, dcpl, H5P_DEFAULT);
     int rc = 0;
     if (d < 0)
-        rc = fail(f, what, err, "cannot create");
+        rc = h5_fail(f, what, err, "cannot create");
     else if (H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) < 0)
-        rc = fail(f, what, err, "write failed");
+        rc = h5_fail(f, what, err, "write failed");
     if (d >= 0)
         H5Dclose(d);
     if (space >= 0)
@@ -778,19 +778,19 @@ static hid_t attr_open(H5File *f, const char *obj, const char *attr, const char 
                        hid_t *type, hssize_t *n, Error *err)
 {
     if (!h5_has_attr(f, obj, attr)) {
-        fail(f, what, err, "missing");
+        h5_fail(f, what, err, "missing");
         return -1;
     }
     hid_t a = H5Aopen_by_name(f->id, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0) {
-        fail(f, what, err, "cannot open");
+        h5_fail(f, what, err, "cannot open");
         return -1;
     }
     *space = H5Aget_space(a);
     *type = H5Aget_type(a);
     *n = *space >= 0 ? H5Sget_simple_extent_npoints(*space) : -1;
     if (*space < 0 || *type < 0 || *n < 0) {
-        fail(f, what, err, "cannot read its type");
+        h5_fail(f, what, err, "cannot read its type");
         if (*space >= 0)
             H5Sclose(*space);
         if (*type >= 0)
@@ -812,11 +812,11 @@ char *h5_read_attr_string(H5File *f, const char *obj, const char *attr, Error *e
         return NULL;
     char *out = NULL;
     if (H5Tget_class(type) != H5T_STRING || n != 1) {
-        fail(f, what, err, "expected one string");
+        h5_fail(f, what, err, "expected one string");
     } else {
         char **vals = xcalloc((size_t)n, sizeof *vals);
         if (read_strings_raw(a, 1, type, space, space, (size_t)n, vals) != 0)
-            fail(f, what, err, "cannot read");
+            h5_fail(f, what, err, "cannot read");
         else
             out = vals[0];
         free(vals);
@@ -839,9 +839,9 @@ int h5_read_attr_double(H5File *f, const char *obj, const char *attr, double *ou
     H5T_class_t cls = H5Tget_class(type);
     int rc = 0;
     if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || n != 1)
-        rc = fail(f, what, err, "expected one number");
+        rc = h5_fail(f, what, err, "expected one number");
     else if (H5Aread(a, H5T_NATIVE_DOUBLE, out) < 0)
-        rc = fail(f, what, err, "cannot read");
+        rc = h5_fail(f, what, err, "cannot read");
     H5Sclose(space);
     H5Tclose(type);
     H5Aclose(a);
@@ -854,18 +854,18 @@ static int attr_write(H5File *f, const char *obj, const char *attr, hid_t type, 
     char what[300];
     snprintf(what, sizeof what, "attribute '%s' of %s", attr, obj);
     if (!h5_has(f, obj))
-        return fail(f, what, err, "object %s does not exist", obj);
+        return h5_fail(f, what, err, "object %s does not exist", obj);
     if (h5_has_attr(f, obj, attr) && H5Adelete_by_name(f->id, obj, attr, H5P_DEFAULT) < 0)
-        return fail(f, what, err, "cannot replace");
+        return h5_fail(f, what, err, "cannot replace");
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t a = space < 0 ? -1
                         : H5Acreate_by_name(f->id, obj, attr, type, space, H5P_DEFAULT, H5P_DEFAULT,
                                             H5P_DEFAULT);
     int rc = 0;
     if (a < 0)
-        rc = fail(f, what, err, "cannot create");
+        rc = h5_fail(f, what, err, "cannot create");
     else if (H5Awrite(a, type, value) < 0)
-        rc = fail(f, what, err, "write failed");
+        rc = h5_fail(f, what, err, "write failed");
     if (a >= 0)
         H5Aclose(a);
     if (space >= 0)
@@ -877,7 +877,7 @@ int h5_write_attr_string(H5File *f, const char *obj, const char *attr, const cha
 {
     hid_t t = vstr_type(H5T_CSET_UTF8);
     if (t < 0)
-        return fail(f, attr, err, "cannot make a string type");
+        return h5_fail(f, attr, err, "cannot make a string type");
     int rc = attr_write(f, obj, attr, t, &value, err);
     H5Tclose(t);
     return rc;
@@ -901,7 +901,7 @@ int h5_create_dataset(H5File *f, const char *name, H5Type type, int rank, const 
     char what[300];
     dset_what(what, sizeof what, name);
     if (rank < 1 || rank > H5IO_MAX_RANK)
-        return fail(f, what, err, "rank %d not supported", rank);
+        return h5_fail(f, what, err, "rank %d not supported", rank);
     if (unlink_existing(f, name, err) != 0)
         return -1;
     hsize_t hd[H5IO_MAX_RANK], hm[H5IO_MAX_RANK], hc[H5IO_MAX_RANK];
@@ -913,26 +913,26 @@ int h5_create_dataset(H5File *f, const char *name, H5Type type, int rank, const 
     }
     hid_t lcpl, dcpl;
     if (new_object_plists(&lcpl, &dcpl) != 0)
-        return fail(f, what, err, "cannot set up dataset creation");
+        return h5_fail(f, what, err, "cannot set up dataset creation");
     int rc = 0;
     hid_t t = type == H5IO_STR ? vstr_type(H5T_CSET_UTF8) : H5Tcopy(file_type(type));
     hid_t space = H5Screate_simple(rank, hd, hm);
     hid_t d = -1;
     if (t < 0 || space < 0) {
-        rc = fail(f, what, err, "cannot make its type and shape");
+        rc = h5_fail(f, what, err, "cannot make its type and shape");
         goto done;
     }
     if (chunk && H5Pset_chunk(dcpl, rank, hc) < 0) {
-        rc = fail(f, what, err, "cannot set its chunk shape");
+        rc = h5_fail(f, what, err, "cannot set its chunk shape");
         goto done;
     }
     if (chunk && gzip > 0 && H5Pset_deflate(dcpl, (unsigned)(gzip > 9 ? 9 : gzip)) < 0) {
-        rc = fail(f, what, err, "cannot set gzip compression");
+        rc = h5_fail(f, what, err, "cannot set gzip compression");
         goto done;
     }
     d = H5Dcreate2(f->id, name, t, space, lcpl, dcpl, H5P_DEFAULT);
     if (d < 0)
-        rc = fail(f, what, err, "cannot create");
+        rc = h5_fail(f, what, err, "cannot create");
     else
         H5Dclose(d);
 done:
@@ -956,7 +956,7 @@ int h5_extend(H5File *f, const char *name, const int64_t *dims, Error *err)
     char what[300];
     dset_what(what, sizeof what, name);
     if (H5Dset_extent(dset_get(f, name, err), hd) < 0)
-        return fail(f, what, err, "cannot extend");
+        return h5_fail(f, what, err, "cannot extend");
     return 0;
 }
 
@@ -969,15 +969,15 @@ static int select_box(H5File *f, const char *name, hid_t d, const int64_t *start
     *fspace = H5Dget_space(d);
     *mspace = -1;
     if (*fspace < 0)
-        return fail(f, what, err, "cannot read its shape");
+        return h5_fail(f, what, err, "cannot read its shape");
     int rank = H5Sget_simple_extent_ndims(*fspace);
     hsize_t dims[H5IO_MAX_RANK], hs[H5IO_MAX_RANK], hc[H5IO_MAX_RANK];
     if (rank < 1 || rank > H5IO_MAX_RANK || H5Sget_simple_extent_dims(*fspace, dims, NULL) < 0)
-        return fail(f, what, err, "unsupported shape");
+        return h5_fail(f, what, err, "unsupported shape");
     *empty = 0;
     for (int i = 0; i < rank; i++) {
         if (start[i] < 0 || count[i] < 0 || (hsize_t)(start[i] + count[i]) > dims[i])
-            return fail(f, what, err, "axis %d: range %lld..%lld outside its extent %llu", i,
+            return h5_fail(f, what, err, "axis %d: range %lld..%lld outside its extent %llu", i,
                         (long long)start[i], (long long)(start[i] + count[i]),
                         (unsigned long long)dims[i]);
         hs[i] = (hsize_t)start[i];
@@ -988,10 +988,10 @@ static int select_box(H5File *f, const char *name, hid_t d, const int64_t *start
     if (*empty)
         return 0;
     if (H5Sselect_hyperslab(*fspace, H5S_SELECT_SET, hs, NULL, hc, NULL) < 0)
-        return fail(f, what, err, "cannot select rows");
+        return h5_fail(f, what, err, "cannot select rows");
     *mspace = H5Screate_simple(rank, hc, NULL);
     if (*mspace < 0)
-        return fail(f, what, err, "cannot make a memory space");
+        return h5_fail(f, what, err, "cannot make a memory space");
     return 0;
 }
 
@@ -1010,28 +1010,28 @@ static int slab_io(H5File *f, const char *name, H5Type mem, const int64_t *start
         goto done;
     hid_t ftype = H5Dget_type(d);
     if (ftype < 0) {
-        rc = fail(f, what, err, "cannot read its type");
+        rc = h5_fail(f, what, err, "cannot read its type");
         goto done;
     }
     int is_str = H5Tget_class(ftype) == H5T_STRING;
     if (is_str != (mem == H5IO_STR)) {
-        rc = fail(f, what, err, is_str ? "holds strings, expected numbers" : "holds numbers, expected strings");
+        rc = h5_fail(f, what, err, is_str ? "holds strings, expected numbers" : "holds numbers, expected strings");
     } else if (mem == H5IO_STR) {
         hssize_t n = H5Sget_select_npoints(mspace);
         if (writing) {
             hid_t t = vstr_type(H5T_CSET_UTF8);
             if (t < 0 || H5Dwrite(d, t, mspace, fspace, H5P_DEFAULT, buf) < 0)
-                rc = fail(f, what, err, "write failed (disk full?)");
+                rc = h5_fail(f, what, err, "write failed (disk full?)");
             if (t >= 0)
                 H5Tclose(t);
         } else if (n < 0 || read_strings_raw(d, 0, ftype, mspace, fspace, (size_t)n, buf) != 0) {
-            rc = fail(f, what, err, "read failed");
+            rc = h5_fail(f, what, err, "read failed");
         }
     } else if (writing) {
         if (H5Dwrite(d, mem_type(mem), mspace, fspace, H5P_DEFAULT, buf) < 0)
-            rc = fail(f, what, err, "write failed (disk full?)");
+            rc = h5_fail(f, what, err, "write failed (disk full?)");
     } else if (H5Dread(d, mem_type(mem), mspace, fspace, H5P_DEFAULT, buf) < 0) {
-        rc = fail(f, what, err, "read failed (damaged or truncated file?)");
+        rc = h5_fail(f, what, err, "read failed (damaged or truncated file?)");
     }
     H5Tclose(ftype);
 done:
@@ -1063,7 +1063,7 @@ char **h5_list(H5File *f, const char *group, int *n, Error *err)
     snprintf(what, sizeof what, "group %s", group);
     H5G_info_t gi;
     if (!h5_has(f, group) || H5Gget_info_by_name(f->id, group, &gi, H5P_DEFAULT) < 0) {
-        fail(f, what, err, "missing or not a group");
+        h5_fail(f, what, err, "missing or not a group");
         return NULL;
     }
     char **names = xcalloc(gi.nlinks ? gi.nlinks : 1, sizeof *names);
@@ -1071,14 +1071,14 @@ char **h5_list(H5File *f, const char *group, int *n, Error *err)
         ssize_t len = H5Lget_name_by_idx(f->id, group, H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0,
                                          H5P_DEFAULT);
         if (len < 0) {
-            fail(f, what, err, "cannot list its members");
+            h5_fail(f, what, err, "cannot list its members");
             h5_free_strings(names, (int64_t)i);
             return NULL;
         }
         names[i] = xmalloc((size_t)len + 1, 1);
         if (H5Lget_name_by_idx(f->id, group, H5_INDEX_NAME, H5_ITER_INC, i, names[i],
                                (size_t)len + 1, H5P_DEFAULT) < 0) {
-            fail(f, what, err, "cannot list its members");
+            h5_fail(f, what, err, "cannot list its members");
             h5_free_strings(names, (int64_t)i + 1);
             return NULL;
         }

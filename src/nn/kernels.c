@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/rng.h"
 
@@ -19,6 +20,22 @@
 /* OpenBLAS's own reports, weak: other BLAS libraries do not have them. */
 extern char *openblas_get_corename(void) __attribute__((weak));
 extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int); /* the program links OpenBLAS (the Makefile) */
+
+void kernels_set_threads(int requested, int node_ranks)
+{
+    int n = requested;
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    if (!n && !(env && *env))
+        env = getenv("OMP_NUM_THREADS");
+    if (!n && env && *env)
+        n = atoi(env);
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > node_ranks ? (int)(cores / (node_ranks > 0 ? node_ranks : 1)) : 1;
+    }
+    openblas_set_num_threads(n);
+}
 
 int kernels_threads(void)
 {

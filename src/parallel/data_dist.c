@@ -35,15 +35,12 @@ int io_mode_parse(const char *s, IoMode *m)
     return 0;
 }
 
-/* Every rank learns whether any failed; the lowest failing rank reports. */
-static int agree_all(int rc, int *reporter)
+/* Every rank learns whether any failed and has the message; rank 0 reports. */
+static int failed_anywhere(int rc, Error *err, int *reporter)
 {
-    ParComm *w = par_world();
-    double first[1] = {rc ? (double)par_rank(w) : (double)par_size(w)};
-    par_allreduce_min_f64(w, first, 1);
-    if ((int)first[0] == par_size(w))
+    if (par_any_failed(par_world(), rc, err) == 0)
         return 0;
-    *reporter = (int)first[0] == par_rank(w);
+    *reporter = par_rank(par_world()) == 0;
     return -1;
 }
 
@@ -98,7 +95,7 @@ static int load_shared(Dataset **d, const char *path, IoMode io, const Header *h
     t->n_local = h->n;
     int reads = par_shared_is_leader(s) && (io == IO_READ || par_rank(par_world()) == 0);
     int rc = reads ? read_part(d, path, 0, h->n, t->tokens, t->labels, t->oracle, err) : 0;
-    if (agree_all(rc, reporter))
+    if (failed_anywhere(rc, err, reporter))
         return -1;
     if (io == IO_SCATTER)
         par_shared_bcast_leaders(s, base, total);
@@ -155,7 +152,7 @@ static int load_shard(Dataset **d, const char *path, IoMode io, const Header *h,
         if (!ok)
             err->msg[0] = '\0';
     }
-    return agree_all(rc && (io == IO_READ || r == 0), reporter) ? -1 : 0;
+    return failed_anywhere(rc && (io == IO_READ || r == 0), err, reporter);
 }
 
 /* The fingerprint of the whole file: shard hashes chained in rank order. */

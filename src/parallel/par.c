@@ -96,6 +96,27 @@ int par_node_size(void)
     return size;
 }
 
+int par_launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") != NULL || getenv("PMIX_RANK") != NULL;
+}
+
+int par_root_verdict(ParComm *c, int rc)
+{
+    par_bcast(c, &rc, sizeof rc, 0);
+    return rc;
+}
+
+int par_any_failed(ParComm *c, int rc, Error *err)
+{
+    double first = rc ? c->rank : c->size;
+    par_allreduce_min_f64(c, &first, 1);
+    if (first >= c->size)
+        return 0;
+    par_bcast(c, err->msg, sizeof err->msg, (int)first);
+    return -1;
+}
+
 void par_barrier(ParComm *c) { check(MPI_Barrier(c->comm), "MPI_Barrier"); }
 
 void par_bcast(ParComm *c, void *buf, size_t bytes, int root)

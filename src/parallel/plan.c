@@ -67,18 +67,14 @@ int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const DataTa
     int rc = 0;
     if (sharded) {
         rc = plan_local(cfg, data, valid, test, folds, fold, (uint32_t)(par_rank(c) + 1) << 8, p, err);
-        double failed[1] = {rc != 0};
-        par_allreduce_max_f64(c, failed, 1);
-        if (failed[0] > 0) {
+        if (par_any_failed(c, rc, err) != 0) { /* every rank has the failing shard's reason */
             plan_free(p); /* on failure the plan holds nothing */
-            return rc ? -1 : error_set(err, "%s: another shard cannot be split into %d folds",
-                                       data->path, folds);
+            return -1;
         }
     } else {
         if (par_rank(c) == 0)
             rc = plan_local(cfg, data, valid, test, folds, fold, 0, p, err);
-        par_bcast(c, &rc, sizeof rc, 0);
-        if (rc != 0) {
+        if (par_root_verdict(c, rc) != 0) {
             plan_free(p);
             return -1;
         }

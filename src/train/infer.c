@@ -8,13 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "train/checkpoint.h"
 #include "data/fasta.h"
 #include "data/h5io.h"
-
-extern void openblas_set_num_threads(int);
 
 static char *dup_string(const char *s)
 {
@@ -29,55 +26,6 @@ static void free_strings(char **s, int64_t n)
     for (int64_t i = 0; s && i < n; i++)
         free(s[i]);
     free(s);
-}
-
-int infer_agree(ParComm *c, int rc, Error *err)
-{
-    double first = rc ? par_rank(c) : par_size(c);
-    par_allreduce_min_f64(c, &first, 1);
-    if (first >= par_size(c))
-        return 0;
-    par_bcast(c, err->msg, sizeof err->msg, (int)first);
-    return -1;
-}
-
-void infer_set_threads(int requested)
-{
-    int n = requested;
-    const char *env = getenv("OPENBLAS_NUM_THREADS");
-    if (!n && !(env && *env))
-        env = getenv("OMP_NUM_THREADS");
-    if (!n && env && *env)
-        n = atoi(env);
-    if (n <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        int local = par_node_size();
-        n = cores > local ? (int)(cores / local) : 1;
-    }
-    openblas_set_num_threads(n);
-}
-
-int infer_make_dir(const char *dir, Error *err)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return error_set(err, "--out %s: cannot create %s: %s", dir, path, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return error_set(err, "--out %s: cannot create it: %s", dir, strerror(errno));
-    char probe[600];
-    snprintf(probe, sizeof probe, "%s/.gseq_write_test", dir);
-    FILE *f = fopen(probe, "w");
-    if (!f)
-        return error_set(err, "--out %s: not writable: %s", dir, strerror(errno));
-    fclose(f);
-    unlink(probe);
-    return 0;
 }
 
 /* ---- the model ---- */
@@ -143,7 +91,7 @@ int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Erro
     int root = par_rank(c) == 0;
     char *text = root ? read_checkpoint_head(checkpoint, &t->length, &t->targets, &t->task, err)
                       : NULL;
-    if (infer_agree(c, root && !text ? -1 : 0, err) != 0)
+    if (par_any_failed(c, root && !text ? -1 : 0, err) != 0)
         return -1;
     long len = root ? (long)strlen(text) + 1 : 0;
     int shape[3] = {t->length, t->targets, (int)t->task};
@@ -167,7 +115,7 @@ int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Erro
         return error_set(err, "%s: its config does not build a model: %s", checkpoint, why);
     }
     rc = root ? checkpoint_read(checkpoint, &t->model, NULL, NULL, err) : 0;
-    if (infer_agree(c, rc, err) != 0) {
+    if (par_any_failed(c, rc, err) != 0) {
         trained_free(t);
         return -1;
     }
@@ -248,7 +196,7 @@ static int read_fasta(ParComm *c, const char *path, InferInput *in, Error *err)
     }
     if (rc == 0 && got < 0)
         rc = -1;
-    if (infer_agree(c, rc, err) != 0) {
+    if (par_any_failed(c, rc, err) != 0) {
         if (r)
             fasta_close(r);
         return -1;
@@ -265,7 +213,7 @@ static int read_fasta(ParComm *c, const char *path, InferInput *in, Error *err)
             fit_row(seq, len, in->length, in->padding, in->tokens + (i - in->first) * in->length);
     }
     fasta_close(r);
-    return infer_agree(c, rc, err);
+    return par_any_failed(c, rc, err);
 }
 
 /* Rank 0 checks the file against the model; then every rank reads its block. */
@@ -309,7 +257,7 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
                          width == in->targets;
         }
     }
-    if (infer_agree(c, rc, err) != 0) {
+    if (par_any_failed(c, rc, err) != 0) {
         if (d)
             dataset_close(d);
         return -1;
@@ -332,7 +280,7 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
         rc = dataset_read_extra(d, "/oracle", in->first, in->count, in->oracle, &width, err);
     if (d)
         dataset_close(d);
-    return infer_agree(c, rc, err);
+    return par_any_failed(c, rc, err);
 }
 
 int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding padding,
@@ -354,7 +302,7 @@ int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding pad
         else
             rc = error_set(err, "%s: not a gseq HDF5 file: eval needs labels (FASTA with a labels "
                            "table: gseq_mpi convert --fasta FILE --labels TSV --out data.h5)", path);
-        rc = infer_agree(c, rc, err);
+        rc = par_any_failed(c, rc, err);
     } else {
         in->fasta = 1;
         in->targets = t->targets;
@@ -488,5 +436,5 @@ int infer_run(ParComm *c, Trained *t, const InferInput *in, int rc_average, floa
     int rc = bad >= 0 ? error_set(err, "%s: the model gives a non-finite probability for row %lld "
                                   "of %s (damaged parameters?)", t->path, (long long)bad, in->path)
                       : 0;
-    return infer_agree(c, rc, err);
+    return par_any_failed(c, rc, err);
 }
