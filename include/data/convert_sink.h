@@ -11,6 +11,7 @@
 #include "data/convert.h"
 #include "data/converter.h"
 #include "data/dataset.h"
+#include "data/npy.h"
 
 #define CONVERT_BLOCK_VALUES ((int64_t)1 << 23) /* one-hot values per block (32 MB as float) */
 
@@ -67,5 +68,21 @@ int convert_resolve_task(const ConvertSettings *s, int K, int classes, Task *tas
 /* The label columns to keep of the input's T (settings' targets, or all). */
 int convert_resolve_targets(const ConvertSettings *s, int64_t T, int64_t *first, int64_t *count,
                             Error *err);
+
+/* ---- NumPy (convert_npy.c, convert_npy_str.c) ---- */
+
+/* Where X and its labels come from: the arrays to open (members of a zip, NULL: the usual names or
+ * the only array), and the fields of a structured X named by --x-name / --y-name. ypath NULL: the
+ * labels are in X (fields, or the second column of an (N, 2) string array). */
+typedef struct {
+    const char *xpath, *xmember, *ypath, *ymember;
+    const char *xfield, *yfield;
+} NpySources;
+
+/* y of N rows, as X has (xname, for messages): *T label columns. */
+int npy_label_columns(const NpyReader *yr, int64_t N, const char *xname, int64_t *T, Error *err);
+/* X of strings (<U, |S) or a structured X with a string field: two passes (lengths and labels,
+ * then the rows), each reading X block by block. */
+int convert_npy_strings(const ConvertSettings *s, const NpySources *src, Error *err);
 
 #endif

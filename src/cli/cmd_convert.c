@@ -18,7 +18,8 @@ static const char *convert_usage =
     "  --deepsea FILE                           DeepSEA train.mat (MATLAB v7.3 = HDF5)\n"
     "  --basset FILE [--split train]            Basset HDF5\n"
     "  --npz FILE                               NumPy archive holding X and y\n"
-    "  --npy-x FILE --npy-y FILE                NumPy arrays (.npy, or a zip holding one)\n\n";
+    "  --npy-x FILE [--npy-y FILE]              NumPy arrays (.npy, or a zip holding one); y may\n"
+    "                                           be in X (structured, or (N, 2) strings)\n\n";
 
 /* The input flags, once parsed. */
 typedef struct {
@@ -39,14 +40,14 @@ static int check_inputs(const Inputs *in, const char *out, Error *err)
                  (in->npz != NULL) + (in->npyx != NULL || in->npyy != NULL);
     if (inputs != 1)
         return error_set(err, "give one input: --fasta with --labels, --deepsea, --basset, --npz, "
-                              "or --npy-x with --npy-y (see --help)");
+                              "or --npy-x (with --npy-y) (see --help)");
     if (!out)
         return error_set(err, "--out FILE is required");
     if (in->fasta && !in->labels)
         return error_set(err, "--fasta needs --labels TSV (first column the id, a header naming "
                               "the targets)");
-    if ((in->npyx != NULL) != (in->npyy != NULL))
-        return error_set(err, "--npy-x and --npy-y go together");
+    if (in->npyy && !in->npyx)
+        return error_set(err, "--npy-y needs --npy-x (the sequences)");
     return 0;
 }
 
@@ -101,12 +102,12 @@ int cmd_convert(int argc, char **argv)
         {"split", "NAME", &split, NULL, "Basset split: train, valid or test (train)"},
         {"npz", "FILE", &npz, NULL, "NumPy .npz holding X (N,L,4) or (N,L) and y (N,K)"},
         {"npy-x", "FILE", &npyx, NULL, "NumPy X: a .npy, or a zip holding one (X_train.npy.zip)"},
-        {"npy-y", "FILE", &npyy, NULL, "NumPy y, likewise"},
-        {"x-name", "NAME", &xname, NULL, "dataset or array of the sequences (DeepSEA, NumPy)"},
-        {"y-name", "NAME", &yname, NULL, "dataset or array of the labels (DeepSEA, NumPy)"},
+        {"npy-y", "FILE", &npyy, NULL, "NumPy y, likewise (not needed when X holds the labels)"},
+        {"x-name", "NAME", &xname, NULL, "dataset, array or field of the sequences (DeepSEA, NumPy)"},
+        {"y-name", "NAME", &yname, NULL, "dataset, array or field of the labels (DeepSEA, NumPy)"},
         {"targets", "A:B", &targets, NULL, "keep label columns A..B-1 (DeepSEA TFs: 125:815)"},
         {"task", "TASK", &task, NULL, "binary, multilabel or multiclass (default: inferred)"},
-        {"length", "L", &length_s, NULL, "FASTA: pad or trim every sequence to L (the longest)"},
+        {"length", "L", &length_s, NULL, "FASTA, NumPy strings: pad or trim to L (the longest)"},
         {"padding", "pre|post", &pad_s, NULL, "side that padding (and FASTA trimming) goes on (pre)"},
         {"zeros", "padding|n", &zeros_s, NULL, "an all-zero one-hot position means (DeepSEA n, "
                                                "others padding)"},
@@ -141,8 +142,9 @@ int cmd_convert(int argc, char **argv)
         return report_error("convert", &err);
     if (zeros_s)
         s.zeros_n = strcmp(zeros_s, "n") == 0;
-    if (length_s && !fasta)
-        error_set(&err, "--length applies to --fasta (other inputs have a fixed length)");
+    if (length_s && (deepsea || basset))
+        error_set(&err, "--length applies to --fasta and NumPy strings (DeepSEA and Basset have a "
+                        "fixed length)");
     if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
         read_task_option(task, &s.task, &err) != 0)
         return report_error("convert", &err);
