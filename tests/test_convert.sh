@@ -197,6 +197,13 @@ np.save(f"{d}/object.npy", np.array(seqs, dtype=object), allow_pickle=True)
 np.save(f"{d}/pairs_bad.npy", np.array([["ACGT", "1"], ["GG", "liver"]]))
 np.save(f"{d}/names.npy", np.array([("ACGT", "a")], dtype=[("seq", "U4"), ("name", "U4")]))
 np.save(f"{d}/tok.npy", np.array([[1, 2, 3, 4], [4, 3, 2, 1]], np.uint8))
+# more rows than a block holds (about 52000 of U40), deflated: both passes read it block by block
+rng = np.random.default_rng(20)
+many = ["".join(rng.choice(list("ACGTNacgt"), rng.integers(1, 41))) for _ in range(70000)]
+yl = rng.integers(0, 2, len(many))
+np.savez_compressed(f"{d}/many.npz", data=np.array(list(zip(many, yl)),
+                                                   dtype=[("seq", "U40"), ("label", "i1")]))
+expect("many", many, yl.astype(np.uint8), pad="post", names=["label"])
 EOF
 }
 np_check() {
@@ -255,6 +262,9 @@ if "$PY" -c 'import numpy, h5py' 2>/dev/null; then
     np_check pairs "$T/pairs.h5"
     expect_ok npz_strings "$T/xy.h5" $BIN convert --npz "$T/xy.npz" --out "$T/xy.h5"
     np_check u "$T/xy.h5"
+    expect_ok npz_many_blocks "$T/many.h5" $BIN convert --npz "$T/many.npz" --padding post \
+        --out "$T/many.h5"
+    np_check many "$T/many.h5"
     expect_fail npy_bad_base "$OUT" "badchar.npy: row 1 position 2: 'X' is not a base" -- \
         $BIN convert --npy-x "$T/badchar.npy" --npy-y "$T/lab2.npy" --out "$OUT"
     expect_fail npy_not_ascii "$OUT" "accent.npy: row 0 position 3: U+00E9 is not a base" -- \
