@@ -155,8 +155,9 @@ static int pick_plain(Strings *a, Error *err)
                               "labels too; save the sequences alone, X[:, 0]", npy_name(r),
                          npy_name(a->yr));
     if (a->per == 1 && !a->yr)
-        return error_set(err, "%s: holds sequences but no labels; give them with --npy-y, or save "
-                              "one array with both (a structured array, or (N, 2) strings)",
+        return error_set(err, "%s: holds sequences but no labels; give them with --npy-y (or as y "
+                              "in the .npz), or save one array with both (a structured array, or "
+                              "(N, 2) strings)",
                          npy_name(r));
     if (a->per == 2) {
         a->lab[0] = a->seq;

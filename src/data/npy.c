@@ -301,8 +301,11 @@ static int field_type(NpyField *f)
     f->count = 1;
     if (kind == 'O')
         return -1;
-    if (order != '<' && order != '>' && order != '|' && order != '=')
+    if ((order != '<' && order != '>' && order != '|' && order != '=') || size < 0 ||
+        size > (1 << 28)) {
+        f->size = 0; /* not read */
         return 0;
+    }
     int pow2 = size == 1 || size == 2 || size == 4 || size == 8;
     if (kind == 'b' && size == 1)
         f->kind = NPY_BOOL;
@@ -347,13 +350,21 @@ static int parse_fields(NpyReader *r, const char *s, Error *err)
                                   "fields and titles are not supported)", r->name, r->nfields - 1);
         if (field_type(f) != 0)
             return object_error(r, err);
+        if (f->size == 0)
+            return error_set(err, "%s: field '%s': dtype '%s' not read", r->name, f->name,
+                             f->descr);
         p += strspn(p, " ");
         if (*p == ',') {
             int64_t sub[NPY_MAX_RANK];
             int rank;
             p = parse_tuple(p + 1, sub, &rank);
+            int64_t count = 1;
             for (int i = 0; p && i < rank; i++)
-                f->count *= (int)sub[i];
+                count = sub[i] > (1 << 30) || count * sub[i] > (1 << 30) ? -1 : count * sub[i];
+            if (count < 0)
+                return error_set(err, "%s: field '%s': a sub-array of over 2^30 values", r->name,
+                                 f->name);
+            f->count = (int)count;
             p = p ? p + strspn(p, " ") : NULL;
         }
         if (!p || *p != ')')
