@@ -2,6 +2,8 @@
 # test_convert.sh: `gseq_mpi convert` and `gseq_mpi synth` from the command line, run from the repo
 # root with the built ./gseq_mpi. Every bad input of issue 3 must give a non-zero exit, exactly one
 # line on stderr naming the file and the problem, and no output file (nor a leftover temporary one).
+# The NumPy string inputs of issue 20 are written by NumPy and the output checked with h5py
+# ($PYTHON, default /usr/bin/python3 with python3-numpy and python3-h5py; skipped without them).
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 BIN=${GSEQ_MPI:-./gseq_mpi}
 T=$(mktemp -d /tmp/gseq_convert_XXXXXX)
