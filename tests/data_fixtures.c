@@ -117,7 +117,9 @@ unsigned char *fx_npy(const char *path, const char *descr, int rank, const int64
                       const void *data, size_t data_bytes, size_t *n)
 {
     char header[256];
-    int k = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+    const char *q = descr[0] == '[' ? "" : "'"; /* a structured descr is a list, not a string */
+    int k = snprintf(header, sizeof header, "{'descr': %s%s%s, 'fortran_order': False, 'shape': (",
+                     q, descr, q);
     for (int i = 0; i < rank; i++)
         k += snprintf(header + k, sizeof header - (size_t)k, "%lld,%s", (long long)shape[i],
                       i + 1 < rank ? " " : "");

@@ -19,7 +19,8 @@ int fx_exists(const char *path);
 /* 1 if any file in the directory of `path` starts with its name plus ".tmp" */
 int fx_temp_left(const char *path);
 
-/* A .npy of `rank` dims with raw little-endian data in dtype descr ("<f4", "|u1", ...). Returns the
+/* A .npy of `rank` dims with raw little-endian data in dtype descr ("<f4", "|u1", ...; a structured
+ * dtype as its list, "[('seq', '<U4'), ('y', '<i2')]"). Returns the
  * bytes in a malloc'd buffer (*n set) when path is NULL, else writes the file. */
 unsigned char *fx_npy(const char *path, const char *descr, int rank, const int64_t *shape,
                       const void *data, size_t data_bytes, size_t *n);

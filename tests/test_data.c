@@ -829,6 +829,60 @@ static void test_npy_reader(void **state)
     assert_contains(err.msg, "truncated");
 }
 
+/* Strings and structured dtypes: read raw, decoded by field; object arrays refused. */
+static void test_npy_strings(void **state)
+{
+    (void)state;
+    Error err;
+    const char *p = fx_path("s.npy");
+    int64_t two = 2;
+    /* '>U3' "AC", "GTA": UTF-32 big-endian, NUL-padded */
+    const unsigned char be[24] = {0, 0, 0, 'A', 0, 0, 0, 'C', 0, 0, 0, 0,
+                                  0, 0, 0, 'G', 0, 0, 0, 'T', 0, 0, 0, 'A'};
+    fx_npy(p, ">U3", 1, &two, be, sizeof be, NULL);
+    NpyReader *r = npy_open(p, NULL, &err);
+    assert_non_null(r);
+    assert_int_equal(npy_dtype(r)->kind, NPY_UNICODE);
+    assert_int_equal(npy_itemsize(r), 12);
+    unsigned char raw[24];
+    assert_int_equal(npy_read_raw(r, 2, raw, &err), 0);
+    assert_int_equal(npy_strlen(npy_dtype(r), raw), 2);
+    assert_int_equal(npy_strlen(npy_dtype(r), raw + 12), 3);
+    assert_int_equal(npy_char(npy_dtype(r), raw + 12, 1), 'T');
+    assert_int_equal(npy_read_raw(r, 1, raw, &err), -1);
+    float f;
+    assert_int_equal(npy_read_f32(r, 0, &f, &err), -1);
+    assert_contains(err.msg, "holds no numbers");
+    npy_close(r);
+    /* a structured element: seq |S3, a padding field, y big-endian int16 (2,) */
+    const unsigned char rec[3 + 1 + 4] = {'A', 'G', 0, 0xee, 0, 7, 0xff, 0xfe};
+    int64_t one = 1;
+    fx_npy(p, "[('seq', '|S3'), ('', '|V1'), (\"y\", '>i2', (2,))]", 1, &one, rec, sizeof rec,
+           NULL);
+    r = npy_open(p, NULL, &err);
+    assert_non_null(r);
+    assert_int_equal(npy_fields(r), 3);
+    assert_int_equal(npy_itemsize(r), 8);
+    assert_string_equal(npy_field(r, 2)->name, "y");
+    assert_int_equal(npy_field(r, 2)->count, 2);
+    assert_int_equal(npy_field(r, 1)->kind, NPY_OTHER);
+    assert_int_equal(npy_read_raw(r, 1, raw, &err), 0);
+    assert_int_equal(npy_strlen(npy_field(r, 0), raw), 2);
+    assert_true(npy_value_f32(npy_field(r, 2), raw, 0) == 7);
+    assert_true(npy_value_f32(npy_field(r, 2), raw, 1) == -2);
+    npy_close(r);
+    /* object arrays, alone or as a field: refused, never unpickled */
+    fx_npy(p, "|O", 1, &one, rec, 8, NULL);
+    assert_null(npy_open(p, NULL, &err));
+    assert_contains(err.msg, "np.save(path, arr.astype(str))");
+    fx_npy(p, "[('seq', '|O'), ('y', '<i8')]", 1, &one, rec, 8, NULL);
+    assert_null(npy_open(p, NULL, &err));
+    assert_contains(err.msg, "an object array");
+    fx_npy(p, "[(('title', 'seq'), '<U4')]", 1, &one, rec, 8, NULL);
+    assert_null(npy_open(p, NULL, &err));
+    assert_contains(err.msg, "titles are not supported");
+}
+
 /* ---- converters, through the command ---- */
 
 static char out_text[4096];
@@ -1472,6 +1526,7 @@ int main(void)
         cmocka_unit_test(test_fasta_reader),
         cmocka_unit_test(test_labels_table),
         cmocka_unit_test(test_npy_reader),
+        cmocka_unit_test(test_npy_strings),
         cmocka_unit_test(test_convert_fasta_roundtrip),
         cmocka_unit_test(test_convert_deepsea),
         cmocka_unit_test(test_convert_basset),

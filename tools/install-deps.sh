@@ -4,7 +4,7 @@
 # Arguments name more packages, for the tools that only some targets use (make fuzz: clang
 # libclang-rt-14-dev; make valgrind: valgrind; make cppcheck: cppcheck).
 set -eu
-PKGS="make gcc pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libinih-dev libjansson-dev libcmocka-dev zlib1g-dev python3 $*"
+PKGS="make gcc pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libinih-dev libjansson-dev libcmocka-dev zlib1g-dev python3 python3-numpy python3-h5py $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

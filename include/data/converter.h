@@ -30,7 +30,7 @@ typedef struct {
     ColumnSelect targets;    /* NULL: every label column (DeepSEA, Basset, NumPy; FASTA refuses it) */
     const void *targets_ctx; /* handed to targets */
     Padding padding;         /* side of the padding (and of FASTA trimming) */
-    int length;              /* FASTA: pad or trim to this length; 0 = the longest record */
+    int length;              /* FASTA, NumPy strings: pad or trim to it; 0 = the longest */
     int zeros_n;             /* an all-zero one-hot position: -1 the input's default, 0 padding, 1 N */
     int64_t limit;           /* the first `limit` samples; 0 = all */
     int gzip;                /* gzip level of the HDF5 chunks, 0..9 */
@@ -46,8 +46,12 @@ int convert_deepsea(const ConvertSettings *s, const char *path, const char *xnam
                     const char *yname, Error *err);
 /* Basset HDF5: <split>_in (N, 4, 1, L) or (N, 4, L) and <split>_out (N, T), target_labels if any. */
 int convert_basset(const ConvertSettings *s, const char *path, const char *split, Error *err);
-/* NumPy: X and y in two files or one archive (xpath == ypath); NULL members are looked up by the
- * usual names (X, x, X_train, arr_0 and y, Y, y_train, arr_1). */
+/* NumPy: X and y in two files or one archive (xpath == ypath), or X alone holding its labels
+ * (ypath NULL). X is numbers (one-hot or tokens), or strings (<U, |S) of any length up to the width:
+ * sequences (N), (N, 2) of sequence and label, or a structured array of a string field and label
+ * fields. xname and yname name arrays of a zip (NULL: the usual names X, x, X_train, arr_0 and y, Y,
+ * y_train, arr_1); a name that is no array of the zip (any name, for a plain .npy) names a field of
+ * a structured X. */
 int convert_npy(const ConvertSettings *s, const char *xpath, const char *ypath, const char *xmember,
                 const char *ymember, Error *err);
 

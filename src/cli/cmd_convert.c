@@ -19,7 +19,8 @@ static const char *convert_usage =
     "  --deepsea FILE                           DeepSEA train.mat (MATLAB v7.3 = HDF5)\n"
     "  --basset FILE [--split train]            Basset HDF5\n"
     "  --npz FILE                               NumPy archive holding X and y\n"
-    "  --npy-x FILE --npy-y FILE                NumPy arrays (.npy, or a zip holding one)\n\n";
+    "  --npy-x FILE [--npy-y FILE]              NumPy arrays (.npy, or a zip holding one); y may\n"
+    "                                           be in X (structured, or (N, 2) strings)\n\n";
 
 /* The input flags, once parsed. */
 typedef struct {
@@ -40,14 +41,14 @@ static int check_inputs(const Inputs *in, const char *out, Error *err)
                  (in->npz != NULL) + (in->npyx != NULL || in->npyy != NULL);
     if (inputs != 1)
         return error_set(err, "give one input: --fasta with --labels, --deepsea, --basset, --npz, "
-                              "or --npy-x with --npy-y (see --help)");
+                              "or --npy-x (with --npy-y) (see --help)");
     if (!out)
         return error_set(err, "--out FILE is required");
     if (in->fasta && !in->labels)
         return error_set(err, "--fasta needs --labels TSV (first column the id, a header naming "
                               "the targets)");
-    if ((in->npyx != NULL) != (in->npyy != NULL))
-        return error_set(err, "--npy-x and --npy-y go together");
+    if (in->npyy && !in->npyx)
+        return error_set(err, "--npy-y needs --npy-x (the sequences)");
     return 0;
 }
 
@@ -104,12 +105,12 @@ int cmd_convert(int argc, char **argv)
         OPT_STRING("split", "NAME", &split, "Basset split: train, valid or test (train)"),
         OPT_STRING("npz", "FILE", &npz, "NumPy .npz holding X (N,L,4) or (N,L) and y (N,K)"),
         OPT_STRING("npy-x", "FILE", &npyx, "NumPy X: a .npy, or a zip holding one (X_train.npy.zip)"),
-        OPT_STRING("npy-y", "FILE", &npyy, "NumPy y, likewise"),
-        OPT_STRING("x-name", "NAME", &xname, "dataset or array of the sequences (DeepSEA, NumPy)"),
-        OPT_STRING("y-name", "NAME", &yname, "dataset or array of the labels (DeepSEA, NumPy)"),
+        OPT_STRING("npy-y", "FILE", &npyy, "NumPy y, likewise (not needed when X holds the labels)"),
+        OPT_STRING("x-name", "NAME", &xname, "dataset, array or field of the sequences (DeepSEA, NumPy)"),
+        OPT_STRING("y-name", "NAME", &yname, "dataset, array or field of the labels (DeepSEA, NumPy)"),
         OPT_STRING("targets", "A:B", &targets, "keep label columns A..B-1 (DeepSEA TFs: 125:815)"),
         OPT_STRING("task", "TASK", &task, "binary, multilabel or multiclass (default: inferred)"),
-        OPT_INT("length", "L", &length, 1, 1 << 30, "FASTA: pad or trim every sequence to L (the longest)"),
+        OPT_INT("length", "L", &length, 1, 1 << 30, "FASTA, NumPy strings: pad or trim to L (the longest)"),
         OPT_CHOICE("padding", "pre|post", &padding, paddings,
                    "side that padding (and FASTA trimming) goes on (pre)"),
         OPT_CHOICE("zeros", "padding|n", &zeros, zero_kinds,
@@ -131,8 +132,9 @@ int cmd_convert(int argc, char **argv)
         return report_error("convert", &err);
     if (strcmp(split, "train") && strcmp(split, "valid") && strcmp(split, "test"))
         error_set(&err, "--split: '%s', expected train, valid or test", split);
-    else if (length && !fasta)
-        error_set(&err, "--length applies to --fasta (other inputs have a fixed length)");
+    else if (length && (deepsea || basset))
+        error_set(&err, "--length applies to --fasta and NumPy strings (DeepSEA and Basset have a "
+                        "fixed length)");
     if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
         read_task_option(task, &s.task, &err) != 0)
         return report_error("convert", &err);

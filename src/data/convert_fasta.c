@@ -11,83 +11,6 @@
 #include "data/fasta.h"
 #include "data/labels.h"
 
-/* One block of records on its way to the sink; ids back to back in an arena. */
-typedef struct {
-    int64_t B, b; /* capacity, records held */
-    int L, K;
-    uint8_t *tok; /* (B, L) */
-    float *y;     /* (B, K) */
-    int32_t *len; /* (B) */
-    char **ids;   /* (B), into arena at flush */
-    int64_t *off; /* (B) id offsets in arena */
-    char *arena;
-    size_t arena_len, arena_cap;
-} Block;
-
-static void block_alloc(Block *k, int64_t B, int L, int K)
-{
-    memset(k, 0, sizeof *k);
-    k->B = B;
-    k->L = L;
-    k->K = K;
-    k->tok = xmalloc((size_t)B, (size_t)L);
-    k->y = xmalloc((size_t)B * (size_t)K, sizeof *k->y);
-    k->len = xmalloc((size_t)B, sizeof *k->len);
-    k->ids = xmalloc((size_t)B, sizeof *k->ids);
-    k->off = xmalloc((size_t)B, sizeof *k->off);
-    k->arena_cap = 1 << 16;
-    k->arena = xmalloc(k->arena_cap, 1);
-}
-
-static void block_free(Block *k)
-{
-    free(k->tok);
-    free(k->y);
-    free(k->len);
-    free(k->ids);
-    free(k->off);
-    free(k->arena);
-    memset(k, 0, sizeof *k);
-}
-
-/* Adds a record's tokens, padded or trimmed on the padding side, and its id (labels go to
- * k->y + k->b * K before). */
-static void block_add(Block *k, Padding pad, const char *id, const uint8_t *seq, int64_t slen)
-{
-    const int L = k->L;
-    int64_t keep = slen < L ? slen : L;
-    const uint8_t *src = seq + (pad == PAD_PRE ? slen - keep : 0); /* trim the padding side */
-    uint8_t *dst = k->tok + k->b * L;
-    memset(dst, TOKEN_PAD, (size_t)L);
-    memcpy(dst + (pad == PAD_PRE ? L - keep : 0), src, (size_t)keep);
-    k->len[k->b] = (int32_t)keep;
-    size_t il = strlen(id) + 1;
-    if (k->arena_len + il > k->arena_cap) {
-        while (k->arena_len + il > k->arena_cap)
-            k->arena_cap *= 2;
-        char *a = xmalloc(k->arena_cap, 1);
-        memcpy(a, k->arena, k->arena_len);
-        free(k->arena);
-        k->arena = a;
-    }
-    memcpy(k->arena + k->arena_len, id, il);
-    k->off[k->b] = (int64_t)k->arena_len;
-    k->arena_len += il;
-    k->b++;
-}
-
-/* Appends the block to the sink and empties it. */
-static int block_flush(Block *k, Sink *sink, int64_t bytes, Error *err)
-{
-    for (int64_t q = 0; q < k->b; q++)
-        k->ids[q] = k->arena + k->off[q];
-    if (sink_append(sink, k->b, k->tok, k->y, k->len, (const char *const *)k->ids, bytes, err) != 0)
-        return -1;
-    k->b = 0;
-    k->arena_len = 0;
-    return 0;
-}
-
 /* Pass 1: every record has a row of the table and, unless --limit stopped early, every row a
  * record. *n records, the longest *maxlen bases. */
 static int scan_records(const ConvertSettings *s, FastaReader *fr, const LabelTable *lt,
@@ -149,23 +72,22 @@ static int write_records(const ConvertSettings *s, FastaReader *fr, LabelTable *
                         .y_float = !labels_integer(lt), .with_lengths = 1, .with_ids = 1,
                         .target_names = labels_names(lt)};
     Sink sink = {0};
-    Block blk = {0};
+    SinkBlock blk = {0};
     int rc = -1, r = 0;
     if (sink_open(&sink, s, &spec, fasta, "labels", err) != 0)
         goto done;
-    int64_t B = CONVERT_BLOCK_VALUES / 4 / L;
-    B = B < 1 ? 1 : B > 65536 ? 65536 : B;
-    block_alloc(&blk, B > n ? n : B, L, K);
+    int64_t B = sink_block_rows(L);
+    sink_block_alloc(&blk, B > n ? n : B, L, K, 1);
     const char *id;
     const uint8_t *seq;
     int64_t slen, done_rows = 0;
     while (done_rows + blk.b < n && (r = fasta_next(fr, &id, &seq, &slen, err)) == 1) {
         if (labels_get(lt, labels_find(lt, id), blk.y + blk.b * K, err) != 0)
             goto done;
-        block_add(&blk, s->padding, id, seq, slen);
+        sink_block_add(&blk, s->padding, id, seq, slen);
         if (blk.b == blk.B || done_rows + blk.b == n) {
             int64_t b = blk.b;
-            if (block_flush(&blk, &sink, fasta_bytes_in(fr), err) != 0)
+            if (sink_block_flush(&blk, &sink, fasta_bytes_in(fr), err) != 0)
                 goto done;
             done_rows += b;
         }
@@ -179,7 +101,7 @@ static int write_records(const ConvertSettings *s, FastaReader *fr, LabelTable *
     rc = sink_finish(&sink, fasta, "fasta", err);
 done:
     sink_close(&sink);
-    block_free(&blk);
+    sink_block_free(&blk);
     return rc;
 }
 
@@ -195,13 +117,10 @@ int convert_fasta(const ConvertSettings *s, const char *fasta, const char *tsv, 
     FastaReader *fr = fasta_open(fasta, err);
     int rc = -1;
     int64_t n = 0, maxlen = 0;
-    if (fr && scan_records(s, fr, lt, fasta, tsv, &n, &maxlen, err) == 0) {
-        if (maxlen > (1 << 30))
-            error_set(err, "%s: a record of %lld bases; use --length to trim", fasta,
-                      (long long)maxlen);
-        else
-            rc = write_records(s, fr, lt, fasta, n, s->length > 0 ? s->length : (int)maxlen, err);
-    }
+    int L = 0;
+    if (fr && scan_records(s, fr, lt, fasta, tsv, &n, &maxlen, err) == 0 &&
+        convert_resolve_length(s, maxlen, fasta, &L, err) == 0)
+        rc = write_records(s, fr, lt, fasta, n, L, err);
     fasta_close(fr);
     labels_close(lt);
     return rc;

@@ -1,7 +1,9 @@
 /* convert_npy.c: NumPy arrays to the gseq file. See converter.h. X is one-hot (N, L, 4), channels
  * first (N, 4, L), or tokens (N, L) (0 = padding, 1..4 = A C G T, 5 = N); y is (N, K) or (N). Both
  * come from .npy files, zipped .npy files or one .npz archive, read as streams (npy.h). The labels
- * are read twice: once to choose uint8 or float32 storage, once to write them. */
+ * are read twice: once to choose uint8 or float32 storage, once to write them. Here too: which
+ * arrays and fields --x-name/--y-name name; X of strings or a structured X goes on to
+ * convert_npy_str.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +45,26 @@ static const char *pick_member(const char *path, const char *given, const char *
     return found;
 }
 
+int npy_label_columns(const NpyReader *yr, int64_t N, const char *xname, int64_t *T, Error *err)
+{
+    const int yrank = npy_rank(yr);
+    const int64_t *ys = npy_shape(yr);
+    if ((yrank != 1 && yrank != 2) || ys[0] != N)
+        return error_set(err, "%s: expected labels (N, K) or (N) with N = %lld as in %s, found "
+                              "%s%lld rows", npy_name(yr), (long long)N, xname,
+                         yrank ? "" : "rank 0, ", yrank ? (long long)ys[0] : 0LL);
+    if (npy_fields(yr) || npy_dtype(yr)->kind == NPY_UNICODE || npy_dtype(yr)->kind == NPY_BYTES)
+        return error_set(err, "%s: labels of dtype '%s'; expected numbers (bool, integers, floats)",
+                         npy_name(yr), npy_descr(yr));
+    *T = yrank == 2 ? ys[1] : 1;
+    return 0;
+}
+
 /* The layout of X and the shape of y, checked against each other; then columns, task, blocks. */
 static int check_shapes(Arrays *a, const ConvertSettings *s, Error *err)
 {
-    const int xrank = npy_rank(a->xr), yrank = npy_rank(a->yr);
-    const int64_t *xs = npy_shape(a->xr), *ys = npy_shape(a->yr);
+    const int xrank = npy_rank(a->xr);
+    const int64_t *xs = npy_shape(a->xr);
     a->N = xrank ? xs[0] : 0;
     if (xrank == 2) {
         a->L = xs[1];
@@ -63,12 +80,8 @@ static int check_shapes(Arrays *a, const ConvertSettings *s, Error *err)
     }
     if (a->N < 1 || a->L < 1 || a->L > (1 << 30))
         return error_set(err, "%s: no samples or an empty sequence axis", npy_name(a->xr));
-    if ((yrank != 1 && yrank != 2) || ys[0] != a->N)
-        return error_set(err, "%s: expected labels (N, K) or (N) with N = %lld as in %s, found "
-                              "%s%lld rows", npy_name(a->yr), (long long)a->N, npy_name(a->xr),
-                         yrank ? "" : "rank 0, ", yrank ? (long long)ys[0] : 0LL);
-    a->T = yrank == 2 ? ys[1] : 1;
-    if (convert_resolve_targets(s, a->T, &a->first, &a->K, err) != 0 ||
+    if (npy_label_columns(a->yr, a->N, npy_name(a->xr), &a->T, err) != 0 ||
+        convert_resolve_targets(s, a->T, &a->first, &a->K, err) != 0 ||
         convert_resolve_task(s, (int)a->K, 0, &a->task, err) != 0)
         return -1;
     a->n = s->limit > 0 && s->limit < a->N ? s->limit : a->N;
@@ -159,31 +172,91 @@ done:
     return rc;
 }
 
-int convert_npy(const ConvertSettings *s, const char *xpath, const char *ypath, const char *xmember,
-                const char *ymember, Error *err)
+/* Which arrays of a zip --x-name and --y-name name, and else which fields of X (see converter.h):
+ * src from the command's paths and names; buffers xb and yb hold the member names found. */
+static int resolve_sources(NpySources *src, const char *xpath, const char *ypath,
+                           const char *xname, const char *yname, char *xb, char *yb, size_t n,
+                           Error *err)
 {
     static const char *const xnames[] = {"X", "x", "X_train", "x_train", "arr_0", NULL};
     static const char *const ynames[] = {"y", "Y", "y_train", "Y_train", "arr_1", NULL};
-    char xb[256], yb[256];
-    int same = strcmp(xpath, ypath) == 0;
+    const int xzip = file_is_zip(xpath), same = ypath && strcmp(xpath, ypath) == 0;
     err->msg[0] = '\0';
-    xmember = pick_member(xpath, xmember, xnames, xb, sizeof xb, err);
-    if (!xmember && err->msg[0])
+    *src = (NpySources){.xpath = xpath, .ypath = ypath};
+    if (xname && !(xzip && pick_member(xpath, NULL, (const char *const[]){xname, NULL}, xb, n, err)))
+        src->xfield = xname;
+    if (err->msg[0])
         return -1;
-    ymember = pick_member(ypath, ymember, ynames, yb, sizeof yb, err);
-    if (!ymember && err->msg[0])
+    src->xmember = pick_member(xpath, src->xfield ? NULL : xname, xnames, xb, n, err);
+    if (!src->xmember && err->msg[0])
         return -1;
-    if (same && file_is_zip(xpath) && (!xmember || !ymember))
+    if (!ypath || (same && yname &&
+                   !pick_member(ypath, NULL, (const char *const[]){yname, NULL}, yb, n, err))) {
+        src->yfield = yname; /* a field of X, or no name: the labels are in X */
+        src->ypath = NULL;
+        return err->msg[0] ? -1 : 0;
+    }
+    src->ymember = pick_member(ypath, yname, ynames, yb, n, err);
+    if (!src->ymember && err->msg[0])
+        return -1;
+    if (same && !src->ymember)
+        src->ypath = NULL; /* no y array in the archive: the labels are in X */
+    return 0;
+}
+
+/* X of numbers: the labels are a second array, and the length is fixed. */
+static int check_numeric(const NpySources *src, const NpyReader *xr, const ConvertSettings *s,
+                         Error *err)
+{
+    if (src->xfield)
+        return error_set(err, "--x-name %s: %s has no such array or field (dtype '%s', not a "
+                              "structured array)", src->xfield, npy_name(xr), npy_descr(xr));
+    if (src->yfield)
+        return error_set(err, "--y-name %s: %s has no such array or field (dtype '%s', not a "
+                              "structured array)", src->yfield, npy_name(xr), npy_descr(xr));
+    if (!src->ypath && file_is_zip(src->xpath))
         return error_set(err, "%s: cannot tell which arrays are X and y (looked for X, x, X_train, "
                               "arr_0 and y, Y, y_train, arr_1): name them with --x-name and "
-                              "--y-name", xpath);
-    Arrays a = {.ypath = ypath, .ymember = ymember};
-    a.xr = npy_open(xpath, xmember, err);
+                              "--y-name", src->xpath);
+    if (!src->ypath)
+        return error_set(err, "%s: holds no labels (dtype '%s'); give them with --npy-y",
+                         npy_name(xr), npy_descr(xr));
+    if (s->length > 0)
+        return error_set(err, "--length applies to FASTA and NumPy strings; %s holds sequences of "
+                              "one length", npy_name(xr));
+    return 0;
+}
+
+int convert_npy(const ConvertSettings *s, const char *xpath, const char *ypath, const char *xname,
+                const char *yname, Error *err)
+{
+    char xb[256], yb[256];
+    NpySources src;
+    if (resolve_sources(&src, xpath, ypath, xname, yname, xb, yb, sizeof xb, err) != 0)
+        return -1;
+    if (!src.xmember && file_is_zip(xpath) && ypath && strcmp(xpath, ypath) == 0) {
+        int count;
+        char **m = zip_members(xpath, &count, err);
+        if (!m)
+            return -1;
+        h5_free_strings(m, count);
+        if (count > 1)
+            return error_set(err, "%s: cannot tell which arrays are X and y (looked for X, x, "
+                                  "X_train, arr_0 and y, Y, y_train, arr_1): name them with "
+                                  "--x-name and --y-name", xpath);
+    }
+    Arrays a = {.ypath = src.ypath, .ymember = src.ymember};
+    a.xr = npy_open(xpath, src.xmember, err);
     if (!a.xr)
         return -1;
-    a.yr = npy_open(ypath, ymember, err);
+    const NpyKind kind = npy_dtype(a.xr)->kind;
+    if (npy_fields(a.xr) || kind == NPY_UNICODE || kind == NPY_BYTES) {
+        npy_close(a.xr);
+        return convert_npy_strings(s, &src, err);
+    }
     int rc = -1;
-    if (a.yr && check_shapes(&a, s, err) == 0)
+    if (check_numeric(&src, a.xr, s, err) == 0 && (a.yr = npy_open(src.ypath, src.ymember, err)) &&
+        check_shapes(&a, s, err) == 0)
         rc = write_samples(&a, s, xpath, err);
     npy_close(a.xr);
     npy_close(a.yr);

@@ -1,5 +1,6 @@
-/* convert_sink.c: the sink the converters write through, and their choice of task and label
- * columns. See convert_sink.h. */
+/* convert_sink.c: the sink the converters write through, the block of variable-length sequences
+ * (FASTA records, NumPy strings), and the converters' choice of task, label columns and length.
+ * See convert_sink.h. */
 #include "data/convert_sink.h"
 
 #include <stdlib.h>
@@ -81,6 +82,99 @@ void sink_close(Sink *s)
     guard_temp(NULL);
     free(s->in_name);
     s->in_name = NULL;
+}
+
+int64_t sink_block_rows(int L)
+{
+    int64_t B = CONVERT_BLOCK_VALUES / 4 / (L > 0 ? L : 1);
+    return B < 1 ? 1 : B > 65536 ? 65536 : B;
+}
+
+void sink_block_alloc(SinkBlock *k, int64_t B, int L, int K, int with_ids)
+{
+    memset(k, 0, sizeof *k);
+    k->B = B;
+    k->L = L;
+    k->K = K;
+    k->tok = xmalloc((size_t)B, (size_t)L);
+    k->y = xmalloc((size_t)B * (size_t)K, sizeof *k->y);
+    k->len = xmalloc((size_t)B, sizeof *k->len);
+    if (with_ids) {
+        k->ids = xmalloc((size_t)B, sizeof *k->ids);
+        k->off = xmalloc((size_t)B, sizeof *k->off);
+        k->arena_cap = 1 << 16;
+        k->arena = xmalloc(k->arena_cap, 1);
+    }
+}
+
+void sink_block_free(SinkBlock *k)
+{
+    free(k->tok);
+    free(k->y);
+    free(k->len);
+    free(k->ids);
+    free(k->off);
+    free(k->arena);
+    memset(k, 0, sizeof *k);
+}
+
+/* The id of the sequence being added, into the arena. */
+static void block_add_id(SinkBlock *k, const char *id)
+{
+    size_t il = strlen(id) + 1;
+    if (k->arena_len + il > k->arena_cap) {
+        while (k->arena_len + il > k->arena_cap)
+            k->arena_cap *= 2;
+        char *a = xmalloc(k->arena_cap, 1);
+        memcpy(a, k->arena, k->arena_len);
+        free(k->arena);
+        k->arena = a;
+    }
+    memcpy(k->arena + k->arena_len, id, il);
+    k->off[k->b] = (int64_t)k->arena_len;
+    k->arena_len += il;
+}
+
+void sink_block_add(SinkBlock *k, Padding pad, const char *id, const uint8_t *seq, int64_t slen)
+{
+    const int L = k->L;
+    int64_t keep = slen < L ? slen : L;
+    const uint8_t *src = seq + (pad == PAD_PRE ? slen - keep : 0); /* trim the padding side */
+    uint8_t *dst = k->tok + k->b * L;
+    memset(dst, TOKEN_PAD, (size_t)L);
+    if (keep > 0)
+        memcpy(dst + (pad == PAD_PRE ? L - keep : 0), src, (size_t)keep);
+    k->len[k->b] = (int32_t)keep;
+    if (k->ids && id)
+        block_add_id(k, id);
+    k->b++;
+}
+
+int sink_block_flush(SinkBlock *k, Sink *sink, int64_t bytes, Error *err)
+{
+    for (int64_t q = 0; k->ids && q < k->b; q++)
+        k->ids[q] = k->arena + k->off[q];
+    if (sink_append(sink, k->b, k->tok, k->y, k->len, (const char *const *)k->ids, bytes, err) != 0)
+        return -1;
+    k->b = 0;
+    k->arena_len = 0;
+    return 0;
+}
+
+int convert_resolve_length(const ConvertSettings *s, int64_t longest, const char *in, int *L,
+                           Error *err)
+{
+    if (s->length > 0) {
+        *L = s->length;
+        return 0;
+    }
+    if (longest > (1 << 30))
+        return error_set(err, "%s: a sequence of %lld bases; use --length to trim", in,
+                         (long long)longest);
+    if (longest < 1)
+        return error_set(err, "%s: every sequence is empty", in);
+    *L = (int)longest;
+    return 0;
 }
 
 int convert_resolve_task(const ConvertSettings *s, int K, int classes, Task *task, Error *err)

@@ -11,8 +11,6 @@
 
 #define NPY_IOBUF (1 << 16)
 
-typedef enum { T_B1, T_U1, T_I1, T_U2, T_I2, T_U4, T_I4, T_U8, T_I8, T_F2, T_F4, T_F8 } NpyType;
-
 struct NpyReader {
     char *name;
     FILE *fp;
@@ -22,9 +20,11 @@ struct NpyReader {
     int z_open;
     unsigned char *in;  /* compressed input buffer */
     unsigned char *raw; /* one block of raw elements */
-    char descr[16];
-    NpyType type;
-    int size, swap;
+    char descr[16];     /* the dtype string; "|V<itemsize>" for a structured dtype */
+    NpyField dtype;     /* the array's own dtype */
+    NpyField fields[NPY_MAX_FIELDS];
+    int nfields;        /* 0 unless structured */
+    size_t itemsize;
     int rank;
     int64_t shape[NPY_MAX_RANK];
     uint64_t left;      /* elements not yet read */
@@ -249,59 +249,185 @@ static int source_read(NpyReader *r, unsigned char *buf, size_t n, Error *err)
 
 /* ---- header ---- */
 
-static int parse_header(NpyReader *r, const char *h, Error *err)
+/* A Python string literal at s ('...' or "...") into buf (n bytes); past it, or NULL. */
+static const char *parse_quoted(const char *s, char *buf, size_t n)
 {
-    const char *d = strstr(h, "'descr'");
-    const char *f = strstr(h, "'fortran_order'");
-    const char *s = strstr(h, "'shape'");
-    if (!d || !f || !s)
-        return error_set(err, "%s: not a NumPy array header", r->name);
-    d = strchr(d + 7, '\'');
-    if (!d || sscanf(d, "'%15[^']'", r->descr) != 1)
-        return error_set(err, "%s: cannot read the dtype (structured arrays are not supported)",
-                         r->name);
-    f = strchr(f + 15, ':');
-    if (f && strncmp(f + 1 + strspn(f + 1, " "), "True", 4) == 0)
-        return error_set(err, "%s: Fortran-order array; save it in C order (np.ascontiguousarray)",
-                         r->name);
-    s = strchr(s + 7, '(');
-    if (!s)
-        return error_set(err, "%s: cannot read the shape", r->name);
+    s += strspn(s, " ");
+    char q = *s;
+    if (q != '\'' && q != '"')
+        return NULL;
+    size_t k = 0;
+    for (s++; *s && *s != q; s++) {
+        if (*s == '\\' && s[1])
+            s++;
+        if (k + 1 >= n)
+            return NULL;
+        buf[k++] = *s;
+    }
+    buf[k] = '\0';
+    return *s == q ? s + 1 : NULL;
+}
+
+/* A shape tuple "(3, 4)" at s into shape (*rank values); past it, or NULL. */
+static const char *parse_tuple(const char *s, int64_t *shape, int *rank)
+{
+    s += strspn(s, " ");
+    if (*s != '(')
+        return NULL;
     s++;
-    r->rank = 0;
+    *rank = 0;
     for (;;) {
         s += strspn(s, " ,");
         if (*s == ')')
-            break;
+            return s + 1;
         char *end;
         long long v = strtoll(s, &end, 10);
-        if (end == s || v < 0 || r->rank == NPY_MAX_RANK)
-            return error_set(err, "%s: cannot read the shape", r->name);
-        r->shape[r->rank++] = v;
+        if (end == s || v < 0 || *rank == NPY_MAX_RANK)
+            return NULL;
+        shape[(*rank)++] = v;
         s = end;
         while (*s == 'L')
             s++;
     }
-    char order = r->descr[0], kind = r->descr[1];
-    int size = atoi(r->descr + 2);
-    static const struct {
-        char kind;
-        int size;
-        NpyType t;
-    } types[] = {{'b', 1, T_B1}, {'u', 1, T_U1}, {'i', 1, T_I1}, {'u', 2, T_U2}, {'i', 2, T_I2},
-                 {'u', 4, T_U4}, {'i', 4, T_I4}, {'u', 8, T_U8}, {'i', 8, T_I8}, {'f', 2, T_F2},
-                 {'f', 4, T_F4}, {'f', 8, T_F8}};
-    int found = 0;
-    for (size_t i = 0; i < sizeof types / sizeof *types && !found; i++)
-        if (types[i].kind == kind && types[i].size == size) {
-            r->type = types[i].t;
-            found = 1;
+}
+
+/* Kind, size and byte order of f from f->descr; -1 for an object (pickled) dtype. */
+static int field_type(NpyField *f)
+{
+    char order = f->descr[0], kind = f->descr[1];
+    int size = atoi(f->descr + 2);
+    f->kind = NPY_OTHER;
+    f->size = size;
+    f->count = 1;
+    if (kind == 'O')
+        return -1;
+    if ((order != '<' && order != '>' && order != '|' && order != '=') || size < 0 ||
+        size > (1 << 28)) {
+        f->size = 0; /* not read */
+        return 0;
+    }
+    int pow2 = size == 1 || size == 2 || size == 4 || size == 8;
+    if (kind == 'b' && size == 1)
+        f->kind = NPY_BOOL;
+    else if ((kind == 'u' || kind == 'i') && pow2)
+        f->kind = kind == 'u' ? NPY_UINT : NPY_INT;
+    else if (kind == 'f' && pow2 && size > 1)
+        f->kind = NPY_FLOAT;
+    else if (kind == 'U')
+        f->kind = NPY_UNICODE, f->size = 4 * size;
+    else if (kind == 'S')
+        f->kind = NPY_BYTES;
+    f->swap = order == '>' && f->kind != NPY_BYTES && f->kind != NPY_OTHER && size > 1;
+    if (f->kind == NPY_UNICODE)
+        f->swap = order == '>';
+    return 0;
+}
+
+static int object_error(const NpyReader *r, Error *err)
+{
+    return error_set(err, "%s: an object array (dtype '|O', pickled Python objects) is not read "
+                          "(that would run Python's unpickler); save fixed-width strings instead: "
+                          "np.save(path, arr.astype(str))", r->name);
+}
+
+/* The fields of a structured descr "[('seq', '<U200'), ('label', '<i8', (2,))]"; s is past '['. */
+static int parse_fields(NpyReader *r, const char *s, Error *err)
+{
+    size_t off = 0;
+    for (;;) {
+        s += strspn(s, " ,");
+        if (*s == ']')
+            break;
+        if (r->nfields == NPY_MAX_FIELDS)
+            return error_set(err, "%s: more than %d fields", r->name, NPY_MAX_FIELDS);
+        NpyField *f = &r->fields[r->nfields++];
+        const char *p = *s == '(' ? parse_quoted(s + 1, f->name, sizeof f->name) : NULL;
+        if (p)
+            p += strspn(p, " ");
+        p = p && *p == ',' ? parse_quoted(p + 1, f->descr, sizeof f->descr) : NULL;
+        if (!p)
+            return error_set(err, "%s: cannot read field %d of the structured dtype (nested "
+                                  "fields and titles are not supported)", r->name, r->nfields - 1);
+        if (field_type(f) != 0)
+            return object_error(r, err);
+        if (f->size == 0)
+            return error_set(err, "%s: field '%s': dtype '%s' not read", r->name, f->name,
+                             f->descr);
+        p += strspn(p, " ");
+        if (*p == ',') {
+            int64_t sub[NPY_MAX_RANK];
+            int rank;
+            p = parse_tuple(p + 1, sub, &rank);
+            int64_t count = 1;
+            for (int i = 0; p && i < rank; i++)
+                count = sub[i] > (1 << 30) || count * sub[i] > (1 << 30) ? -1 : count * sub[i];
+            if (count < 0)
+                return error_set(err, "%s: field '%s': a sub-array of over 2^30 values", r->name,
+                                 f->name);
+            f->count = (int)count;
+            p = p ? p + strspn(p, " ") : NULL;
         }
-    if (!found || (order != '<' && order != '>' && order != '|' && order != '='))
-        return error_set(err, "%s: dtype '%s' not supported (bool, integers, float16/32/64)",
-                         r->name, r->descr);
-    r->size = size;
-    r->swap = order == '>' && size > 1;
+        if (!p || *p != ')')
+            return error_set(err, "%s: cannot read field '%s' of the structured dtype", r->name,
+                             f->name);
+        f->offset = off;
+        off += (size_t)f->size * (size_t)f->count;
+        s = p + 1;
+    }
+    if (r->nfields == 0 || off == 0 || off > (1u << 30))
+        return error_set(err, "%s: a structured dtype without fields, or over 1 GiB an element",
+                         r->name);
+    r->itemsize = off;
+    snprintf(r->descr, sizeof r->descr, "|V%u", (unsigned)off);
+    return 0;
+}
+
+/* 'descr': a type string or a list of fields. */
+static int parse_descr(NpyReader *r, const char *d, Error *err)
+{
+    d = strchr(d + 7, ':');
+    d = d ? d + 1 + strspn(d + 1, " ") : NULL;
+    if (d && *d == '[') {
+        r->dtype.kind = NPY_OTHER;
+        return parse_fields(r, d + 1, err);
+    }
+    if (!d || !parse_quoted(d, r->dtype.descr, sizeof r->dtype.descr))
+        return error_set(err, "%s: cannot read the dtype", r->name);
+    snprintf(r->descr, sizeof r->descr, "%s", r->dtype.descr);
+    if (field_type(&r->dtype) != 0)
+        return object_error(r, err);
+    if (r->dtype.kind == NPY_OTHER || r->dtype.size < 1)
+        return error_set(err, "%s: dtype '%s' not supported (bool, integers, float16/32/64, "
+                              "strings <U and |S, structured arrays of these)", r->name, r->descr);
+    r->itemsize = (size_t)r->dtype.size;
+    return 0;
+}
+
+/* The last occurrence of key in h (a field named like a key comes before it: keys are sorted). */
+static const char *find_key(const char *h, const char *key)
+{
+    const char *last = NULL;
+    for (const char *p = strstr(h, key); p; p = strstr(p + 1, key))
+        last = p;
+    return last;
+}
+
+static int parse_header(NpyReader *r, const char *h, Error *err)
+{
+    const char *d = strstr(h, "'descr'");
+    const char *f = find_key(h, "'fortran_order'");
+    const char *s = find_key(h, "'shape'");
+    if (!d || !f || !s)
+        return error_set(err, "%s: not a NumPy array header", r->name);
+    if (parse_descr(r, d, err) != 0)
+        return -1;
+    f = strchr(f + 15, ':');
+    if (f && strncmp(f + 1 + strspn(f + 1, " "), "True", 4) == 0)
+        return error_set(err, "%s: Fortran-order array; save it in C order (np.ascontiguousarray)",
+                         r->name);
+    s = strchr(s + 7, ':');
+    if (!s || !parse_tuple(s + 1, r->shape, &r->rank))
+        return error_set(err, "%s: cannot read the shape", r->name);
     r->left = 1;
     for (int i = 0; i < r->rank; i++)
         r->left *= (uint64_t)r->shape[i];
@@ -422,7 +548,14 @@ int npy_rank(const NpyReader *r) { return r->rank; }
 const int64_t *npy_shape(const NpyReader *r) { return r->shape; }
 const char *npy_descr(const NpyReader *r) { return r->descr; }
 const char *npy_name(const NpyReader *r) { return r->name; }
-int npy_is_integer(const NpyReader *r) { return r->type < T_F2; }
+int npy_is_integer(const NpyReader *r)
+{
+    return r->dtype.kind == NPY_BOOL || r->dtype.kind == NPY_UINT || r->dtype.kind == NPY_INT;
+}
+const NpyField *npy_dtype(const NpyReader *r) { return &r->dtype; }
+int npy_fields(const NpyReader *r) { return r->nfields; }
+const NpyField *npy_field(const NpyReader *r, int i) { return &r->fields[i]; }
+size_t npy_itemsize(const NpyReader *r) { return r->itemsize; }
 int64_t npy_bytes_in(const NpyReader *r) { return r->consumed; }
 
 static float half_to_float(uint16_t h)
@@ -448,37 +581,86 @@ static void swap_bytes(unsigned char *p, size_t n, int size)
         }
 }
 
-int npy_read_f32(NpyReader *r, size_t n, float *out, Error *err)
+/* A number of the given kind and size at p, in the machine's byte order. */
+static float value_f32(NpyKind kind, int size, const unsigned char *p)
+{
+    switch (kind * 16 + size) {
+    case NPY_BOOL * 16 + 1: return p[0] != 0;
+    case NPY_UINT * 16 + 1: return p[0];
+    case NPY_INT * 16 + 1: return (int8_t)p[0];
+    case NPY_UINT * 16 + 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case NPY_INT * 16 + 2: { int16_t x; memcpy(&x, p, 2); return x; }
+    case NPY_UINT * 16 + 4: { uint32_t x; memcpy(&x, p, 4); return (float)x; }
+    case NPY_INT * 16 + 4: { int32_t x; memcpy(&x, p, 4); return (float)x; }
+    case NPY_UINT * 16 + 8: { uint64_t x; memcpy(&x, p, 8); return (float)x; }
+    case NPY_INT * 16 + 8: { int64_t x; memcpy(&x, p, 8); return (float)x; }
+    case NPY_FLOAT * 16 + 2: { uint16_t x; memcpy(&x, p, 2); return half_to_float(x); }
+    case NPY_FLOAT * 16 + 4: { float x; memcpy(&x, p, 4); return x; }
+    case NPY_FLOAT * 16 + 8: { double x; memcpy(&x, p, 8); return (float)x; }
+    default: return NAN;
+    }
+}
+
+float npy_value_f32(const NpyField *f, const unsigned char *p, int k)
+{
+    unsigned char b[8];
+    p += f->offset + (size_t)k * (size_t)f->size;
+    if (f->swap && f->size <= 8) {
+        for (int i = 0; i < f->size; i++)
+            b[i] = p[f->size - 1 - i];
+        p = b;
+    }
+    return value_f32(f->kind, f->size, p);
+}
+
+uint32_t npy_char(const NpyField *f, const unsigned char *p, int i)
+{
+    p += f->offset;
+    if (f->kind == NPY_BYTES)
+        return p[i];
+    p += 4 * (size_t)i;
+    return f->swap ? (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24
+                   : le32(p);
+}
+
+int npy_strlen(const NpyField *f, const unsigned char *p)
+{
+    int n = f->kind == NPY_UNICODE ? f->size / 4 : f->size;
+    while (n > 0 && npy_char(f, p, n - 1) == 0)
+        n--;
+    return n;
+}
+
+int npy_read_raw(NpyReader *r, size_t n, void *out, Error *err)
 {
     if (n > r->left)
         return error_set(err, "%s: %zu elements requested, %llu left", r->name, n,
                          (unsigned long long)r->left);
-    size_t per = NPY_IOBUF / (size_t)r->size;
+    if (source_read(r, out, n * r->itemsize, err) != 0)
+        return -1;
+    r->left -= n;
+    return 0;
+}
+
+int npy_read_f32(NpyReader *r, size_t n, float *out, Error *err)
+{
+    const NpyKind kind = r->dtype.kind;
+    const int size = r->dtype.size;
+    if (r->nfields || kind == NPY_UNICODE || kind == NPY_BYTES || kind == NPY_OTHER)
+        return error_set(err, "%s: dtype '%s' holds no numbers", r->name, r->descr);
+    if (n > r->left)
+        return error_set(err, "%s: %zu elements requested, %llu left", r->name, n,
+                         (unsigned long long)r->left);
+    size_t per = NPY_IOBUF / (size_t)size;
     while (n > 0) {
         size_t m = n < per ? n : per;
-        if (source_read(r, r->raw, m * (size_t)r->size, err) != 0)
+        if (source_read(r, r->raw, m * (size_t)size, err) != 0)
             return -1;
-        if (r->swap)
-            swap_bytes(r->raw, m, r->size);
+        if (r->dtype.swap)
+            swap_bytes(r->raw, m, size);
         const unsigned char *p = r->raw;
-        for (size_t i = 0; i < m; i++, p += r->size) {
-            float v;
-            switch (r->type) {
-            case T_B1: v = p[0] != 0; break;
-            case T_U1: v = p[0]; break;
-            case T_I1: v = (int8_t)p[0]; break;
-            case T_U2: { uint16_t x; memcpy(&x, p, 2); v = x; } break;
-            case T_I2: { int16_t x; memcpy(&x, p, 2); v = x; } break;
-            case T_U4: { uint32_t x; memcpy(&x, p, 4); v = (float)x; } break;
-            case T_I4: { int32_t x; memcpy(&x, p, 4); v = (float)x; } break;
-            case T_U8: { uint64_t x; memcpy(&x, p, 8); v = (float)x; } break;
-            case T_I8: { int64_t x; memcpy(&x, p, 8); v = (float)x; } break;
-            case T_F2: { uint16_t x; memcpy(&x, p, 2); v = half_to_float(x); } break;
-            case T_F4: memcpy(&v, p, 4); break;
-            default: { double x; memcpy(&x, p, 8); v = (float)x; } break;
-            }
-            out[i] = v;
-        }
+        for (size_t i = 0; i < m; i++, p += size)
+            out[i] = value_f32(kind, size, p);
         out += m;
         n -= m;
         r->left -= m;
