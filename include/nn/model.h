@@ -1,7 +1,8 @@
 /* model.h: a stack of layers over one flat parameter buffer (and a gradient buffer that mirrors it),
  * with every run-time buffer allocated once for the largest batch, so that a training step allocates
  * nothing. The flat buffers are the model's own (model_build) or the caller's (model_plan, then
- * model_place: the trainer's update puts them where the exchange wants them, update.h). The model knows nothing of files or processes: it maps tokens to logits and back. */
+ * model_place: the trainer's update puts them where the exchange wants them, update.h). The model
+ * knows nothing of files or processes: it maps tokens to logits and back. */
 #ifndef GSEQ_MODEL_H
 #define GSEQ_MODEL_H
 
