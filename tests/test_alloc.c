@@ -104,10 +104,12 @@ static long calls_in_steps(const char *config, int length, int targets, Task tas
     Adam adam;
     Update u;
     Error err;
-    if (config_load(&cfg, config, &err) != 0 || model_build(&m, &cfg, length, targets, task, batch, &err) ||
+    if (config_load(&cfg, config, &err) != 0 || model_plan(&m, &cfg, length, targets, task, batch, &err) ||
         update_build(&u, par_world(), &m, &adam, exchange, &err))
         fail_msg("%s", err.msg);
-    model_init_params(&m, 1);
+    if (par_rank(par_world()) == 0)
+        model_init_params(&m, 1);
+    update_bcast_params(&u);
     uint8_t *tokens = calloc((size_t)batch * length, 1);
     float *labels = calloc((size_t)batch * targets, sizeof(float));
     uint32_t *index = calloc((size_t)batch, sizeof(uint32_t));
@@ -130,7 +132,7 @@ static long calls_in_steps(const char *config, int length, int targets, Task tas
         model_forward(&m, &p);
         model_zero_grads(&m);
         model_backward(&m, &p, labels, loss_count(m.loss, batch, targets));
-        update_step(&u, &adam, &cfg.train.adam, m.params, m.grads);
+        update_step(&u, &adam, &cfg.train.adam);
     }
     atomic_store(&counting, 0);
     counted = atomic_load(&calls);

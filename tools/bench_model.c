@@ -224,7 +224,7 @@ static void step(Bench *b, long k, Profile *pr)
     m->times = NULL;
     Update *u = b->update;
     double exchange = u->exchange_seconds, optimizer = u->optimizer_seconds;
-    update_step(u, b->adam, &b->acfg, m->params, m->grads);
+    update_step(u, b->adam, &b->acfg);
     if (pr) { /* wall time, as update.c measures it */
         pr->exchange += u->exchange_seconds - exchange;
         pr->adam += u->optimizer_seconds - optimizer;
@@ -280,13 +280,14 @@ int main(int argc, char **argv)
         die("%s", err.msg);
     int B = o.batch ? o.batch : cfg.train.batch, cap = (B + P - 1) / P;
     Model m;
-    if (model_build(&m, &cfg, d.length, d.targets, d.task, cap, &err) != 0)
-        die("%s", err.msg);
-    model_init_params(&m, 1);
     Adam adam;
     Update update;
-    if (update_build(&update, comm, &m, &adam, o.exchange, &err) != 0)
+    if (model_plan(&m, &cfg, d.length, d.targets, d.task, cap, &err) != 0 ||
+        update_build(&update, comm, &m, &adam, o.exchange, &err) != 0)
         die("%s", err.msg);
+    if (r == 0)
+        model_init_params(&m, 1);
+    update_bcast_params(&update);
     Bench b = {.m = &m, .adam = &adam, .update = &update, .acfg = cfg.train.adam, .d = &d, .comm = comm, .B = B, .P = P,
                .r = r};
     b.tokens = xmalloc((size_t)cap, (size_t)d.length);

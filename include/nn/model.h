@@ -1,6 +1,8 @@
 /* model.h: a stack of layers over one flat parameter buffer (and a gradient buffer that mirrors it),
  * with every run-time buffer allocated once for the largest batch, so that a training step allocates
- * nothing. The model knows nothing of files or processes: it maps tokens to logits and back. */
+ * nothing. The flat buffers are the model's own (model_build) or the caller's (model_plan, then
+ * model_place: the trainer's update puts them where the exchange wants them, update.h). The model
+ * knows nothing of files or processes: it maps tokens to logits and back. */
 #ifndef GSEQ_MODEL_H
 #define GSEQ_MODEL_H
 
@@ -30,7 +32,7 @@ typedef struct {
     Activation out_act; /* sigmoid or softmax, applied by model_probabilities */
     size_t n_params;
     float *params, *grads; /* (n_params) each, 64-byte aligned */
-    int lent_buffers;      /* params and grads belong to the caller (model_use_buffers) */
+    int lent_buffers;      /* params and grads belong to the caller (model_place) */
     int max_batch;
     float **act;      /* act[i]: output of layer i, (max_batch, out.t * out.c); flatten and absorbed
                        * layers alias the one before (a conv1d that absorbed a maxpool1d stores
@@ -45,14 +47,18 @@ typedef struct {
 } Model;
 
 /* Plans layers from the config for inputs of `length` tokens and `targets` outputs of `task`
- * (the config's [data] values, when set, must agree: the caller resolves them). */
+ * (the config's [data] values, when set, must agree: the caller resolves them) and allocates the
+ * run-time buffers; n_params and each layer's offset are then known, but the flat buffers are not
+ * there yet (params and grads NULL): model_place gives them. */
+int model_plan(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+               Error *err);
+/* Points the layers, once, at `params` and `grads` (n_params each, 64-byte aligned), which belong
+ * to the caller (e.g. memory shared by the ranks of a node) and outlive the model. */
+void model_place(Model *m, float *params, float *grads);
+/* model_plan and model_place on buffers of the model's own (zeroed). */
 int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
                 Error *err);
 void model_free(Model *m);
-/* Points the layers at `params` and `grads` (n_params each, 64-byte aligned, owned by the caller,
- * e.g. memory shared by the ranks of a node) and frees the model's own buffers; the caller has
- * copied what it needs of them. */
-void model_use_buffers(Model *m, float *params, float *grads);
 void model_init_params(Model *m, uint64_t seed);
 
 /* Forward pass over p->n samples of p->tokens; fills p->mask. Returns the logits (n, K). */

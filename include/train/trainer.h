@@ -15,6 +15,7 @@
 #include "train/metrics.h"
 #include "nn/model.h"
 #include "parallel/par.h"
+#include "parallel/plan.h"
 #include "parallel/update.h"
 
 typedef struct Trainer Trainer;
@@ -40,12 +41,23 @@ typedef struct {
     int (*should_stop)(void *ctx);
 } TrainerHooks;
 
+/* How a trainer runs, besides the config: all of it given to trainer_init. */
+typedef struct {
+    ExchangeMode exchange;       /* how the gradients are summed (update.h) */
+    int sharded;                 /* each rank holds and draws only its own rows (data_dist.h) */
+    int no_validation;           /* train a fixed number of epochs; every epoch counts as the best */
+    const DataTable *valid_data; /* a validation file of its own, which the plan's valid rows
+                                  * index; NULL: they index the training data */
+    TrainerHooks hooks;
+} TrainerOptions;
+
 struct Trainer {
     ParComm *comm;
     const Config *cfg;
     Model model; /* built for the local part of a batch */
     Adam adam;
-    Update update; /* the exchange and Adam step, split over the ranks (owns Adam's memory) */
+    Update update; /* the exchange and Adam step, split over the ranks; owns the parameters,
+                    * gradients and Adam's moments, which model and adam point into */
     TrainState state;
     const DataTable *data;   /* train rows (and validation rows, unless valid_data) index into it */
     const DataTable *valid_data; /* a validation file of its own, which t->valid indexes; or NULL */
@@ -54,8 +66,6 @@ struct Trainer {
     int no_validation;       /* train a fixed number of epochs; every epoch counts as the best */
     EvalSummary best_val;    /* validation at the best epoch */
     int64_t train_total;     /* training rows over all ranks */
-    long fault_nan_step;     /* tests only: the loss of this step (1-based) becomes NaN */
-    int fault_sleep_ms;      /* tests only: each step sleeps this long (signals land mid-run) */
     TrainerHooks hooks;
     /* results */
     int stopped;             /* a signal stopped it between steps: state is mid-epoch */
@@ -67,14 +77,16 @@ struct Trainer {
     uint32_t *batch_index;   /* (local capacity): global sample indices, key the dropout masks */
     int64_t *order;          /* (train.n): this epoch's order */
     int64_t *my_rows;        /* (local capacity): this rank's rows of the current batch */
-    ParBuckets *buckets;     /* one per layer with parameters, last layer first */
-    int *bucket_of_layer;
     double exchange_seconds, step_seconds;
 };
 
-/* Builds the model for the data's shape, with initial parameters from rank 0 (seeded). */
+/* A ready trainer: the model for the data's shape, its parameters, gradients and Adam's moments
+ * placed where the exchange wants them (update.h), initial parameters from rank 0 (seeded). It
+ * trains on plan->train and validates on plan->valid, which it takes (they are left empty in the
+ * plan; the caller still frees the plan); on failure it takes nothing and holds nothing.
+ * Collective. */
 int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
-                 ExchangeMode exchange, Error *err);
+                 RowPlan *plan, const TrainerOptions *opt, Error *err);
 void trainer_free(Trainer *t);
 /* Trains from t->state to the configured epochs or an early stop, a signal, or divergence. */
 void trainer_run(Trainer *t);

@@ -163,11 +163,8 @@ static void run_task(ParComm *g, const CvArgs *a, const GridAxis *axes, int n_ax
     RowPlan plan;
     Trainer t;
     if (plan_rows(g, &cfg, data, NULL, NULL, 0, a->folds, f, &plan, &err) ||
-        trainer_init(&t, g, &cfg, data, EXCHANGE_AUTO, &err))
+        trainer_init(&t, g, &cfg, data, &plan, &(TrainerOptions){.exchange = EXCHANGE_AUTO}, &err))
         die("%s", err.msg);
-    t.train = plan.train;
-    t.valid = plan.valid;
-    t.train_total = plan.train_total;
     trainer_run(&t);
     if (t.diverged)
         die("configuration %d fold %d diverged at step %ld", c + 1, f + 1, t.state.step + 1);
@@ -176,7 +173,7 @@ static void run_task(ParComm *g, const CvArgs *a, const GridAxis *axes, int n_ax
     result[R_AUROC] = t.best_val.auroc_mean;
     result[R_ACCURACY] = t.best_val.accuracy;
     result[R_DONE] = 1;
-    trainer_free(&t); /* frees plan.train and plan.valid, which it took */
+    trainer_free(&t); /* frees the train and valid rows, which it took from the plan */
     rowset_free(&plan.test);
     rowset_free(&plan.rest);
     config_free(&cfg);
@@ -293,12 +290,10 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
         die("%s", err.msg);
     RowPlan plan;
     Trainer t;
+    TrainerOptions opt = {.exchange = EXCHANGE_AUTO, .no_validation = 1};
     if (plan_rows(w, &cfg, data, NULL, NULL, 0, a->folds, -1, &plan, &err) ||
-        trainer_init(&t, w, &cfg, data, EXCHANGE_AUTO, &err))
+        trainer_init(&t, w, &cfg, data, &plan, &opt, &err))
         die("%s", err.msg);
-    t.train = plan.train;
-    t.train_total = plan.train_total;
-    t.no_validation = 1;
     trainer_run(&t);
     if (t.diverged)
         die("the final model diverged at step %ld", t.state.step + 1);
@@ -320,7 +315,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
         write_report(a, choice, desc, monitor, best_mean, epochs, out.n, &s, oracle);
         printf("chosen: configuration %d (%s) by mean %s %.4f; final model trained on %lld rows for "
                "%d epochs\ntest (%lld held-out samples): loss %.4f, auroc %.4f, accuracy %.4f",
-               choice + 1, *desc ? desc : "as given", monitor, best_mean, (long long)plan.train.n,
+               choice + 1, *desc ? desc : "as given", monitor, best_mean, (long long)t.train.n,
                epochs, (long long)out.n, s.loss, s.auroc_mean, s.accuracy);
         if (!isnan(oracle))
             printf("; the planted motifs' oracle reaches auroc %.4f", oracle);
@@ -328,7 +323,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
     }
     eval_outputs_free(&out);
     trainer_free(&t);
-    rowset_free(&plan.valid); /* empty (no validation): the trainer did not take it */
+    rowset_free(&plan.valid); /* empty: the trainer took it */
     rowset_free(&plan.test);
     rowset_free(&plan.rest);
     config_free(&cfg);

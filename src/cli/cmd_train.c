@@ -19,6 +19,7 @@
 #include "parallel/data_dist.h"
 #include "parallel/plan.h"
 #include "train/trainer.h"
+#include "train/trainer_faults.h"
 
 typedef struct {
     const char *config, *out, *resume, *data;
@@ -516,37 +517,34 @@ int cmd_train(int argc, char **argv)
     DataTable data = {0}, valid = {0}, test = {0};
     if ((status = prepare(c, &a, &r, &cfg, &data, &valid, &test)) != 0)
         return status;
-    Trainer t;
     /* fault injection for the tests: step N's loss becomes NaN; each step sleeps M ms */
     const char *fault = getenv("GSEQ_FAULT_NAN_AT_STEP"), *slow = getenv("GSEQ_FAULT_STEP_SLEEP_MS");
-    int built = trainer_init(&t, c, &cfg, &data, a.exchange, &err);
+    trainer_test_faults(&(TrainerFaults){fault ? atol(fault) : 0, slow ? atoi(slow) : 0});
+    RowSet test_rows;
+    RowPlan plan;
+    if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL,
+                  a.data_mode == DATA_SHARD, a.folds, a.fold - 1, &plan, &err)) {
+        release(&cfg, &data, &valid, &test, NULL, NULL);
+        return end_run(&r, c, &err, 1);
+    }
+    Trainer t;
+    TrainerOptions opt = {.exchange = a.exchange, .sharded = a.data_mode == DATA_SHARD,
+                          .valid_data = valid.n ? &valid : NULL,
+                          .hooks = {&r, on_step, on_epoch, should_stop}};
+    int built = trainer_init(&t, c, &cfg, &data, &plan, &opt, &err);
     if (par_root_verdict(c, built) != 0) {
         /* a failed trainer_init freed its own; a rank whose init worked frees what it built */
+        plan_free(&plan);
         release(&cfg, &data, &valid, &test, built == 0 ? &t : NULL, NULL);
         return end_run(&r, c, &err, 1);
     }
-    t.sharded = a.data_mode == DATA_SHARD;
-    t.fault_nan_step = fault ? atol(fault) : 0;
-    t.fault_sleep_ms = slow ? atoi(slow) : 0;
-    RowSet test_rows;
-    RowPlan plan;
-    if (plan_rows(c, &cfg, &data, valid.n ? &valid : NULL, test.n ? &test : NULL, t.sharded,
-                  a.folds, a.fold - 1, &plan, &err)) {
-        release(&cfg, &data, &valid, &test, &t, NULL);
-        return end_run(&r, c, &err, 1);
-    }
-    t.train = plan.train;
-    t.valid = plan.valid;
-    t.valid_data = valid.n ? &valid : NULL;
     test_rows = plan.test;
-    t.train_total = plan.train_total;
     rowset_free(&plan.rest);
     if (a.resume && resume_state(c, a.resume, &t, &err) != 0) {
         release(&cfg, &data, &valid, &test, &t, &test_rows);
         return end_run(&r, c, &err, 1);
     }
     announce(&r, c, &cfg, &data, &t);
-    t.hooks = (TrainerHooks){&r, on_step, on_epoch, should_stop};
     install_signals();
     trainer_run(&t);
     status = conclude(&r, &t, &data, &test, &test_rows, &err);

@@ -73,16 +73,8 @@ static int plan_layers(Model *m, const Config *cfg, Error *err)
     return 0;
 }
 
-/* Each layer's weights and gradients at its offset into the flat buffers. */
-static void point_layers(Model *m)
-{
-    for (int i = 0; i < m->n_layers; i++) {
-        m->layers[i].w = m->params + m->layers[i].offset;
-        m->layers[i].dw = m->grads + m->layers[i].offset;
-    }
-}
-
-static void point_parameters(Model *m)
+/* Each layer's offset into the flat buffers, which mirror the layer order; their size. */
+static void plan_offsets(Model *m)
 {
     size_t offset = 0;
     for (int i = 0; i < m->n_layers; i++) {
@@ -90,21 +82,19 @@ static void point_parameters(Model *m)
         offset += m->layers[i].n_params;
     }
     m->n_params = offset;
-    m->params = xalloc_floats(offset);
-    m->grads = xalloc_floats(offset);
-    point_layers(m);
 }
 
-void model_use_buffers(Model *m, float *params, float *grads)
+void model_place(Model *m, float *params, float *grads)
 {
-    if (!m->lent_buffers) {
-        free(m->params);
-        free(m->grads);
-    }
+    if (m->params)
+        die("model_place: the model's parameters are placed already");
     m->params = params;
     m->grads = grads;
     m->lent_buffers = 1;
-    point_layers(m);
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].w = params + m->layers[i].offset;
+        m->layers[i].dw = grads + m->layers[i].offset;
+    }
 }
 
 /* Which layers need their input gradient: all but those with only parameter-free input layers
@@ -161,8 +151,8 @@ static void allocate_buffers(Model *m)
     m->mask = xmalloc((size_t)m->max_batch * m->length, 1);
 }
 
-int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
-                Error *err)
+int model_plan(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+               Error *err)
 {
     memset(m, 0, sizeof *m);
     kernels_init(); /* denormals flushed, the fastest BLAS kernels: before the first BLAS call */
@@ -186,8 +176,18 @@ int model_build(Model *m, const Config *cfg, int length, int targets, Task task,
         m->layers = NULL;
         return -1;
     }
-    point_parameters(m);
+    plan_offsets(m);
     allocate_buffers(m);
+    return 0;
+}
+
+int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+                Error *err)
+{
+    if (model_plan(m, cfg, length, targets, task, max_batch, err) != 0)
+        return -1;
+    model_place(m, xalloc_floats(m->n_params), xalloc_floats(m->n_params));
+    m->lent_buffers = 0;
     return 0;
 }
 

@@ -40,60 +40,103 @@ static void plan_slices(Update *u, int parts)
     }
 }
 
-/* Moves the model's parameters and gradients and Adam's moments into the node's shared memory:
- * the common block holds the parameters and both moments, each rank's own block its gradient.
- * Each rank copies (and so first touches) its own slice. */
-static void move_to_shared(Update *u, Model *m, Adam *a)
+/* The node's shared memory: the common block holds the parameters and both moments, each rank's
+ * own block its gradient. Each rank zeroes (and so first touches: its NUMA node) its own slice of
+ * the common block and its whole gradient. */
+static void place_shared(Update *u)
 {
     ParComm *node = par_nodemem_node(u->shared);
-    size_t n = m->n_params, lo = (size_t)u->displs[u->me], hi = lo + (size_t)u->counts[u->me];
+    size_t n = u->n, lo = (size_t)u->displs[u->me], hi = lo + (size_t)u->counts[u->me];
     size_t stride = padded_bytes(n) / sizeof(float);
-    float *params = par_nodemem_common(u->shared), *mom = params + stride, *vel = mom + stride;
+    u->params = par_nodemem_common(u->shared);
+    u->adam_m = u->params + stride;
+    u->adam_v = u->adam_m + stride;
     u->grads_of = xmalloc((size_t)par_size(node), sizeof(float *));
     for (int q = 0; q < par_size(node); q++)
         u->grads_of[q] = par_nodemem_own(u->shared, q);
-    memcpy(params + lo, m->params + lo, sizeof(float) * (hi - lo));
-    model_use_buffers(m, params, u->grads_of[u->me]); /* frees the private copies before the
-                                                       * rest is touched: a lower peak */
-    memset(mom + lo, 0, sizeof(float) * (hi - lo));
-    memset(vel + lo, 0, sizeof(float) * (hi - lo));
-    memset(u->grads_of[u->me], 0, sizeof(float) * n);
-    adam_build_on(a, n, mom, vel);
+    u->grads = u->grads_of[u->me];
+    memset(u->params + lo, 0, sizeof(float) * (hi - lo));
+    memset(u->adam_m + lo, 0, sizeof(float) * (hi - lo));
+    memset(u->adam_v + lo, 0, sizeof(float) * (hi - lo));
+    memset(u->grads, 0, sizeof(float) * n);
     par_nodemem_sync(u->shared);
+}
+
+/* Starts summing a layer's bucket as soon as backward has finished its gradient. */
+static void on_grad_ready(void *ctx, int layer)
+{
+    Update *u = ctx;
+    par_buckets_start(u->buckets, u->bucket_of_layer[layer]);
+    par_buckets_poke(u->buckets);
+}
+
+/* Buckets: one per layer with parameters, contiguous ranges of the flat gradient, which backward
+ * finishes last layer first; backward starts each as its layer is done (Model.grad_ready). */
+static void plan_buckets(Update *u, Model *m)
+{
+    size_t *bounds = xmalloc((size_t)m->n_layers + 1, sizeof(size_t));
+    int n = 0;
+    u->bucket_of_layer = xmalloc((size_t)m->n_layers, sizeof(int));
+    for (int i = 0; i < m->n_layers; i++) {
+        u->bucket_of_layer[i] = m->layers[i].n_params ? n : -1;
+        if (m->layers[i].n_params)
+            bounds[n++] = m->layers[i].offset;
+    }
+    bounds[n] = m->n_params;
+    u->buckets = par_buckets_create(u->comm, u->grads, bounds, n);
+    free(bounds);
+    m->grad_ready = on_grad_ready;
+    m->grad_ready_ctx = u;
+}
+
+/* The mode: AUTO is shared when the node's memory can serve the ranks (then u->shared is mapped),
+ * ring otherwise; one rank always takes the whole buffer (ring's step degenerates to Adam). */
+static int choose_mode(Update *u, ExchangeMode mode, Error *err)
+{
+    int P = par_size(u->comm);
+    if (P > 1 && (mode == EXCHANGE_AUTO || mode == EXCHANGE_SHARED))
+        u->shared = par_nodemem_create(u->comm, padded_bytes(u->n), 3 * padded_bytes(u->n));
+    if (mode == EXCHANGE_SHARED && P > 1 && !u->shared)
+        return error_set(err, "--exchange shared: the nodes run different numbers of ranks, or one "
+                              "each, or a node cannot map %.0f MB of shared memory a rank (use "
+                              "auto, ring or buckets)", 4.0 * padded_bytes(u->n) / 1e6);
+    u->mode = mode == EXCHANGE_AUTO ? (u->shared ? EXCHANGE_SHARED : EXCHANGE_RING) : mode;
+    if (P == 1 && u->mode == EXCHANGE_SHARED)
+        u->mode = EXCHANGE_RING; /* one rank: nothing to share, the step takes the whole buffer */
+    return 0;
 }
 
 int update_build(Update *u, ParComm *c, Model *m, Adam *a, ExchangeMode mode, Error *err)
 {
     memset(u, 0, sizeof *u);
-    int P = par_size(c);
     size_t n = m->n_params;
     if (n > (size_t)INT_MAX)
         return error_set(err, "the model has %zu parameters; at most %d are supported", n, INT_MAX);
     u->comm = c;
     u->n = n;
     u->moments_whole = 1;
-    if (P > 1 && (mode == EXCHANGE_AUTO || mode == EXCHANGE_SHARED))
-        u->shared = par_nodemem_create(c, padded_bytes(n), 3 * padded_bytes(n));
-    if (mode == EXCHANGE_SHARED && P > 1 && !u->shared)
-        return error_set(err, "--exchange shared: the nodes run different numbers of ranks, or one "
-                              "each, or a node cannot map %.0f MB of shared memory a rank (use "
-                              "auto, ring or buckets)", 4.0 * padded_bytes(n) / 1e6);
-    u->mode = mode == EXCHANGE_AUTO ? (u->shared ? EXCHANGE_SHARED : EXCHANGE_RING) : mode;
-    if (P == 1 && u->mode == EXCHANGE_SHARED)
-        u->mode = EXCHANGE_RING; /* one rank: nothing to share, the step takes the whole buffer */
+    if (choose_mode(u, mode, err) != 0)
+        return -1;
     if (u->shared) {
         ParComm *node = par_nodemem_node(u->shared);
         u->me = par_rank(node);
         plan_slices(u, par_size(node));
         if (par_nodemem_nodes(u->shared) > 1) /* the ranks with the same slice on every node */
             u->cross = par_split(c, u->me);
-        move_to_shared(u, m, a);
-    } else {
+        place_shared(u);
+    } else { /* private, zeroed */
         u->me = par_rank(c);
-        plan_slices(u, P);
-        adam_build(a, n);
+        plan_slices(u, par_size(c));
+        u->params = xalloc_floats(n);
+        u->grads = xalloc_floats(n);
+        u->adam_m = xalloc_floats(n);
+        u->adam_v = xalloc_floats(n);
     }
-    u->scratch = P > 1 && u->mode == EXCHANGE_RING ? xalloc_floats(UPDATE_PIECE) : NULL;
+    model_place(m, u->params, u->grads);
+    adam_build_on(a, n, u->adam_m, u->adam_v);
+    if (u->mode == EXCHANGE_BUCKETS)
+        plan_buckets(u, m);
+    u->scratch = par_size(c) > 1 && u->mode == EXCHANGE_RING ? xalloc_floats(UPDATE_PIECE) : NULL;
     return 0;
 }
 
@@ -103,6 +146,14 @@ void update_free(Update *u)
     free(u->displs);
     free(u->scratch);
     free(u->grads_of);
+    free(u->bucket_of_layer);
+    par_buckets_free(u->buckets);
+    if (!u->shared) {
+        free(u->params);
+        free(u->grads);
+        free(u->adam_m);
+        free(u->adam_v);
+    }
     par_comm_free(u->cross);
     par_nodemem_free(u->shared);
     memset(u, 0, sizeof *u);
@@ -207,22 +258,43 @@ static double shared_step(Update *u, Adam *a, const AdamConfig *cfg, float *para
     return adam_seconds;
 }
 
-double update_step(Update *u, Adam *a, const AdamConfig *cfg, float *params, float *grads)
+void update_wait_buckets(Update *u)
+{
+    if (u->buckets)
+        par_buckets_wait(u->buckets);
+}
+
+double update_step(Update *u, Adam *a, const AdamConfig *cfg)
 {
     double t0 = now_seconds(), norm = 0.0, adam_seconds;
     if (u->mode == EXCHANGE_BUCKETS || par_size(u->comm) == 1) {
-        norm = adam_step(a, cfg, params, grads);
-        u->optimizer_seconds += now_seconds() - t0;
+        update_wait_buckets(u); /* done already when the caller waited */
+        double t1 = now_seconds();
+        norm = adam_step(a, cfg, u->params, u->grads);
+        u->exchange_seconds += t1 - t0;
+        u->optimizer_seconds += now_seconds() - t1;
         return norm;
     }
     if (u->mode == EXCHANGE_SHARED)
-        adam_seconds = shared_step(u, a, cfg, params, &norm);
+        adam_seconds = shared_step(u, a, cfg, u->params, &norm);
     else
-        adam_seconds = ring_step(u, a, cfg, params, grads, &norm);
+        adam_seconds = ring_step(u, a, cfg, u->params, u->grads, &norm);
     a->step++;
     u->optimizer_seconds += adam_seconds;
     u->exchange_seconds += now_seconds() - t0 - adam_seconds;
     return norm;
+}
+
+void update_bcast_params(Update *u)
+{
+    if (!u->shared) {
+        par_bcast(u->comm, u->params, sizeof(float) * u->n, 0);
+        return;
+    }
+    par_nodemem_sync(u->shared); /* one copy a node: rank 0 wrote its node's */
+    if (u->cross && u->me == 0)
+        par_bcast(u->cross, u->params, sizeof(float) * u->n, 0);
+    par_nodemem_sync(u->shared);
 }
 
 void update_share_moments(Update *u, Adam *a)

@@ -7,34 +7,14 @@
 #include <time.h>
 
 #include "nn/loss.h"
+#include "train/trainer_faults.h"
 
 static int local_capacity(int batch, int ranks) { return (batch + ranks - 1) / ranks; }
 
-static void on_grad_ready(void *ctx, int layer)
-{
-    Trainer *t = ctx;
-    par_buckets_start(t->buckets, t->bucket_of_layer[layer]);
-    par_buckets_poke(t->buckets);
-}
+/* The test hook (trainer_faults.h): none unless a test asks. */
+static TrainerFaults faults;
 
-/* One bucket per layer with parameters: contiguous ranges of the flat gradient, which backward
- * finishes last layer first. */
-static void plan_buckets(Trainer *t)
-{
-    Model *m = &t->model;
-    size_t *bounds = xmalloc((size_t)m->n_layers + 1, sizeof(size_t));
-    int n = 0;
-    t->bucket_of_layer = xmalloc((size_t)m->n_layers, sizeof(int));
-    for (int i = 0; i < m->n_layers; i++) {
-        t->bucket_of_layer[i] = m->layers[i].n_params ? n : -1;
-        if (m->layers[i].n_params)
-            bounds[n++] = m->layers[i].offset;
-    }
-    bounds[n] = m->n_params;
-    t->buckets = par_buckets_create(t->comm, m->grads, bounds, n);
-    free(bounds);
-    m->grad_ready_ctx = t;
-}
+void trainer_test_faults(const TrainerFaults *f) { faults = f ? *f : (TrainerFaults){0, 0}; }
 
 static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Error *err)
 {
@@ -51,25 +31,41 @@ static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Erro
     return 0;
 }
 
+/* The model for the data's shape, placed by the update, with rank 0's seeded parameters. */
+static int build_model(Trainer *t, int cap, ExchangeMode exchange, Error *err)
+{
+    Task task = TASK_AUTO;
+    if (resolve_shape(t->cfg, t->data, &task, err) ||
+        model_plan(&t->model, t->cfg, t->data->length, t->data->targets, task, cap, err))
+        return -1;
+    if (update_build(&t->update, t->comm, &t->model, &t->adam, exchange, err)) {
+        model_free(&t->model);
+        return -1;
+    }
+    if (par_rank(t->comm) == 0)
+        model_init_params(&t->model, t->cfg->train.seed);
+    update_bcast_params(&t->update);
+    return 0;
+}
+
 int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
-                 ExchangeMode exchange, Error *err)
+                 RowPlan *plan, const TrainerOptions *opt, Error *err)
 {
     memset(t, 0, sizeof *t);
     t->comm = comm;
     t->cfg = cfg;
     t->data = data;
-    Task task = TASK_AUTO;
     int cap = local_capacity(cfg->train.batch, par_size(comm));
-    if (resolve_shape(cfg, data, &task, err) ||
-        model_build(&t->model, cfg, data->length, data->targets, task, cap, err))
+    if (build_model(t, cap, opt->exchange, err) != 0)
         return -1;
-    if (par_rank(comm) == 0)
-        model_init_params(&t->model, cfg->train.seed);
-    par_bcast(comm, t->model.params, sizeof(float) * t->model.n_params, 0);
-    if (update_build(&t->update, comm, &t->model, &t->adam, exchange, err)) {
-        model_free(&t->model);
-        return -1;
-    }
+    t->valid_data = opt->valid_data;
+    t->sharded = opt->sharded;
+    t->no_validation = opt->no_validation;
+    t->hooks = opt->hooks;
+    t->train = plan->train;
+    t->valid = plan->valid;
+    t->train_total = plan->train_total;
+    plan->train = plan->valid = (RowSet){0};
     t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1};
     memcpy(t->state.fingerprint, data->fingerprint, sizeof t->state.fingerprint);
     t->best_params = xalloc_floats(t->model.n_params);
@@ -78,14 +74,12 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     t->batch_labels = xalloc_floats((size_t)cap * data->targets);
     t->batch_index = xmalloc((size_t)cap, sizeof(uint32_t));
     t->my_rows = xmalloc((size_t)cap, sizeof(int64_t));
-    if (t->update.mode == EXCHANGE_BUCKETS)
-        plan_buckets(t);
     return 0;
 }
 
 void trainer_free(Trainer *t)
 {
-    model_free(&t->model); /* before update_free, which may own the memory they point into */
+    model_free(&t->model); /* before update_free, which owns the memory they point into */
     adam_free(&t->adam);
     update_free(&t->update);
     rowset_free(&t->train);
@@ -96,8 +90,6 @@ void trainer_free(Trainer *t)
     free(t->batch_index);
     free(t->order);
     free(t->my_rows);
-    free(t->bucket_of_layer);
-    par_buckets_free(t->buckets);
 }
 
 /* Copies the rows of this rank's part of a batch into the local buffers. */
@@ -131,7 +123,7 @@ static int rows_of_step(Trainer *t, int k, int nb)
     return have ? n : 0;
 }
 
-/* Forward and backward (with --overlap, also the gradient sum) of one global batch of nb samples,
+/* Forward and backward (in buckets mode, also the gradient sum) of one global batch of nb samples,
  * of which this rank holds rows[0..n); returns the global loss sum and sets *stop when any rank was asked to stop. */
 static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_t epoch, int *stop)
 {
@@ -142,12 +134,9 @@ static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_
               .seed = t->cfg->train.seed, .epoch = epoch};
     model_forward(m, &p);
     model_zero_grads(m);
-    int buckets = t->update.mode == EXCHANGE_BUCKETS;
-    m->grad_ready = buckets ? on_grad_ready : NULL;
     double local = model_backward(m, &p, t->batch_labels, loss_count(m->loss, nb, m->targets));
     double t1 = now_seconds();
-    if (buckets)
-        par_buckets_wait(t->buckets);
+    update_wait_buckets(&t->update);
     double status[2] = {local, t->hooks.should_stop ? (double)t->hooks.should_stop(t->hooks.ctx) : 0.0};
     par_allreduce_sum_f64(t->comm, status, 2);
     double t2 = now_seconds();
@@ -162,7 +151,7 @@ static void apply_update(Trainer *t)
 {
     Update *u = &t->update;
     double t0 = now_seconds(), exchange = u->exchange_seconds;
-    update_step(u, &t->adam, &t->cfg->train.adam, t->model.params, t->model.grads);
+    update_step(u, &t->adam, &t->cfg->train.adam);
     t->exchange_seconds += u->exchange_seconds - exchange;
     t->step_seconds += now_seconds() - t0;
 }
@@ -236,10 +225,10 @@ static void run_epochs(Trainer *t)
             int nb = (int)(n - (int64_t)k * B < B ? n - (int64_t)k * B : B), stop = 0;
             int mine = rows_of_step(t, k, nb);
             double loss = train_step(t, t->my_rows, mine, nb, (uint32_t)epoch, &stop);
-            if (t->fault_nan_step == s->step + 1)
+            if (faults.nan_at_step == s->step + 1)
                 loss = NAN;
-            if (t->fault_sleep_ms)
-                nanosleep(&(struct timespec){0, 1000000L * t->fault_sleep_ms}, NULL);
+            if (faults.step_sleep_ms)
+                nanosleep(&(struct timespec){0, 1000000L * faults.step_sleep_ms}, NULL);
             if (!isfinite(loss)) {
                 t->diverged = 1;
                 return;
