@@ -15,8 +15,6 @@
 typedef enum { DATA_SHARED, DATA_SHARD } DataMode;
 typedef enum { IO_READ, IO_SCATTER } IoMode;
 
-int data_mode_parse(const char *s, DataMode *m);
-int io_mode_parse(const char *s, IoMode *m);
 
 /* Collective over the world; each rank that reads opens the file once. On failure every rank
  * returns -1; exactly one rank has the message in err and *reporter set (the others' err is empty). */

@@ -72,7 +72,7 @@ void update_bcast_params(Update *u);
 /* Adam's moments whole on every rank. Collective. */
 void update_share_moments(Update *u, Adam *a);
 /* Rank 0's parameters and moments on every rank (after rank 0 read a checkpoint). Collective. */
-void update_bcast_state(Update *u, float *params, Adam *a);
-/* params = src (n floats) on every rank, src being equal on every rank. Collective. */
-void update_set_params(Update *u, float *params, const float *src);
+void update_bcast_state(Update *u, Adam *a);
+/* The parameters = src (n floats) on every rank, src being equal on every rank. Collective. */
+void update_set_params(Update *u, const float *src);
 #endif

@@ -106,10 +106,11 @@ static int read_options(int *argc, char ***argv, TrainArgs *a, int *status)
                    "parameters in memory the node's ranks share), ring (MPI\n"
                    "reduce-scatter and all-gather), buckets (per-layer\n"
                    "MPI_Iallreduce overlapped with backward); default auto:\n"
-                   "shared when all ranks run on one node, else ring"),
+                   "shared when every node runs the same number (>= 2) of\n"
+                   "ranks, else ring"),
         OPT_SET("overlap", &a->exchange, EXCHANGE_BUCKETS, "the same as --exchange buckets"),
         OPT_SET("no-overlap", &a->exchange, EXCHANGE_AUTO, "the same as --exchange auto"),
-        OPT_FLAG("quiet", &a->quiet, "no progress output"),
+        OPT_FLAG("quiet", &a->quiet, "no per-step progress (the epoch lines and summary stay)"),
         OPT_FLAG("force", &a->force, "write into an --out that already holds checkpoints"),
         OPT_END,
     };
@@ -318,7 +319,7 @@ static void install_signals(void)
 
 static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const RowSet *test)
 {
-    update_set_params(&t->update, t->model.params, t->best_params);
+    update_set_params(&t->update, t->best_params);
     EvalOutputs out;
     EvalSummary s = trainer_evaluate(t, d, test, &out);
     if (r->rank != 0) {
@@ -407,7 +408,7 @@ static int resume_state(ParComm *c, const char *path, Trainer *t, Error *err)
                        t->state.fingerprint, fp);
     if (par_root_verdict(c, rc) != 0)
         return -1;
-    update_bcast_state(&t->update, t->model.params, &t->adam);
+    update_bcast_state(&t->update, &t->adam);
     par_bcast(c, &t->state, sizeof t->state, 0);
     t->adam.step = t->state.step;
     if (par_rank(c) == 0) { /* the best parameters so far, for the final test */

@@ -13,28 +13,6 @@ typedef struct {
     int length, targets, task, has_oracle, ok;
 } Header;
 
-int data_mode_parse(const char *s, DataMode *m)
-{
-    if (!strcmp(s, "shared"))
-        *m = DATA_SHARED;
-    else if (!strcmp(s, "shard"))
-        *m = DATA_SHARD;
-    else
-        return -1;
-    return 0;
-}
-
-int io_mode_parse(const char *s, IoMode *m)
-{
-    if (!strcmp(s, "read"))
-        *m = IO_READ;
-    else if (!strcmp(s, "scatter"))
-        *m = IO_SCATTER;
-    else
-        return -1;
-    return 0;
-}
-
 /* Every rank learns whether any failed and has the message; rank 0 reports. */
 static int failed_anywhere(int rc, Error *err, int *reporter)
 {

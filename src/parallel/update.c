@@ -314,8 +314,9 @@ static void bcast_state(ParComm *c, float *params, Adam *a)
     par_bcast(c, a->v, sizeof(float) * a->n, 0);
 }
 
-void update_bcast_state(Update *u, float *params, Adam *a)
+void update_bcast_state(Update *u, Adam *a)
 {
+    float *params = u->params;
     if (!u->shared) {
         bcast_state(u->comm, params, a);
         return;
@@ -326,8 +327,9 @@ void update_bcast_state(Update *u, float *params, Adam *a)
     par_nodemem_sync(u->shared);
 }
 
-void update_set_params(Update *u, float *params, const float *src)
+void update_set_params(Update *u, const float *src)
 {
+    float *params = u->params;
     if (!u->shared) {
         memcpy(params, src, sizeof(float) * u->n);
         return;
