@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "nn/config.h"
+#include "data/coords.h"
 #include "data/dataset.h"
 #include "nn/model.h"
 #include "parallel/par.h"
@@ -47,6 +48,8 @@ typedef struct {
     float *labels;          /* (count, K) when labels were asked for, else NULL */
     float *oracle;          /* (count, K) synth's /oracle when labels were asked for and it exists */
     char **ids;             /* rank 0, without labels (predict): (n) */
+    Coords coords;          /* rank 0, without labels (predict): the file's /chrom, /start, /end
+                             * (/strand) of every row; coords.chrom NULL when it has none */
     char **target_names;    /* rank 0: (K) the file's (HDF5), else NULL */
     Padding padding;        /* FASTA: the side padded and trimmed; HDF5: the file's attribute */
     int64_t trimmed, padded; /* FASTA: records longer / shorter than L */

@@ -245,6 +245,8 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
         if (rc == 0 && !want_labels) { /* predict writes them; eval does not need them */
             in->ids = xcalloc((size_t)in->n, sizeof(char *));
             rc = dataset_read_ids(d, 0, in->n, in->ids, err);
+            if (rc == 0)
+                rc = coords_read(path, in->n, &in->coords, err);
         }
         if (rc == 0) {
             in->target_names = xcalloc((size_t)in->targets, sizeof(char *));
@@ -320,6 +322,7 @@ void infer_input_free(InferInput *in)
     free(in->labels);
     free(in->oracle);
     free_strings(in->ids, in->ids ? in->n : 0);
+    coords_free(&in->coords);
     free_strings(in->target_names, in->target_names ? in->targets : 0);
     memset(in, 0, sizeof *in);
 }
