@@ -24,9 +24,10 @@ typedef struct {
 int plan_rows(ParComm *c, const Config *cfg, const DataTable *data, const DataTable *valid,
               const DataTable *test, int sharded, int folds, int fold, RowPlan *plan, Error *err);
 void plan_free(RowPlan *p);
-/* Folds by chromosome (data.folds_by = chrom) of the whole file held here: chrom_fold[c]
- * (data->chroms.n_names) is chromosome c's fold, -1 for the test chromosomes. */
+/* Folds by chromosome (data.folds_by = chrom) of the whole file held here: chrom_fold[c] and
+ * chrom_rows[c] (data->chroms.n_names each) are chromosome c's fold (-1 when no row of it is
+ * folded: the test chromosomes) and its rows in the folds. */
 int plan_chrom_folds(const Config *cfg, const DataTable *data, int folds, int *chrom_fold,
-                     Error *err);
+                     int64_t *chrom_rows, Error *err);
 
 #endif

@@ -336,7 +336,8 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
                epochs, (long long)out.n, s.loss, s.auroc_mean, s.accuracy);
         if (!isnan(oracle))
             printf("; the planted motifs' oracle reaches auroc %.4f", oracle);
-        printf("\noutputs in %s: cv.tsv, summary.tsv, best.h5, report.json\n", a->out);
+        printf("\noutputs in %s: cv.tsv, summary.tsv, best.h5, report.json%s\n", a->out,
+               cfg.folds_by_chrom ? ", folds.tsv" : "");
     }
     eval_outputs_free(&out);
     trainer_free(&t);
@@ -444,23 +445,25 @@ static double *cv_run_tasks(ParComm *w, const CvArgs *a, const Cv *v)
     return res;
 }
 
-/* Rank 0, folds of whole chromosomes: folds.tsv, the fold of every chromosome (0 for the test
- * chromosomes) and its rows. */
+/* Rank 0, folds of whole chromosomes: folds.tsv, the fold of every chromosome and its rows in
+ * the folds; fold 0 for the test chromosomes, with their rows in the file. */
 static void write_folds(const CvArgs *a, const Cv *v)
 {
     const ChromIndex *ix = &v->data.chroms;
     int *fold = xmalloc((size_t)ix->n_names + 1, sizeof(int));
+    int64_t *rows = xmalloc((size_t)ix->n_names + 1, sizeof(int64_t));
     Error err;
-    if (plan_chrom_folds(&v->base, &v->data, a->folds, fold, &err) != 0)
+    if (plan_chrom_folds(&v->base, &v->data, a->folds, fold, rows, &err) != 0)
         die("%s", err.msg); /* planned before: cannot happen */
     FILE *f = open_out(a->out, "folds.tsv");
     fprintf(f, "fold\tchrom\trows\n");
     for (int k = 0; k <= a->folds; k++)
         for (int c = 0; c < ix->n_names; c++)
             if (fold[c] + 1 == k)
-                fprintf(f, "%d\t%s\t%lld\n", k, ix->names[c], (long long)ix->rows[c]);
+                fprintf(f, "%d\t%s\t%lld\n", k, ix->names[c],
+                        (long long)(k ? rows[c] : ix->rows[c]));
     close_out(f, a->out, "folds.tsv");
-    free(fold);
+    free(fold), free(rows);
 }
 
 int cmd_cv(int argc, char **argv)

@@ -156,7 +156,7 @@ static int plan_local(const Config *cfg, const DataTable *data, const DataTable 
 }
 
 int plan_chrom_folds(const Config *cfg, const DataTable *data, int folds, int *chrom_fold,
-                     Error *err)
+                     int64_t *chrom_rows, Error *err)
 {
     uint8_t *mark;
     if (chrom_marks(cfg, data, NULL, NULL, folds, &mark, err) != 0)
@@ -166,6 +166,9 @@ int plan_chrom_folds(const Config *cfg, const DataTable *data, int folds, int *c
     plan_test(cfg, data, NULL, mark, 0, &mine, &p);
     int *which = xmalloc((size_t)p.rest.n + 1, sizeof(int));
     int rc = assign_folds_by_chrom(data, &p.rest, folds, which, chrom_fold, err);
+    memset(chrom_rows, 0, sizeof(int64_t) * (size_t)data->chroms.n_names);
+    for (int64_t i = 0; i < p.rest.n; i++)
+        chrom_rows[data->chroms.of_row[p.rest.rows[i]]]++;
     free(which);
     free(mark);
     plan_free(&p);
