@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_holdout.sh: the chromosome hold-out (data.test_chroms, data.valid_chroms, cv --folds-by chrom)
 # and the genome coordinates predict carries into its outputs, run from the repo root with the built
-# ./gseq_mpi. The fixture is `gseq_mpi synth` data to which h5py adds /chrom, /start, /end and
+# ./gseq_mpi, and eval --chroms. The fixture is `gseq_mpi synth` data to which h5py adds /chrom, /start, /end and
 # /strand; every expectation (rows per chromosome, coordinates) is computed from the file in Python
 # ($PYTHON, default /usr/bin/python3 with python3-numpy and python3-h5py; skipped without them).
 # Every bad request must exit 1 with exactly one line on stderr naming the problem.
@@ -189,8 +189,25 @@ expect_fail "test file and test_chroms" 1 "data.test and data.test_chroms" -- \
     $TRAIN --set data.test_chroms=chr1 --set data.test="$D" --out "$T/e11"
 expect_fail "bad folds-by" 2 "--folds-by" -- $CV --folds-by genes --out "$T/e12"
 
-# ---- predict: the coordinates of the input in HDF5 and in the BED-like TSV ----
+# ---- eval --chroms: the test chromosomes alone give train's test metrics ----
 CK=$T/p1/best.h5
+if $BIN eval --checkpoint "$CK" --data "$D" --chroms chr5,chrX --out "$T/ev" --quiet &&
+    $MPIRUN 2 $BIN eval --checkpoint "$CK" --data "$D" --chroms chrX,chr5 --out "$T/ev2" --quiet; then
+    ok
+else
+    bad "eval --chroms"
+fi
+check "eval --chroms = train's test" "import json
+t = json.load(open('$T/p1/test_metrics.json'))
+for d in ('$T/ev', '$T/ev2'):
+    e = json.load(open(d + '/metrics.json'))
+    assert e['n'] == t['n'] and abs(e['loss'] - t['loss']) <= 1e-6 and abs(e['auroc_mean'] - t['auroc']) <= 1e-6, (e, t)"
+expect_fail "eval --chroms unknown" 1 "--chroms" "chrQ" "$D" -- \
+    $BIN eval --checkpoint "$CK" --data "$D" --chroms chr5,chrQ --out "$T/ev3"
+expect_fail "eval --chroms without /chrom" 1 "plain.h5" "no /chrom" -- \
+    $MPIRUN 2 $BIN eval --checkpoint "$CK" --data "$T/plain.h5" --chroms chr5 --out "$T/ev4"
+
+# ---- predict: the coordinates of the input in HDF5 and in the BED-like TSV ----
 if $BIN predict --checkpoint "$CK" --data "$D" --out "$T/pred.h5" --quiet &&
     $BIN predict --checkpoint "$CK" --data "$D" --out "$T/pred.tsv" --tsv --quiet &&
     $MPIRUN 2 $BIN predict --checkpoint "$CK" --data "$D" --out "$T/pred2.tsv" --tsv --quiet; then
