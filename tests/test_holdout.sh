@@ -188,6 +188,11 @@ expect_fail "a chromosome twice" 1 "each chromosome once" -- \
 expect_fail "test file and test_chroms" 1 "data.test and data.test_chroms" -- \
     $TRAIN --set data.test_chroms=chr1 --set data.test="$D" --out "$T/e11"
 expect_fail "bad folds-by" 2 "--folds-by" -- $CV --folds-by genes --out "$T/e12"
+# a malformed /chrom stops every rank when the data is loaded, naming the dataset
+cp "$T/plain.h5" "$T/short.h5"
+"$PY" -c "import h5py; f = h5py.File('$T/short.h5', 'a'); f['chrom'] = ['chr1'] * 599" || bad "short /chrom"
+expect_fail "/chrom one short" 1 "short.h5" "dataset /chrom" "(600)" -- \
+    $MPIRUN 2 $BIN train --config "$T/conv.ini" --data "$T/short.h5" --quiet --out "$T/e13"
 
 # ---- eval --chroms: the test chromosomes alone give train's test metrics ----
 CK=$T/p1/best.h5
@@ -246,6 +251,9 @@ if $BIN predict --checkpoint "$CK" --data "$T/plain.h5" --out "$T/plain.tsv" --t
     [ "$(head -1 "$T/plain.tsv" | cut -f1)" = "id" ]; then ok; else bad "TSV without coordinates"; fi
 "$PY" -c "import h5py; f = h5py.File('$D', 'a'); del f['end']" || bad "drop /end"
 expect_fail "predict: /chrom without /end" 1 "$D" "/start and /end" -- \
+    $BIN predict --checkpoint "$CK" --data "$D" --out "$T/bad.h5" --quiet
+"$PY" -c "import h5py; f = h5py.File('$D', 'a'); f['end'] = f['start'][:]" || bad "empty windows"
+expect_fail "predict: an empty window" 1 "$D" "row 0" "start < end" -- \
     $BIN predict --checkpoint "$CK" --data "$D" --out "$T/bad.h5" --quiet
 
 echo "$pass passed, $fail failed"
