@@ -53,7 +53,7 @@ static int mark_list(const DataTable *data, const char *list, const char *key, u
         int c = chrom_index_find(&data->chroms, name);
         if (c < 0) {
             char some[256] = "";
-            for (int k = 0, at = 0; k < data->chroms.n_names && at < 200; k++)
+            for (int k = 0, at = 0; k < data->chroms.n_names && k <= 12 && at < 200; k++)
                 at += snprintf(some + at, sizeof some - (size_t)at, "%s%s", k ? ", " : "",
                                k < 12 ? data->chroms.names[k] : "...");
             return error_set(err, "data.%s: %s: no row of %s is on it (its chromosomes: %s)", key,
