@@ -36,6 +36,7 @@ typedef struct {
     int batch, threads, rc_average;
     int labels;  /* eval: the data must have labels, gathered with the probabilities */
     int padding; /* FASTA: a Padding, or -1 for the side the checkpoint's training data used */
+    const char *chroms; /* eval: only the rows on these chromosomes ("chr8,chr9"), or NULL */
     void *ctx;   /* the command's, for the two steps below */
     /* Rank 0, before any work: the output can be written (a bad --out fails at once). */
     int (*check_out)(void *ctx, Error *err);

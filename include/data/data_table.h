@@ -9,6 +9,7 @@
 
 #include "base/task.h"
 #include "base/util.h"
+#include "data/coords.h"
 #include "data/dataset.h"
 
 typedef struct {
@@ -22,6 +23,8 @@ typedef struct {
     float *oracle;    /* (n_local, K) best achievable scores (synthetic data), or NULL */
     char fingerprint[24];
     void *shared;     /* the node-shared window holding the rows (data_dist.c), or NULL */
+    ChromIndex chroms; /* every row's chromosome, for the whole file on every rank (of_row NULL
+                        * when the file has no /chrom) */
 } DataTable;
 
 /* Row `row` (a row number of the file) of a table that holds it. */
@@ -39,7 +42,7 @@ typedef struct {
     int64_t n;
 } RowSet;
 
-/* The whole file, in this process's memory. */
+/* The whole file, in this process's memory (with its chromosome index). */
 int data_table_load(DataTable *t, const char *path, Error *err);
 /* Opens path for reading its rows: t gets the path and shape (n, length, targets, task; no rows
  * held yet), *has_oracle whether /oracle is (n, targets), *d the open file to read and close.
@@ -64,6 +67,16 @@ void split_stratified(const DataTable *t, const RowSet *from, double fraction, u
  * shuffled by the seed and dealt round-robin), seeded. fold[i] is the fold of from->rows[i].
  * Returns -1 with a message when a stratum has fewer rows than folds (binary and multiclass). */
 int assign_folds(const DataTable *t, const RowSet *from, int k, uint64_t seed, int *fold, Error *err);
+/* Folds of whole chromosomes (t->chroms): the chromosomes of `from`, largest first (ties by name),
+ * each to the fold with the fewest rows so far (ties: the lowest fold), so the folds are balanced by
+ * rows and the same for any seed or rank count. fold[i] is the fold of from->rows[i]; if
+ * chrom_fold is not NULL, chrom_fold[c] (t->chroms.n_names) is chromosome c's fold or -1. Returns
+ * -1 with a message when `from` covers fewer chromosomes than folds. */
+int assign_folds_by_chrom(const DataTable *t, const RowSet *from, int k, int *fold, int *chrom_fold,
+                          Error *err);
+/* Rows of `from` whose chromosome c has mark[c] == value (held) and the others (kept). */
+void split_by_chrom(const DataTable *t, const RowSet *from, const uint8_t *mark, uint8_t value,
+                    RowSet *kept, RowSet *held);
 /* The rows of `from` in fold `k` (held) and the others (kept), in increasing order. */
 void split_fold(const RowSet *from, const int *fold, int k, RowSet *kept, RowSet *held);
 

@@ -1,7 +1,9 @@
 /* config.h: a model and its training settings, read from an INI file (libinih).
  *
  *   [data]      train, valid, test (files); length, targets, task: auto = from the data file;
- *               test_fraction, valid_fraction: held out of train when no test / valid file is given
+ *               test_fraction, valid_fraction: held out of train when no test / valid file is given;
+ *               test_chroms, valid_chroms: whole chromosomes held out instead (the file's /chrom);
+ *               folds_by = rows | chrom: how cross-validation makes its folds
  *   [train]     batch, epochs, learning_rate, beta_1, beta_2, epsilon, clip_norm, seed, ...
  *   [<name>]    one section per layer, in order; `type = <kind>`, or the kind is the section name
  *               without a trailing _N ([lstm_2] is an lstm). The section name is the layer's name.
@@ -43,6 +45,8 @@ typedef struct {
     Task task;
     char data_train[512], data_valid[512], data_test[512]; /* files; valid/test may be empty */
     float test_fraction, valid_fraction; /* held out when no test / valid file is given */
+    char valid_chroms[512], test_chroms[512]; /* "chr8,chr9" (normalised), or empty */
+    int folds_by_chrom;                       /* folds of whole chromosomes (else of rows) */
     TrainConfig train;
     int n_layers;
     LayerSpec layers[CONFIG_MAX_LAYERS];

@@ -5,7 +5,9 @@
  *                     hyperslab; for data larger than a node's memory. Batches are drawn within
  *                     shards, so results then depend on the rank count.
  * io read (default): every node leader (shared) or every rank (shard) reads the file itself;
- * io scatter: world rank 0 reads and sends, for file systems that suffer under many readers. */
+ * io scatter: world rank 0 reads and sends, for file systems that suffer under many readers.
+ * Either way every rank gets the chromosome of every row of the file (DataTable.chroms) when the
+ * file has /chrom: rank 0 reads it and broadcasts it, 4 bytes a row. */
 #ifndef GSEQ_DATA_DIST_H
 #define GSEQ_DATA_DIST_H
 

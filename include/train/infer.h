@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "nn/config.h"
+#include "data/coords.h"
 #include "data/dataset.h"
 #include "nn/model.h"
 #include "parallel/par.h"
@@ -39,7 +40,9 @@ typedef struct {
     char path[512];
     int fasta;              /* read from FASTA (else a gseq HDF5 file) */
     int64_t n;              /* rows in all */
-    int64_t first, count;   /* this rank's block: rows [first, first + count) */
+    int64_t first, count;   /* this rank's block: rows [first, first + count) (of rows, if set) */
+    int64_t *rows;          /* (n) the file's rows taken (eval --chroms), increasing; NULL: all */
+    int64_t selected;       /* their number (= n) */
     int length;             /* L (the model's) */
     int targets;            /* K of the file's labels (HDF5) */
     Task task;              /* the file's (HDF5) */
@@ -47,6 +50,8 @@ typedef struct {
     float *labels;          /* (count, K) when labels were asked for, else NULL */
     float *oracle;          /* (count, K) synth's /oracle when labels were asked for and it exists */
     char **ids;             /* rank 0, without labels (predict): (n) */
+    Coords coords;          /* rank 0, without labels (predict): the file's /chrom, /start, /end
+                             * (/strand) of every row; coords.chrom NULL when it has none */
     char **target_names;    /* rank 0: (K) the file's (HDF5), else NULL */
     Padding padding;        /* FASTA: the side padded and trimmed; HDF5: the file's attribute */
     int64_t trimmed, padded; /* FASTA: records longer / shorter than L */
@@ -54,9 +59,10 @@ typedef struct {
 
 /* Opens `path` (HDF5 by its signature, else FASTA), checks that it fits the model (an HDF5 file
  * must have the model's length and targets, and its task too when labels are wanted; FASTA cannot
- * give labels) and reads this rank's block. `padding` applies to FASTA. */
+ * give labels) and reads this rank's block. `padding` applies to FASTA. `chroms` ("chr8,chr9",
+ * HDF5 without ids: eval) keeps only the rows on those chromosomes (the file's /chrom); NULL all. */
 int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding padding,
-                     int want_labels, InferInput *in, Error *err);
+                     int want_labels, const char *chroms, InferInput *in, Error *err);
 void infer_input_free(InferInput *in);
 
 /* Forward pass over every rank's block in batches of the model's max_batch; with rc_average the

@@ -3,7 +3,9 @@
  * scores every configuration of a hyper-parameter grid; the tasks (configuration, fold) run on G
  * groups of ranks at once (MPI_Comm_split), each group data-parallel inside itself; the best
  * configuration (mean of the monitored metric over folds) is trained on all the non-test rows for
- * the median of its folds' best epochs, then evaluated once on the test rows. */
+ * the median of its folds' best epochs, then evaluated once on the test rows. With --folds-by chrom
+ * (data.folds_by = chrom) the folds are of whole chromosomes, listed in folds.tsv; data.test_chroms
+ * sets the test rows aside by chromosome (plan.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,10 @@ typedef struct {
     const char *config, *out, *data;
     OptList sets, grids;
     int folds, groups, quiet;
+    int folds_by; /* 0 rows, 1 chrom, -1 not given (the config's data.folds_by) */
 } CvArgs;
+
+static const OptChoice fold_ways[] = {{"rows", 0}, {"chrom", 1}, {NULL, 0}};
 
 typedef struct {
     char key[96];
@@ -44,6 +49,10 @@ static int read_options(int *argc, char ***argv, CvArgs *a, int *status)
                  "override a setting for every configuration (repeatable)"),
         OPT_STRING("data", "FILE", &a->data, "the data (same as --set data.train=FILE)"),
         OPT_INT("folds", "K", &a->folds, 2, 100000, "folds over the non-test rows (default 5)"),
+        OPT_CHOICE("folds-by", "rows|chrom", &a->folds_by, fold_ways,
+                   "rows: stratified random folds (default); chrom: folds of whole\n"
+                   "chromosomes, balanced by rows (the file's /chrom; the same as\n"
+                   "--set data.folds_by=chrom)"),
         OPT_LIST("grid", "SEC.KEY=V1,V2", &a->grids, MAX_GRID,
                  "a hyper-parameter axis (repeatable; the grid is their product)"),
         OPT_INT("groups", "G", &a->groups, 1, 100000,
@@ -118,6 +127,9 @@ static int load_config(const CvArgs *a, const GridAxis *axes, int n_axes, int c,
         if (config_set(cfg, set, err))
             return -1;
     }
+    if (a->folds_by >= 0 &&
+        config_set(cfg, a->folds_by ? "data.folds_by=chrom" : "data.folds_by=rows", err))
+        return -1;
     for (int i = n_axes - 1; i >= 0; i--) {
         int v = c % axes[i].n;
         c /= axes[i].n;
@@ -319,7 +331,8 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
                epochs, (long long)out.n, s.loss, s.auroc_mean, s.accuracy);
         if (!isnan(oracle))
             printf("; the planted motifs' oracle reaches auroc %.4f", oracle);
-        printf("\noutputs in %s: cv.tsv, summary.tsv, best.h5, report.json\n", a->out);
+        printf("\noutputs in %s: cv.tsv, summary.tsv, best.h5, report.json%s\n", a->out,
+               cfg.folds_by_chrom ? ", folds.tsv" : "");
     }
     eval_outputs_free(&out);
     trainer_free(&t);
@@ -427,9 +440,30 @@ static double *cv_run_tasks(ParComm *w, const CvArgs *a, const Cv *v)
     return res;
 }
 
+/* Rank 0, folds of whole chromosomes: folds.tsv, the fold of every chromosome and its rows in
+ * the folds; fold 0 for the test chromosomes, with their rows in the file. */
+static void write_folds(const CvArgs *a, const Cv *v)
+{
+    const ChromIndex *ix = &v->data.chroms;
+    int *fold = xmalloc((size_t)ix->n_names + 1, sizeof(int));
+    int64_t *rows = xmalloc((size_t)ix->n_names + 1, sizeof(int64_t));
+    Error err;
+    if (plan_chrom_folds(&v->base, &v->data, a->folds, fold, rows, &err) != 0)
+        die("%s", err.msg); /* planned before: cannot happen */
+    FILE *f = open_out(a->out, "folds.tsv");
+    fprintf(f, "fold\tchrom\trows\n");
+    for (int k = 0; k <= a->folds; k++)
+        for (int c = 0; c < ix->n_names; c++)
+            if (fold[c] + 1 == k)
+                fprintf(f, "%d\t%s\t%lld\n", k, ix->names[c],
+                        (long long)(k ? rows[c] : ix->rows[c]));
+    close_out(f, a->out, "folds.tsv");
+    free(fold), free(rows);
+}
+
 int cmd_cv(int argc, char **argv)
 {
-    CvArgs a = {.folds = 5};
+    CvArgs a = {.folds = 5, .folds_by = -1};
     int status;
     if (!read_options(&argc, &argv, &a, &status))
         return status;
@@ -437,6 +471,8 @@ int cmd_cv(int argc, char **argv)
     Cv v = {0};
     if ((status = cv_prepare(w, &a, &v)) != 0)
         return status;
+    if (par_rank(w) == 0 && v.base.folds_by_chrom)
+        write_folds(&a, &v);
     double *res = cv_run_tasks(w, &a, &v);
     int choice = 0, epochs = 0;
     double best_mean = 0.0, sd;

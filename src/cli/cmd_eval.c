@@ -6,7 +6,8 @@
  *   DIR/roc.tsv        ROC points per target (fpr, tpr, threshold), for plotting
  *   DIR/pr.tsv         precision-recall points per target (recall, precision, threshold)
  *   DIR/confusion.tsv  binary and multiclass tasks: counts, rows the true class
- * The metrics are metrics.c's (exact, ties as scikit-learn). */
+ * The metrics are metrics.c's (exact, ties as scikit-learn). --chroms keeps the rows on some
+ * chromosomes only (the test chromosomes of a chromosome hold-out). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "train/metrics.h"
 
 typedef struct {
-    const char *checkpoint, *data, *out;
+    const char *checkpoint, *data, *out, *chroms;
     int rc_average, batch, threads, quiet, min_count, curve_points;
 } EvalArgs;
 
@@ -37,6 +38,9 @@ static int read_options(int *argc, char ***argv, EvalArgs *a, int *status)
         OPT_REQUIRED("out", "DIR", &a->out,
                      "output directory (created): metrics.json, targets.tsv, roc.tsv,\n"
                      "pr.tsv, and confusion.tsv for binary and multiclass tasks"),
+        OPT_STRING("chroms", "LIST", &a->chroms,
+                   "only the rows on these chromosomes (the file's /chrom), e.g. the\n"
+                   "test chromosomes of training: --chroms chr8,chr9"),
         OPT_FLAG("rc-average", &a->rc_average,
                  "average each sequence's probabilities with its reverse complement's"),
         OPT_INT("min-count", "K", &a->min_count, 1, 100000000,
@@ -139,6 +143,8 @@ static int write_json(const Report *r, Error *err)
         "auprc_mean", json_out_number(m->auprc_mean),
         "auprc_median", json_out_number(m->auprc_median),
         "targets_evaluated", m->evaluated, "min_count", m->min_count);
+    if (r->args->chroms)
+        json_out_set(root, "chroms", json_out_string(r->args->chroms));
     if (r->oracle) {
         json_out_set(root, "oracle_auroc_mean", json_out_number(r->oracle_tm.auroc_mean));
         json_out_set(root, "oracle_auprc_mean", json_out_number(r->oracle_tm.auprc_mean));
@@ -257,8 +263,9 @@ static int report(Report *r, Error *err)
 static void summarise(const Report *r)
 {
     const TargetMetrics *m = &r->tm;
-    printf("gseq_mpi eval: %s on %s: %lld samples, %d target%s (%s), %d rank%s%s\n",
-           r->args->checkpoint, r->in->path, (long long)r->in->n, r->t->targets,
+    printf("gseq_mpi eval: %s on %s%s%s: %lld samples, %d target%s (%s), %d rank%s%s\n",
+           r->args->checkpoint, r->in->path, r->args->chroms ? ", chromosomes " : "",
+           r->args->chroms ? r->args->chroms : "", (long long)r->in->n, r->t->targets,
            r->t->targets == 1 ? "" : "s", task_name(r->t->task), r->ranks, r->ranks == 1 ? "" : "s",
            r->args->rc_average ? ", reverse-complement averaged" : "");
     printf("loss %.4f", r->loss);
@@ -309,6 +316,7 @@ int cmd_eval(int argc, char **argv)
         return status;
     InferJob job = {.checkpoint = a.checkpoint, .data = a.data, .batch = a.batch,
                     .threads = a.threads, .rc_average = a.rc_average, .labels = 1, .padding = -1,
+                    .chroms = a.chroms,
                     .ctx = &a, .check_out = check_out, .finish = finish};
     return run_inference(par_world(), &job);
 }

@@ -1,8 +1,8 @@
 /* cmd_predict.c: `gseq_mpi predict --checkpoint C --data D --out P.h5 [--tsv] [--rc-average]`:
  * probabilities (N, K) of a trained model for every row of a gseq HDF5 file or every record of a
  * FASTA file (padded and trimmed to the model's length), each rank taking a contiguous block of
- * rows; rank 0 writes them with the sequence ids and target names, as HDF5 (readable with h5py
- * alone) or as TSV. The model, the input and the forward pass are infer.c's; the frame it shares
+ * rows; rank 0 writes them with the sequence ids, the genome coordinates when the input has them,
+ * and the target names, as HDF5 (readable with h5py alone) or as TSV (BED-like with coordinates). The model, the input and the forward pass are infer.c's; the frame it shares
  * with eval (threads, checkpoint, input, errors on every rank) is run.c's. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/run.h"
+#include "data/coords.h"
 #include "data/h5io.h"
 #include "train/infer.h"
 
@@ -37,8 +38,11 @@ static int read_options(int *argc, char ***argv, PredictArgs *a, int *status)
                      "a gseq HDF5 file (its length and targets must be the model's)\n"
                      "or FASTA, plain or gzip (padded and trimmed to the model's length)"),
         OPT_REQUIRED("out", "FILE", &a->out,
-                     "where to write: HDF5 with /probabilities (N, K), /id (N) and\n"
-                     "/target_names (K); with --tsv, text: id then one column a target"),
+                     "where to write: HDF5 with /probabilities (N, K), /id (N),\n"
+                     "/target_names (K), and /chrom, /start, /end (/strand) when the\n"
+                     "input has them; with --tsv, text: id then one column a target,\n"
+                     "or for input with coordinates chrom, start, end (strand), then\n"
+                     "one column a target (BED-like, header line starting with #)"),
         OPT_FLAG("tsv", &a->tsv, "write TSV instead of HDF5"),
         OPT_FLAG("rc-average", &a->rc_average,
                  "average each sequence's probabilities with its reverse complement's"),
@@ -72,6 +76,7 @@ static int write_h5(const char *path, const PredictArgs *a, const Trained *t, co
     int rc = h5_write_f32(f, "probabilities", 2, dims, probs, err) ||
              write_strings(f, "id", in->ids, in->n, err) ||
              write_strings(f, "target_names", names, t->targets, err) ||
+             (in->coords.chrom && coords_write(f, &in->coords, err)) ||
              h5_write_attr_int(f, "/", "format_version", PREDICTIONS_FORMAT_VERSION, err) ||
              h5_write_attr_string(f, "/", "checkpoint", a->checkpoint, err) ||
              h5_write_attr_string(f, "/", "data", a->data, err) ||
@@ -95,12 +100,17 @@ static int write_tsv(const char *path, const Trained *t, const InferInput *in, c
     FILE *f = fopen(path, "w");
     if (!f)
         return error_set(err, "%s: cannot write: %s", path, strerror(errno));
-    fputs("id", f);
+    const Coords *c = in->coords.chrom ? &in->coords : NULL;
+    fputs(c ? (c->strand ? "#chrom\tstart\tend\tstrand" : "#chrom\tstart\tend") : "id", f);
     for (int k = 0; k < t->targets; k++)
         fprintf(f, "\t%s", names[k]);
     fputc('\n', f);
     for (int64_t i = 0; i < in->n; i++) {
-        fputs(in->ids[i], f);
+        if (!c)
+            fputs(in->ids[i], f);
+        else
+            fprintf(f, "%s\t%lld\t%lld%s%s", c->chrom[i], (long long)c->start[i],
+                    (long long)c->end[i], c->strand ? "\t" : "", c->strand ? c->strand[i] : "");
         for (int k = 0; k < t->targets; k++)
             fprintf(f, "\t%.7g", probs[i * t->targets + k]);
         fputc('\n', f);

@@ -76,7 +76,7 @@ int run_inference(ParComm *c, const InferJob *job)
         return run_fail(c, &err, 1);
     InferInput in;
     Padding padding = job->padding >= 0 ? (Padding)job->padding : t.padding;
-    if (infer_input_open(c, job->data, &t, padding, job->labels, &in, &err) != 0) {
+    if (infer_input_open(c, job->data, &t, padding, job->labels, job->chroms, &in, &err) != 0) {
         trained_free(&t);
         return run_fail(c, &err, 1);
     }

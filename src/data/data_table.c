@@ -78,6 +78,8 @@ int data_table_load(DataTable *t, const char *path, Error *err)
         t->oracle = xmalloc((size_t)t->n * t->targets, sizeof(float));
     int rc = data_table_read(d, 0, t->n, t->tokens, t->labels, t->oracle, err);
     dataset_close(d);
+    if (rc == 0)
+        rc = chrom_index_read(path, t->n, &t->chroms, err);
     if (rc != 0) {
         data_table_free(t);
         return -1;
@@ -96,6 +98,7 @@ void data_table_free(DataTable *t)
     }
     t->tokens = NULL;
     t->labels = t->oracle = NULL;
+    chrom_index_free(&t->chroms);
 }
 
 RowSet rowset_all(int64_t n)
@@ -209,4 +212,68 @@ void split_fold(const RowSet *from, const int *fold, int k, RowSet *kept, RowSet
         else
             kept->rows[kept->n++] = from->rows[i];
     }
+}
+
+void split_by_chrom(const DataTable *t, const RowSet *from, const uint8_t *mark, uint8_t value,
+                    RowSet *kept, RowSet *held)
+{
+    kept->rows = xmalloc((size_t)from->n + 1, sizeof(int64_t));
+    held->rows = xmalloc((size_t)from->n + 1, sizeof(int64_t));
+    kept->n = held->n = 0;
+    for (int64_t i = 0; i < from->n; i++) {
+        int64_t row = from->rows[i];
+        if (mark[t->chroms.of_row[row]] == value)
+            held->rows[held->n++] = row;
+        else
+            kept->rows[kept->n++] = row;
+    }
+}
+
+typedef struct {
+    int64_t rows;
+    const char *name;
+    int chrom;
+} ChromSize;
+
+static int by_size(const void *a, const void *b)
+{
+    const ChromSize *x = a, *y = b;
+    if (x->rows != y->rows)
+        return x->rows < y->rows ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+int assign_folds_by_chrom(const DataTable *t, const RowSet *from, int k, int *fold, int *chrom_fold,
+                          Error *err)
+{
+    const ChromIndex *ix = &t->chroms;
+    ChromSize *size = xcalloc((size_t)ix->n_names + 1, sizeof(ChromSize));
+    for (int c = 0; c < ix->n_names; c++)
+        size[c] = (ChromSize){0, ix->names[c], c};
+    for (int64_t i = 0; i < from->n; i++)
+        size[ix->of_row[from->rows[i]]].rows++;
+    qsort(size, (size_t)ix->n_names, sizeof *size, by_size);
+    int used = 0;
+    while (used < ix->n_names && size[used].rows > 0)
+        used++;
+    int *of_chrom = xmalloc((size_t)ix->n_names + 1, sizeof(int));
+    int64_t *load = xcalloc((size_t)k, sizeof(int64_t));
+    for (int c = 0; c < ix->n_names; c++)
+        of_chrom[c] = -1;
+    for (int i = 0; i < used; i++) { /* largest first, to the lightest fold */
+        int best = 0;
+        for (int f = 1; f < k; f++)
+            best = load[f] < load[best] ? f : best;
+        of_chrom[size[i].chrom] = best;
+        load[best] += size[i].rows;
+    }
+    for (int64_t i = 0; i < from->n; i++)
+        fold[i] = of_chrom[ix->of_row[from->rows[i]]];
+    if (chrom_fold)
+        memcpy(chrom_fold, of_chrom, sizeof(int) * (size_t)ix->n_names);
+    free(size), free(of_chrom), free(load);
+    if (used < k)
+        return error_set(err, "%s: %d folds by chromosome, but the rows to fold lie on %d "
+                         "chromosome%s", t->path, k, used, used == 1 ? "" : "s");
+    return 0;
 }

@@ -205,6 +205,48 @@ static int unknown_key(Error *err, const Config *cfg, const ConfigEntry *e, cons
     return error_set(err, "--set %s.%s: unknown key '%s' for %s", e->section, e->key, e->key, what);
 }
 
+/* "chr8, chr9" into "chr8,chr9": names without spaces, none empty, none twice. */
+static int parse_chroms(const Config *cfg, const ConfigEntry *e, char *out, size_t len, Error *err)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (const char *p = e->value; *p;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, ", \t");
+        const char *after = p + n;
+        while (*after == ' ' || *after == '\t')
+            after++;
+        if (n == 0 || (*after && *after != ','))
+            return where(err, cfg, e, "chromosome names separated by commas, e.g. chr8,chr9");
+        if (at + n + 2 > len)
+            return where(err, cfg, e, "a list under 512 characters");
+        for (const char *q = out; *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ',')) {
+            if (strcspn(q, ",") == n && !strncmp(q, p, n))
+                return where(err, cfg, e, "each chromosome once");
+        }
+        at += (size_t)snprintf(out + at, len - at, "%s%.*s", at ? "," : "", (int)n, p);
+        p = *after == ',' ? after + 1 : after;
+        if (*after == ',' && !*p)
+            return where(err, cfg, e, "chromosome names separated by commas, e.g. chr8,chr9");
+    }
+    return 0;
+}
+
+/* The first chromosome named in both lists (comma-separated, normalised), or NULL. */
+static const char *shared_chrom(const char *a, const char *b, char *buf, size_t len)
+{
+    for (const char *p = a; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        for (const char *q = b; *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ','))
+            if (strcspn(q, ",") == n && !strncmp(p, q, n)) {
+                snprintf(buf, len, "%.*s", (int)n, p);
+                return buf;
+            }
+    }
+    return NULL;
+}
+
 static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
 {
     int v = 0;
@@ -225,6 +267,14 @@ static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
         return parse_float(cfg, e, 0.0, 0.9, 0, &cfg->test_fraction, err);
     if (!strcmp(e->key, "valid_fraction"))
         return parse_float(cfg, e, 0.0, 0.9, 0, &cfg->valid_fraction, err);
+    if (!strcmp(e->key, "valid_chroms"))
+        return parse_chroms(cfg, e, cfg->valid_chroms, sizeof cfg->valid_chroms, err);
+    if (!strcmp(e->key, "test_chroms"))
+        return parse_chroms(cfg, e, cfg->test_chroms, sizeof cfg->test_chroms, err);
+    if (!strcmp(e->key, "folds_by")) {
+        static const char *const ways[] = {"rows", "chrom"};
+        return parse_choice(cfg, e, ways, 2, "rows or chrom", &cfg->folds_by_chrom, err);
+    }
     if (!strcmp(e->key, "task")) {
         if (parse_choice(cfg, e, task_names, TASK_COUNT, "auto, binary, multilabel or multiclass", &v, err))
             return -1;
@@ -233,7 +283,7 @@ static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
     }
     return unknown_key(err, cfg, e,
                        "[data] (train, valid, test, length, targets, task, test_fraction, "
-                       "valid_fraction)");
+                       "valid_fraction, valid_chroms, test_chroms, folds_by)");
 }
 
 static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
@@ -445,6 +495,8 @@ static int resolve(Config *cfg, Error *err)
     cfg->data_train[0] = cfg->data_valid[0] = cfg->data_test[0] = '\0';
     cfg->test_fraction = 0.2f;
     cfg->valid_fraction = 0.1f;
+    cfg->valid_chroms[0] = cfg->test_chroms[0] = '\0';
+    cfg->folds_by_chrom = 0;
     cfg->n_layers = 0;
     train_defaults(&cfg->train);
     for (int sec = 0; sec < cfg->n_sections; sec++) {
@@ -462,6 +514,10 @@ static int resolve(Config *cfg, Error *err)
                 return -1;
         }
     }
+    char both[128];
+    if (shared_chrom(cfg->valid_chroms, cfg->test_chroms, both, sizeof both))
+        return error_set(err, "%s: data.valid_chroms and data.test_chroms both name %s: a "
+                         "chromosome holds validation or test rows, not both", cfg->path, both);
     if (cfg->n_layers == 0)
         return error_set(err, "%s: no layers: expected layer sections such as [lstm_1]", cfg->path);
     const LayerSpec *first = &cfg->layers[0]; /* the input is tokens: only these two take them */

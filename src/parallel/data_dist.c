@@ -133,6 +133,49 @@ static int load_shard(Dataset **d, const char *path, IoMode io, const Header *h,
     return failed_anywhere(rc && (io == IO_READ || r == 0), err, reporter);
 }
 
+/* Rank 0 reads the file's chromosome index (data_table.h: every rank holds it for the whole file)
+ * and hands it out: the names as one block of NUL-terminated strings, then a chromosome per row. */
+static int load_chroms(DataTable *t, Error *err, int *reporter)
+{
+    ParComm *w = par_world();
+    ChromIndex *ix = &t->chroms;
+    int root = par_rank(w) == 0;
+    int rc = root ? chrom_index_read(t->path, t->n, ix, err) : 0;
+    if (par_root_verdict(w, rc) != 0) {
+        *reporter = root;
+        return -1;
+    }
+    int64_t head[2] = {ix->n_names, 0};
+    for (int c = 0; root && c < ix->n_names; c++)
+        head[1] += (int64_t)strlen(ix->names[c]) + 1;
+    par_bcast(w, head, sizeof head, 0);
+    if (head[0] == 0)
+        return 0; /* no /chrom */
+    char *text = xmalloc((size_t)head[1], 1);
+    for (int64_t c = 0, at = 0; root && c < head[0]; c++) {
+        size_t len = strlen(ix->names[c]) + 1;
+        memcpy(text + at, ix->names[c], len);
+        at += (int64_t)len;
+    }
+    par_bcast(w, text, (size_t)head[1], 0);
+    if (!root) {
+        ix->n_names = (int)head[0];
+        ix->names = xmalloc((size_t)head[0], sizeof(char *));
+        ix->rows = xmalloc((size_t)head[0], sizeof(int64_t));
+        ix->of_row = xmalloc((size_t)t->n + 1, sizeof(int32_t));
+        for (int64_t c = 0, at = 0; c < head[0]; c++) {
+            size_t len = strlen(text + at) + 1;
+            ix->names[c] = xmalloc(len, 1);
+            memcpy(ix->names[c], text + at, len);
+            at += (int64_t)len;
+        }
+    }
+    free(text);
+    par_bcast(w, ix->rows, sizeof(int64_t) * (size_t)head[0], 0);
+    par_bcast(w, ix->of_row, sizeof(int32_t) * (size_t)t->n, 0);
+    return 0;
+}
+
 /* The fingerprint of the whole file: shard hashes chained in rank order. */
 static void fingerprint(DataTable *t, DataMode mode)
 {
@@ -174,6 +217,8 @@ int data_load(DataTable *t, const char *path, DataMode mode, IoMode io, Error *e
                                      : load_shard(&d, path, io, &h, t, err, reporter);
     if (d)
         dataset_close(d);
+    if (!failed)
+        failed = load_chroms(t, err, reporter);
     if (failed) {
         data_release(t);
         return -1;

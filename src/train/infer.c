@@ -216,9 +216,74 @@ static int read_fasta(ParComm *c, const char *path, InferInput *in, Error *err)
     return par_any_failed(c, rc, err);
 }
 
+/* Rank 0: the rows of `path` (n rows) on the chromosomes of `list` ("chr8,chr9"), increasing. */
+static int select_chroms(const char *path, int64_t n, const char *list, InferInput *in, Error *err)
+{
+    ChromIndex ix;
+    if (chrom_index_read(path, n, &ix, err) != 0)
+        return -1;
+    if (!ix.of_row)
+        return error_set(err, "--chroms %s: %s has no /chrom (the chromosome of each row)", list, path);
+    uint8_t *on = xcalloc((size_t)ix.n_names + 1, 1);
+    int rc = 0;
+    for (const char *p = list; *p && rc == 0;) {
+        size_t len = strcspn(p, ",");
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        int c = chrom_index_find(&ix, name);
+        if (len == 0 || c < 0)
+            rc = error_set(err, "--chroms %s: %s%s: no row of %s is on it", list, len ? name : "''",
+                           len ? "" : " (an empty name)", path);
+        else
+            on[c] = 1;
+        p += len + (p[len] == ',');
+    }
+    in->rows = xmalloc((size_t)n + 1, sizeof(int64_t));
+    for (int64_t i = 0; i < n && rc == 0; i++)
+        if (on[ix.of_row[i]])
+            in->rows[in->selected++] = i;
+    free(on);
+    chrom_index_free(&ix);
+    return rc;
+}
+
+/* This rank's block: rows [first, first + count) of the file, or of the selected rows. */
+static int read_block(Dataset *d, InferInput *in, int has_oracle, Error *err)
+{
+    if (in->count == 0)
+        return 0;
+    if (!in->rows)
+        return dataset_read_rows(d, in->first, in->count, in->tokens, in->labels, err) ||
+               (has_oracle && dataset_read_extra(d, "/oracle", in->first, in->count, in->oracle,
+                                                 &(int){0}, err)) ? -1 : 0;
+    const int64_t *rows = in->rows + in->first;
+    if (dataset_read_index(d, rows, in->count, in->tokens, in->labels, err) != 0)
+        return -1;
+    for (int64_t i = 0, j; has_oracle && i < in->count; i = j) { /* runs of consecutive rows */
+        for (j = i + 1; j < in->count && rows[j] == rows[j - 1] + 1; j++)
+            ;
+        int width;
+        if (dataset_read_extra(d, "/oracle", rows[i], j - i, in->oracle + i * in->targets, &width,
+                               err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The selected rows (--chroms) from rank 0 to every rank; in->n becomes their number. */
+static void bcast_selection(ParComm *c, InferInput *in)
+{
+    int64_t n = in->selected;
+    par_bcast(c, &n, sizeof n, 0);
+    if (par_rank(c) != 0)
+        in->rows = xmalloc((size_t)n + 1, sizeof(int64_t));
+    par_bcast(c, in->rows, sizeof(int64_t) * (size_t)n, 0);
+    in->selected = in->n = n;
+}
+
 /* Rank 0 checks the file against the model; then every rank reads its block. */
 static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_labels,
-                     InferInput *in, Error *err)
+                     const char *chroms, InferInput *in, Error *err)
 {
     int root = par_rank(c) == 0, rc = 0, has_oracle = 0;
     Dataset *d = root ? dataset_open(path, err) : NULL;
@@ -245,6 +310,8 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
         if (rc == 0 && !want_labels) { /* predict writes them; eval does not need them */
             in->ids = xcalloc((size_t)in->n, sizeof(char *));
             rc = dataset_read_ids(d, 0, in->n, in->ids, err);
+            if (rc == 0)
+                rc = coords_read(path, in->n, &in->coords, err);
         }
         if (rc == 0) {
             in->target_names = xcalloc((size_t)in->targets, sizeof(char *));
@@ -256,6 +323,8 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
                          dataset_read_extra(d, "/oracle", 0, 1, NULL, &width, &probe) == 0 &&
                          width == in->targets;
         }
+        if (rc == 0 && chroms)
+            rc = select_chroms(path, in->n, chroms, in, err);
     }
     if (par_any_failed(c, rc, err) != 0) {
         if (d)
@@ -265,6 +334,8 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
     int64_t head[4] = {in->n, in->targets, (int64_t)in->task, has_oracle};
     par_bcast(c, head, sizeof head, 0);
     in->n = head[0], in->targets = (int)head[1], in->task = (Task)head[2], has_oracle = (int)head[3];
+    if (chroms)
+        bcast_selection(c, in);
     dataset_shard(in->n, par_rank(c), par_size(c), &in->first, &in->count);
     in->tokens = xmalloc((size_t)in->count + 1, (size_t)in->length);
     if (want_labels)
@@ -273,18 +344,15 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
         in->oracle = xmalloc((size_t)in->count * in->targets + 1, sizeof(float));
     if (!root && !(d = dataset_open(path, err)))
         rc = -1;
-    if (rc == 0 && in->count > 0)
-        rc = dataset_read_rows(d, in->first, in->count, in->tokens, in->labels, err);
-    int width;
-    if (rc == 0 && has_oracle && in->count > 0)
-        rc = dataset_read_extra(d, "/oracle", in->first, in->count, in->oracle, &width, err);
+    if (rc == 0)
+        rc = read_block(d, in, has_oracle, err);
     if (d)
         dataset_close(d);
     return par_any_failed(c, rc, err);
 }
 
 int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding padding,
-                     int want_labels, InferInput *in, Error *err)
+                     int want_labels, const char *chroms, InferInput *in, Error *err)
 {
     memset(in, 0, sizeof *in);
     snprintf(in->path, sizeof in->path, "%s", path);
@@ -294,7 +362,7 @@ int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding pad
     par_bcast(c, &hdf5, sizeof hdf5, 0);
     int rc;
     if (hdf5) {
-        rc = read_hdf5(c, path, t, want_labels, in, err);
+        rc = read_hdf5(c, path, t, want_labels, chroms, in, err);
     } else if (want_labels) {
         struct stat st;
         if (stat(path, &st) != 0)
@@ -319,7 +387,9 @@ void infer_input_free(InferInput *in)
     free(in->tokens);
     free(in->labels);
     free(in->oracle);
+    free(in->rows);
     free_strings(in->ids, in->ids ? in->n : 0);
+    coords_free(&in->coords);
     free_strings(in->target_names, in->target_names ? in->targets : 0);
     memset(in, 0, sizeof *in);
 }
@@ -433,6 +503,8 @@ int infer_run(ParComm *c, Trained *t, const InferInput *in, int rc_average, floa
     free(send), free(recv), free(block), free(rc_probs), free(rc_tokens), free(index);
     par_allreduce_sum_f64(c, &sum, 1);
     *loss = in->labels ? sum / loss_count(t->model.loss, 1, K) / (double)in->n : NAN;
+    if (bad >= 0 && in->rows)
+        bad = in->rows[bad];
     int rc = bad >= 0 ? error_set(err, "%s: the model gives a non-finite probability for row %lld "
                                   "of %s (damaged parameters?)", t->path, (long long)bad, in->path)
                       : 0;

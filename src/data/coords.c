@@ -1,0 +1,261 @@
+/* coords.c: reading the genome coordinates of a data file's rows (/chrom, /start, /end, /strand)
+ * through h5io, a per-row chromosome index for the hold-out, and writing coordinates beside
+ * predictions. See coords.h. Writing them into training data is the converter's. */
+#include "data/coords.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COORD_BLOCK 65536
+
+static char *dup_string(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = xmalloc(n, 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* name is a dataset of n entries of `kind`. */
+static int check_vector(H5File *f, const char *name, int64_t n, H5Kind kind, Error *err)
+{
+    H5Info info;
+    if (h5_info(f, name, &info, err) != 0)
+        return -1;
+    char k[32];
+    h5_kind_name(&info, k, sizeof k);
+    if (info.rank != 1 || info.dims[0] != n)
+        return error_set(err, "%s: dataset %s: one entry per row expected (%lld), found rank %d "
+                         "with %lld", h5_path(f), name, (long long)n, info.rank,
+                         info.rank ? (long long)info.dims[0] : 0LL);
+    if (info.kind != kind)
+        return error_set(err, "%s: dataset %s: %s, expected %s", h5_path(f), name, k,
+                         kind == H5K_STRING ? "strings" : "integers (int64)");
+    return h5_check_stored(f, name, err);
+}
+
+int coords_present(const char *path, Error *err)
+{
+    H5File *f = h5_open(path, 0, err);
+    if (!f)
+        return -1;
+    int has = h5_has(f, "/chrom");
+    Error ignore;
+    h5_close(f, &ignore);
+    return has;
+}
+
+/* Rows [0, n) of a string dataset, each string malloc'd. */
+static int read_strings(H5File *f, const char *name, int64_t n, char **out, Error *err)
+{
+    for (int64_t at = 0; at < n; at += COORD_BLOCK) {
+        int64_t count = n - at < COORD_BLOCK ? n - at : COORD_BLOCK;
+        if (h5_read_slab(f, name, H5IO_STR, &at, &count, out + at, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_all(H5File *f, int64_t n, Coords *c, Error *err)
+{
+    const char *path = h5_path(f);
+    if (!h5_has(f, "/start") || !h5_has(f, "/end"))
+        return error_set(err, "%s: has /chrom but not /start and /end: the coordinates of a row "
+                         "are its chromosome, start and end", path);
+    int strand = h5_has(f, "/strand");
+    if (check_vector(f, "/chrom", n, H5K_STRING, err) || check_vector(f, "/start", n, H5K_INTEGER, err) ||
+        check_vector(f, "/end", n, H5K_INTEGER, err) ||
+        (strand && check_vector(f, "/strand", n, H5K_STRING, err)))
+        return -1;
+    c->n = n;
+    c->chrom = xcalloc((size_t)n + 1, sizeof(char *));
+    c->start = xmalloc((size_t)n + 1, sizeof(int64_t));
+    c->end = xmalloc((size_t)n + 1, sizeof(int64_t));
+    c->strand = strand ? xcalloc((size_t)n + 1, sizeof(char *)) : NULL;
+    int64_t zero = 0;
+    if (read_strings(f, "/chrom", n, c->chrom, err) ||
+        h5_read_slab(f, "/start", H5IO_I64, &zero, &n, c->start, err) ||
+        h5_read_slab(f, "/end", H5IO_I64, &zero, &n, c->end, err) ||
+        (strand && read_strings(f, "/strand", n, c->strand, err)))
+        return -1;
+    for (int64_t i = 0; i < n; i++) {
+        if (c->start[i] < 0 || c->end[i] <= c->start[i])
+            return error_set(err, "%s: row %lld: the window %s:%lld-%lld is not 0 <= start < end",
+                             path, (long long)i, c->chrom[i], (long long)c->start[i],
+                             (long long)c->end[i]);
+        if (strand && strcmp(c->strand[i], "+") && strcmp(c->strand[i], "-") &&
+            strcmp(c->strand[i], "."))
+            return error_set(err, "%s: dataset /strand: row %lld: '%s', expected +, - or .", path,
+                             (long long)i, c->strand[i]);
+    }
+    return 0;
+}
+
+int coords_read(const char *path, int64_t n, Coords *c, Error *err)
+{
+    memset(c, 0, sizeof *c);
+    H5File *f = h5_open(path, 0, err);
+    if (!f)
+        return -1;
+    int rc = h5_has(f, "/chrom") ? read_all(f, n, c, err) : 0;
+    Error ignore;
+    h5_close(f, &ignore);
+    if (rc != 0)
+        coords_free(c);
+    return rc;
+}
+
+static void free_strings(char **s, int64_t n)
+{
+    for (int64_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+void coords_free(Coords *c)
+{
+    free_strings(c->chrom, c->chrom ? c->n : 0);
+    free_strings(c->strand, c->strand ? c->n : 0);
+    free(c->start);
+    free(c->end);
+    memset(c, 0, sizeof *c);
+}
+
+static int write_strings(H5File *f, const char *name, char *const *s, int64_t n, Error *err)
+{
+    int64_t start = 0;
+    return h5_create_dataset(f, name, H5IO_STR, 1, &n, NULL, NULL, 0, err) ||
+           h5_write_slab(f, name, H5IO_STR, &start, &n, s, err) ? -1 : 0;
+}
+
+static int write_i64(H5File *f, const char *name, const int64_t *v, int64_t n, Error *err)
+{
+    int64_t start = 0;
+    return h5_create_dataset(f, name, H5IO_I64, 1, &n, NULL, NULL, 0, err) ||
+           h5_write_slab(f, name, H5IO_I64, &start, &n, v, err) ? -1 : 0;
+}
+
+int coords_write(H5File *f, const Coords *c, Error *err)
+{
+    return write_strings(f, "/chrom", c->chrom, c->n, err) ||
+           write_i64(f, "/start", c->start, c->n, err) || write_i64(f, "/end", c->end, c->n, err) ||
+           (c->strand && write_strings(f, "/strand", c->strand, c->n, err)) ? -1 : 0;
+}
+
+/* ---- the chromosome index ---- */
+
+static uint64_t hash_name(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* An open-addressing table of name indices (-1 = empty), kept at most half full. */
+typedef struct {
+    int32_t *slot;
+    size_t size; /* a power of two */
+} NameTable;
+
+static int32_t *table_slot(const NameTable *t, const ChromIndex *ix, const char *name)
+{
+    size_t i = (size_t)hash_name(name) & (t->size - 1);
+    while (t->slot[i] >= 0 && strcmp(ix->names[t->slot[i]], name) != 0)
+        i = (i + 1) & (t->size - 1);
+    return &t->slot[i];
+}
+
+static void table_grow(NameTable *t, const ChromIndex *ix)
+{
+    NameTable bigger = {xmalloc(t->size * 2, sizeof(int32_t)), t->size * 2};
+    memset(bigger.slot, 0xff, sizeof(int32_t) * bigger.size);
+    for (int k = 0; k < ix->n_names; k++)
+        *table_slot(&bigger, ix, ix->names[k]) = k;
+    free(t->slot);
+    *t = bigger;
+}
+
+/* The index of name, added when new. */
+static int32_t index_of(NameTable *t, ChromIndex *ix, int *cap, const char *name)
+{
+    int32_t *s = table_slot(t, ix, name);
+    if (*s >= 0)
+        return *s;
+    if (ix->n_names == *cap) {
+        *cap *= 2;
+        char **names = xmalloc((size_t)*cap, sizeof(char *));
+        int64_t *rows = xcalloc((size_t)*cap, sizeof(int64_t));
+        memcpy(names, ix->names, sizeof(char *) * (size_t)ix->n_names);
+        memcpy(rows, ix->rows, sizeof(int64_t) * (size_t)ix->n_names);
+        free(ix->names), free(ix->rows);
+        ix->names = names, ix->rows = rows;
+    }
+    int32_t k = ix->n_names++;
+    ix->names[k] = dup_string(name);
+    *s = k;
+    if ((size_t)ix->n_names * 2 > t->size)
+        table_grow(t, ix);
+    return k;
+}
+
+static int index_rows(H5File *f, int64_t n, ChromIndex *ix, Error *err)
+{
+    if (check_vector(f, "/chrom", n, H5K_STRING, err) != 0)
+        return -1;
+    int cap = 64, rc = 0;
+    NameTable table = {xmalloc(128, sizeof(int32_t)), 128};
+    memset(table.slot, 0xff, sizeof(int32_t) * table.size);
+    ix->names = xmalloc((size_t)cap, sizeof(char *));
+    ix->rows = xcalloc((size_t)cap, sizeof(int64_t));
+    ix->of_row = xmalloc((size_t)n + 1, sizeof(int32_t));
+    char **block = xcalloc(COORD_BLOCK, sizeof(char *));
+    for (int64_t at = 0; at < n && rc == 0; at += COORD_BLOCK) {
+        int64_t count = n - at < COORD_BLOCK ? n - at : COORD_BLOCK;
+        if ((rc = h5_read_slab(f, "/chrom", H5IO_STR, &at, &count, block, err)) != 0)
+            break;
+        for (int64_t i = 0; i < count; i++) {
+            int32_t k = i > 0 && !strcmp(block[i], block[i - 1]) ? ix->of_row[at + i - 1]
+                                                                  : index_of(&table, ix, &cap, block[i]);
+            ix->of_row[at + i] = k;
+            ix->rows[k]++;
+        }
+        for (int64_t i = 0; i < count; i++) {
+            free(block[i]);
+            block[i] = NULL;
+        }
+    }
+    free(block);
+    free(table.slot);
+    return rc;
+}
+
+int chrom_index_read(const char *path, int64_t n, ChromIndex *ix, Error *err)
+{
+    memset(ix, 0, sizeof *ix);
+    H5File *f = h5_open(path, 0, err);
+    if (!f)
+        return -1;
+    int rc = h5_has(f, "/chrom") ? index_rows(f, n, ix, err) : 0;
+    Error ignore;
+    h5_close(f, &ignore);
+    if (rc != 0)
+        chrom_index_free(ix);
+    return rc;
+}
+
+int chrom_index_find(const ChromIndex *ix, const char *name)
+{
+    for (int k = 0; k < ix->n_names; k++)
+        if (!strcmp(ix->names[k], name))
+            return k;
+    return -1;
+}
+
+void chrom_index_free(ChromIndex *ix)
+{
+    free_strings(ix->names, ix->names ? ix->n_names : 0);
+    free(ix->rows);
+    free(ix->of_row);
+    memset(ix, 0, sizeof *ix);
+}
