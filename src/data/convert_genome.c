@@ -9,8 +9,8 @@
  * chromosome's positives kept), or per 2% GC bin of the window with gc_match: the bins with the
  * smallest keyed draws rng_u64_at(seed, RNG_DATA, hash(chromosome), 0, bin), so the sample does
  * not depend on the order of anything.
- * Regions mode (Basset): each region of the BED is one example, the window centred on
- * (start + end) / 2, positive for a target when its peaks cover at least min_overlap of the region.
+ * Regions mode (Basset): each region of the BED is one example (in the order of their centres),
+ * the window centred on start + (end - start) / 2, positive for a target when its peaks cover at least min_overlap of the region.
  * Memory: one chromosome's tokens and per-bin counts, the merged peaks, one block of rows. */
 #include <math.h>
 #include <stdio.h>
@@ -357,6 +357,19 @@ static int chrom_regions(Conv *v, int c, const uint8_t *tok, int64_t len, Error 
 
 /* ---- the whole conversion ---- */
 
+static int cmp_centre(const void *a, const void *b)
+{
+    const BedInterval *x = a, *y = b;
+    int64_t cx = x->start + (x->end - x->start) / 2, cy = y->start + (y->end - y->start) / 2;
+    if (x->chrom != y->chrom)
+        return x->chrom < y->chrom ? -1 : 1;
+    if (cx != cy)
+        return cx < cy ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
 /* The chromosomes to use: --chroms, each in the genome, or all. */
 static int choose_chroms(Conv *v, Error *err)
 {
@@ -424,6 +437,8 @@ static int load_inputs(Conv *v, Error *err)
     }
     if (gs->regions && load_bed(v, gs->regions, 0, &v->regions, &v->rfirst, err) != 0)
         return -1;
+    if (v->regions.n > 1) /* windows in genome order: by centre */
+        qsort(v->regions.iv, (size_t)v->regions.n, sizeof *v->regions.iv, cmp_centre);
     return 0;
 }
 
