@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """genome_reference.py: the reference of tests/test_genome.sh for `gseq_mpi convert --genome`.
 
+The genome is DIR/g.fa (any FASTA of that name: test_genome.sh also puts phage lambda there).
   make DIR                  writes a small genome (soft-masked, N runs, IUPAC codes) and peak files
   bins OUT.h5 DIR ARGS...   checks a bins-mode output bin by bin against labels computed here
   regions OUT.h5 DIR ARGS...  the same for regions mode
@@ -123,7 +124,7 @@ def window_rows(h5):
 
 
 def check_rows(ck, genome, f, chrom, start, end, x, W):
-    order = [c for c, _ in CHROMS]
+    order = list(genome)
     keys = [(order.index(c), s) for c, s in zip(chrom, start)]
     ck.eq("rows in genome order", keys == sorted(keys), True)  # ties: regions of one centre
     ids = [i.decode() if isinstance(i, bytes) else i for i in f["id"][:]]
@@ -138,13 +139,13 @@ def check_rows(ck, genome, f, chrom, start, end, x, W):
 def expected_bins(genome, targets, black, b, W, mo, maxn):
     """Per chromosome: positive labels (nb, K), left-out flag, GC bin."""
     out = {}
-    for c, n in CHROMS:
+    for c, tok in genome.items():
+        n = len(tok)
         nb = n // b
         lab = np.stack([mask(t, c, n)[:nb * b].reshape(nb, b).sum(1) >= mo * b for t in targets], 1)
         blk = mask(black, c, n)[:nb * b].reshape(nb, b).any(1)
         ws = np.arange(nb) * b + b // 2 - W // 2
         inside = (ws >= 0) & (ws + W <= n)
-        tok = genome[c]
         nN = np.array([(tok[s:s + W] == 5).sum() if ok else 0 for s, ok in zip(ws, inside)])
         gcn = np.array([np.isin(tok[s:s + W], (2, 3)).sum() if ok else 0 for s, ok in zip(ws, inside)])
         acgt = np.array([(tok[s:s + W] < 5).sum() if ok else 0 for s, ok in zip(ws, inside)])
@@ -162,7 +163,7 @@ def bins(h5, d, b, W, mo, maxn, neg, gc, names, blackfile):
     f, chrom, start, end, x, y = window_rows(h5)
     check_rows(ck, genome, f, chrom, start, end, x, W)
     exp = expected_bins(genome, targets, black, b, W, mo, maxn)
-    for c, _ in CHROMS:
+    for c in genome:
         lab, keep, ws, gcb = exp[c]
         pos = keep & lab.any(1)
         rows = [i for i in range(len(chrom)) if chrom[i] == c]
@@ -190,7 +191,7 @@ def regions(h5, d, W, mo, maxn, names, blackfile):
     f, chrom, start, end, x, y = window_rows(h5)
     check_rows(ck, genome, f, chrom, start, end, x, W)
     want = []
-    order = [c for c, _ in CHROMS]
+    order = list(genome)
     for c, s, e, strand in sorted(read_bed(os.path.join(d, "regions.bed")),
                                   key=lambda r: (order.index(r[0]), r[1] + (r[2] - r[1]) // 2,
                                                  r[1], r[2])):

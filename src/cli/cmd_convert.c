@@ -45,6 +45,8 @@ static int check_inputs(const Inputs *in, const char *out, Error *err)
     int inputs = (in->fasta != NULL) + (in->deepsea != NULL) + (in->basset != NULL) +
                  (in->npz != NULL) + (in->npyx != NULL || in->npyy != NULL) +
                  (in->ga->genome != NULL);
+    if (genome_check_args(in->ga, err) != 0)
+        return -1;
     if (inputs != 1)
         return error_set(err, "give one input: --fasta with --labels, --deepsea, --basset, --npz, "
                               "--npy-x (with --npy-y), or --genome with --peaks (see --help)");
@@ -149,8 +151,6 @@ int cmd_convert(int argc, char **argv)
     else if (ga.genome && (targets || limit || classes))
         error_set(&err, "--%s does not apply to --genome", targets ? "targets" : limit ? "limit" :
                         "classes");
-    else
-        genome_check_args(&ga, &err);
     if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
         read_task_option(task, &s.task, &err) != 0)
         return report_error("convert", &err);
