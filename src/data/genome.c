@@ -269,8 +269,11 @@ Genome *genome_open(const char *path, Error *err)
     if (c < 0)
         return NULL;
     if (c == 1) {
+        size_t n = strlen(path);
+        int gz = n > 3 && strcmp(path + n - 3, ".gz") == 0;
         error_set(err, "%s: plain gzip, which cannot be indexed: recompress it with bgzip "
-                       "(`zcat %s | bgzip > genome.fa.gz`), or decompress it", path, path);
+                       "(`%s %s%s %.*s%s`)", path, gz ? "gunzip" : "zcat", path,
+                  gz ? " && bgzip" : " | bgzip >", (int)(gz ? n - 3 : n), path, gz ? "" : ".bgz");
         return NULL;
     }
     Genome *g = xcalloc(1, sizeof *g);
