@@ -298,5 +298,53 @@ else
     skip "demo.narrowPeak.gz: r-bioc-rtracklayer neither installed nor downloadable"
 fi
 
+# ---- synth --genome: a genome with motifs planted at the peaks it writes ----
+S=$T/sg
+expect_ok synth_genome "$S/g.fa" $BIN synth --genome "$S/g.fa" --peaks-out "$S/peaks" --targets 3 \
+    --chromosomes 3 --chrom-length 60000 --peaks-per-mb 100 --seed 9
+for f in CTCF.bed Gata1.bed FOXA1.bed targets.tsv; do
+    [ -s "$S/peaks/$f" ] || bad "synth --genome: no $S/peaks/$f"
+done
+cp "$S/g.fa" "$T/sg_first.fa"
+expect_ok synth_genome_again "$S/g.fa" $BIN synth --genome "$S/g.fa" --peaks-out "$S/peaks" \
+    --targets 3 --chromosomes 3 --chrom-length 60000 --peaks-per-mb 100 --seed 9
+cmp -s "$S/g.fa" "$T/sg_first.fa" && ok || bad "synth --genome: the same seed, another genome"
+expect_ok synth_convert "$OUT" $BIN convert --genome "$S/g.fa" --targets-file "$S/peaks/targets.tsv" \
+    --out "$OUT"
+ref synth_convert bins "$OUT" "$S" 200 1000 0.5 0.1 1 0 a="$S/peaks/CTCF.bed" \
+    b="$S/peaks/Gata1.bed" c="$S/peaks/FOXA1.bed"
+# the CTCF motif (JASPAR MA0139.1) scores far higher at the CTCF peaks' centres than elsewhere
+planted() {
+    "$PY" - "$S/g.fa" "$S/peaks/CTCF.bed" data/jaspar_vertebrates.pfm <<'PYEOF'
+import sys, numpy as np
+seq = {}
+for line in open(sys.argv[1]):
+    if line[0] == ">":
+        name = line[1:].split()[0]; seq[name] = []
+    else:
+        seq[name].append(line.strip())
+seq = {k: "".join(v) for k, v in seq.items()}
+rows = open(sys.argv[3]).read().split(">MA0139.1")[1].split("\n")[1:5]
+p = np.array([[float(x) for x in r.replace("[", " ").replace("]", " ").split() if x[0].isdigit()] for r in rows]) + 0.2
+llr = np.log(p / p.sum(0) / 0.25)  # (4, W)
+idx = {"A": 0, "C": 1, "G": 2, "T": 3}
+def score(s):
+    f = sum(llr[idx[c], j] for j, c in enumerate(s))
+    r = sum(llr[3 - idx[c], j] for j, c in enumerate(reversed(s)))
+    return max(f, r)
+W = llr.shape[1]
+peaks = [l.split() for l in open(sys.argv[2])]
+at = [score(seq[c][int(s) + (300 - W) // 2:][:W]) for c, s, *_ in peaks]
+rng = np.random.default_rng(0)
+off = [score(seq["chr1"][i:i + W]) for i in rng.integers(0, 59000, 200)]
+assert np.mean(at) > np.mean(off) + 10, (np.mean(at), np.mean(off))
+PYEOF
+}
+if planted >"$T/py" 2>&1; then ok; else bad "synth --genome: CTCF not planted: $(tail -1 "$T/py")"; fi
+expect_fail synth_genome_no_dir "$T/x.fa" "--genome needs --peaks-out DIR" -- \
+    $BIN synth --genome "$T/x.fa"
+expect_fail synth_genome_out "$T/x.fa" "no --out" -- \
+    $BIN synth --genome "$T/x.fa" --peaks-out "$T/p" --out "$T/x.h5"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
