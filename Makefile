@@ -85,6 +85,7 @@ demo: deps gseq_mpi
 bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so
 	tools/bench.sh
 	tools/bench_convert.sh
+	tools/bench_genome.sh
 
 $(BUILD)/bench_data: tools/bench_data.c $(LIB)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
