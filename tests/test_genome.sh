@@ -249,6 +249,20 @@ expect_fail missing_peaks "$OUT" "$D/nothere.bed: cannot open" -- \
     $BIN convert --genome "$G" --peaks "$D/nothere.bed" --out "$OUT"
 expect_fail length_genome "$OUT" "--length applies to --fasta" -- \
     $BIN convert --genome "$G" --peaks "$P1" --out "$OUT" --length 100
+cp "$P1" "$T/peaks_copy.bed"
+expect_fail out_is_peaks "$T/peaks_copy_out" "--out $T/peaks_copy.bed is also an input" -- \
+    $BIN convert --genome "$G" --peaks x="$T/peaks_copy.bed" --out "$T/peaks_copy.bed"
+[ -s "$T/peaks_copy.bed" ] && ok || bad "out_is_peaks: the peak file was touched"
+# an index older than its FASTA is rebuilt
+printf '>chr1\nACGTACGTAC\n' >"$T/stale.fa"
+printf 'chr1\t0\t4\n' >"$T/stale.bed"
+expect_ok stale_first "$OUT" $BIN convert --genome "$T/stale.fa" --peaks "$T/stale.bed" --out "$OUT" \
+    --bin 2 --window 4
+printf '>chr1\nACGTACGTACGTACGTACGT\n' >"$T/stale.fa"
+touch -d '2000-01-01' "$T/stale.fa.fai"
+printf 'chr1\t12\t16\n' >"$T/stale.bed"
+expect_ok stale_rebuilt "$OUT" $BIN convert --genome "$T/stale.fa" --peaks "$T/stale.bed" \
+    --out "$OUT" --bin 2 --window 4
 if [ "$(id -u)" -ne 0 ]; then
     mkdir -p "$T/ro" && cp "$G" "$T/ro/g.fa" && chmod a-w "$T/ro"
     expect_fail index_readonly "$OUT" "$T/ro/g.fa: no index" "samtools faidx $T/ro/g.fa" -- \

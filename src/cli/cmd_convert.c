@@ -60,17 +60,28 @@ static int check_inputs(const Inputs *in, const char *out, Error *err)
     return 0;
 }
 
-/* --out names none of the inputs (same device and inode). */
+/* Whether a and b are the same file (device and inode). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return a && stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* --out names none of the inputs (peak files included, with or without NAME=). */
 static int check_not_input(const Inputs *in, const char *out, Error *err)
 {
     const char *files[] = {in->fasta, in->labels, in->deepsea, in->basset, in->npz, in->npyx,
-                           in->npyy, in->ga->genome, in->ga->regions, in->ga->blacklist};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        struct stat a, b;
-        if (files[i] && stat(files[i], &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev &&
-            a.st_ino == b.st_ino)
-            return error_set(err, "--out %s is also an input", out);
+                           in->npyy, in->ga->genome, in->ga->regions, in->ga->blacklist,
+                           in->ga->targets_file};
+    int clash = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        clash |= same_file(files[i], out);
+    for (int i = 0; i < in->ga->peaks.n; i++) {
+        const char *item = in->ga->peaks.item[i], *eq = strchr(item, '=');
+        clash |= same_file(item, out) || (eq && same_file(eq + 1, out));
     }
+    if (clash)
+        return error_set(err, "--out %s is also an input", out);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <htslib/bgzf.h>
@@ -230,14 +231,23 @@ static int check_index_lines(const char *path, int kept, Error *err)
     return 0;
 }
 
-/* Opens the index (building it when missing) and fills the chromosome table. */
+/* An index older than its FASTA, which can be rebuilt (else it is used: a wrong one shows as a
+ * failed fetch naming the stale index). */
+static int index_stale(const char *path, const char *fai)
+{
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(fai, &b) == 0 && a.st_mtime > b.st_mtime &&
+           folder_writable(path);
+}
+
+/* Opens the index (building it when missing or stale) and fills the chromosome table. */
 static int genome_load(Genome *g, int bgzip, Error *err)
 {
     const char *p = g->path;
     char *gzi = xmalloc(strlen(p) + 5, 1), *fai = xmalloc(strlen(p) + 5, 1);
     sprintf(gzi, "%s.gzi", p);
     sprintf(fai, "%s.fai", p);
-    int built = !file_exists(fai) || (bgzip && !file_exists(gzi));
+    int built = !file_exists(fai) || (bgzip && !file_exists(gzi)) || index_stale(p, fai);
     free(gzi);
     free(fai);
     if (built && build_index(p, bgzip, err) != 0)
