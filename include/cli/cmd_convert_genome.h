@@ -26,8 +26,8 @@ typedef struct {
     OPT_STRING("genome", "FASTA", &(ga).genome,                                                   \
                "genome FASTA, plain or bgzip; its .fai is built when missing"),                   \
     OPT_LIST("peaks", "NAME=BED", &(ga).peaks, OPT_LIST_MAX,                                      \
-             "a target's peaks (BED, narrowPeak, broadPeak; .gz); NAME= defaults to the file's "  \
-             "name\n(repeatable)"),                                                             \
+             "a target's peaks: BED, narrowPeak or broadPeak, plain or .gz\n"                     \
+             "(repeatable; without NAME= named after the file)"),                                 \
     OPT_STRING("targets-file", "TSV", &(ga).targets_file,                                         \
                "more targets: lines 'name<TAB>peak file' (paths relative to the TSV)"),           \
     OPT_STRING("regions", "BED", &(ga).regions,                                                   \
