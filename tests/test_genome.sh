@@ -327,6 +327,14 @@ expect_ok synth_convert "$OUT" $BIN convert --genome "$S/g.fa" --targets-file "$
     --out "$OUT"
 ref synth_convert bins "$OUT" "$S" 200 1000 0.5 0.1 1 0 a="$S/peaks/CTCF.bed" \
     b="$S/peaks/Gata1.bed" c="$S/peaks/FOXA1.bed"
+# ten targets: label bits past the first byte
+S10=$T/sg10
+expect_ok synth_genome_10 "$S10/g.fa" $BIN synth --genome "$S10/g.fa" --peaks-out "$S10/peaks" \
+    --targets 10 --chromosomes 2 --chrom-length 50000 --peaks-per-mb 200 --seed 2
+expect_ok convert_10 "$OUT" $BIN convert --genome "$S10/g.fa" --targets-file "$S10/peaks/targets.tsv" \
+    --out "$OUT" --negatives 0.5 --gc-match
+ref convert_10 bins "$OUT" "$S10" 200 1000 0.5 0.1 0.5 1 \
+    $(sed "s|^\([^\t]*\)\t\(.*\)|\1=$S10/peaks/\2|" "$S10/peaks/targets.tsv")
 # the CTCF motif (JASPAR MA0139.1) scores far higher at the CTCF peaks' centres than elsewhere
 planted() {
     "$PY" - "$S/g.fa" "$S/peaks/CTCF.bed" data/jaspar_vertebrates.pfm <<'PYEOF'

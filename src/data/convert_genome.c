@@ -11,7 +11,8 @@
  * not depend on the order of anything.
  * Regions mode (Basset): each region of the BED is one example (in the order of their centres),
  * the window centred on start + (end - start) / 2, positive for a target when its peaks cover at least min_overlap of the region.
- * Memory: one chromosome's tokens and per-bin counts, the merged peaks, one block of rows. */
+ * Memory: one chromosome's tokens and per-bin counts, its positives' label bits (K / 8 bytes
+ * each), the merged peaks, one block of rows. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ enum { LEFT_BLACK = 1, LEFT_END = 2, LEFT_N = 3 };
 typedef struct {
     const GenomeSettings *gs;
     Genome *g;
-    int C, K;
+    int C, K, KB;     /* KB = (K + 7) / 8 bytes of label bits a row */
     BedSet *peaks;    /* (K) merged */
     int64_t **first;  /* (K) of (C + 1): each target's intervals per chromosome */
     BedSet black, regions;
@@ -48,7 +49,7 @@ typedef struct {
     int64_t len, nb;
     uint8_t *tok;      /* (len) */
     int32_t *row;      /* (nb) positive row of each bin, -1 */
-    uint8_t *lab;      /* (P, K) */
+    uint8_t *lab;      /* (P, KB) label bits, bit k of byte k / 8 */
     int64_t P, labcap;
     uint8_t *left;     /* (nb) 0 kept, else LEFT_* */
     uint8_t *gc;       /* (nb) GC bin of the window */
@@ -76,7 +77,10 @@ static int flush_rows(Conv *v, Error *err)
     return 0;
 }
 
-/* A row: the window [ws, ws + window) of chromosome c (tokens tok of the chromosome from 0). */
+static int bit_of(const uint8_t *bits, int k) { return bits[k >> 3] >> (k & 7) & 1; }
+
+/* A row: the window [ws, ws + window) of chromosome c (tokens tok of the chromosome from 0) and
+ * its label bits (NULL: a negative). */
 static int emit_row(Conv *v, int c, const uint8_t *tok, int64_t ws, const uint8_t *lab,
                     char strand, Error *err)
 {
@@ -86,34 +90,34 @@ static int emit_row(Conv *v, int c, const uint8_t *tok, int64_t ws, const uint8_
     snprintf(id, sizeof id, "%s:%lld-%lld", name, (long long)ws, (long long)(ws + W));
     int64_t b = v->blk.b;
     for (int k = 0; k < K; k++)
-        v->blk.y[b * K + k] = lab ? lab[k] : 0.0f;
+        v->blk.y[b * K + k] = lab ? (float)bit_of(lab, k) : 0.0f;
     sink_block_add(&v->blk, PAD_PRE, id, tok + ws, W);
     v->chrom[b] = name;
     v->start[b] = ws;
     v->end[b] = ws + W;
     v->strand[b] = strand == '+' ? "+" : strand == '-' ? "-" : ".";
     for (int k = 0; lab && k < K; k++)
-        v->rep->target_pos[k] += lab[k];
+        v->rep->target_pos[k] += bit_of(lab, k);
     return v->blk.b == v->blk.B ? flush_rows(v, err) : 0;
 }
 
 /* ---- bins mode ---- */
 
-static void mark_positive(Chrom *ch, int K, int64_t b, int t)
+static void mark_positive(Chrom *ch, int KB, int64_t b, int t)
 {
     if (ch->row[b] < 0) {
         if (ch->P == ch->labcap) {
             int64_t cap = ch->labcap ? ch->labcap * 2 : 1024;
-            uint8_t *lab = xcalloc((size_t)cap, (size_t)K);
+            uint8_t *lab = xcalloc((size_t)cap, (size_t)KB);
             if (ch->P)
-                memcpy(lab, ch->lab, (size_t)(ch->P * K));
+                memcpy(lab, ch->lab, (size_t)(ch->P * KB));
             free(ch->lab);
             ch->lab = lab;
             ch->labcap = cap;
         }
         ch->row[b] = (int32_t)ch->P++;
     }
-    ch->lab[(int64_t)ch->row[b] * K + t] = 1;
+    ch->lab[(int64_t)ch->row[b] * KB + (t >> 3)] |= (uint8_t)(1u << (t & 7));
 }
 
 /* The bins target t's merged peaks cover by at least min_overlap * bin. */
@@ -132,7 +136,7 @@ static void add_target(const Conv *v, Chrom *ch, int t)
             int64_t hi = iv[i].end < (b + 1) * bin ? iv[i].end : (b + 1) * bin;
             if (b != cur) {
                 if (cur >= 0 && (double)acc >= need)
-                    mark_positive(ch, v->K, cur, t);
+                    mark_positive(ch, v->KB, cur, t);
                 cur = b;
                 acc = 0;
             }
@@ -140,7 +144,7 @@ static void add_target(const Conv *v, Chrom *ch, int t)
         }
     }
     if (cur >= 0 && (double)acc >= need)
-        mark_positive(ch, v->K, cur, t);
+        mark_positive(ch, v->KB, cur, t);
 }
 
 static void count_range(const uint8_t *t, int64_t a, int64_t e, int64_t *h, int sign)
@@ -257,7 +261,7 @@ static int write_bins(Conv *v, Chrom *ch, Error *err)
         }
         if (!pos && !ch->sel[b])
             continue;
-        const uint8_t *lab = pos ? ch->lab + (int64_t)ch->row[b] * v->K : NULL;
+        const uint8_t *lab = pos ? ch->lab + (int64_t)ch->row[b] * v->KB : NULL;
         if (emit_row(v, ch->c, ch->tok, b * bin + off, lab, '.', err) != 0)
             return -1;
         if (pos)
@@ -327,17 +331,19 @@ static int judge_region(const Conv *v, int c, const uint8_t *tok, int64_t len, i
 static int chrom_regions(Conv *v, int c, const uint8_t *tok, int64_t len, Error *err)
 {
     const GenomeSettings *gs = v->gs;
-    uint8_t *lab = xmalloc((size_t)v->K, 1);
+    uint8_t *lab = xmalloc((size_t)v->KB, 1);
     int rc = 0;
     for (int64_t i = v->rfirst[c]; i < v->rfirst[c + 1] && rc == 0; i++) {
         const BedInterval *r = &v->regions.iv[i];
         int64_t ws = r->start + (r->end - r->start) / 2 - gs->window / 2;
         int any = 0;
+        memset(lab, 0, (size_t)v->KB);
         for (int t = 0; t < v->K; t++) {
             int64_t cov = covered(v->peaks[t].iv, v->first[t][c], v->first[t][c + 1], r->start,
                                   r->end);
-            lab[t] = (double)cov >= gs->min_overlap * (double)(r->end - r->start);
-            any |= lab[t];
+            int on = (double)cov >= gs->min_overlap * (double)(r->end - r->start);
+            lab[t >> 3] |= (uint8_t)(on << (t & 7));
+            any |= on;
         }
         v->rep->bins++;
         int left = judge_region(v, c, tok, len, r->start, r->end, ws);
@@ -528,7 +534,7 @@ int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeRep
     memset(rep, 0, sizeof *rep);
     rep->peaks = xcalloc((size_t)gs->targets, sizeof *rep->peaks);
     rep->target_pos = xcalloc((size_t)gs->targets, sizeof *rep->target_pos);
-    Conv v = {.gs = gs, .K = gs->targets, .rep = rep};
+    Conv v = {.gs = gs, .K = gs->targets, .KB = (gs->targets + 7) / 8, .rep = rep};
     int rc = load_inputs(&v, err);
     if (rc == 0)
         rc = open_output(&v, s, err);
