@@ -3,6 +3,7 @@
 #   make HDF5_CFLAGS=-I$HDF5_DIR/include HDF5_LIBS="-L$HDF5_DIR/lib -lhdf5"
 #   make BLAS_CFLAGS=-I$OPENBLAS_DIR/include BLAS_LIBS="-L$OPENBLAS_DIR/lib -lopenblas"
 #   make JSON_CFLAGS=-I$JANSSON_DIR/include JSON_LIBS="-L$JANSSON_DIR/lib -ljansson"
+#   make HTS_CFLAGS=-I$HTSLIB_DIR/include HTS_LIBS="-L$HTSLIB_DIR/lib -lhts"
 # MPI comes from the mpicc wrapper (MPICC=...). ARCH= clears -march=native for mixed-CPU clusters.
 
 MPICC   ?= mpicc
@@ -18,12 +19,14 @@ INIH_CFLAGS ?= $(shell $(PKG) --cflags inih 2>/dev/null)
 INIH_LIBS   ?= $(shell $(PKG) --libs inih 2>/dev/null)
 JSON_CFLAGS ?= $(shell $(PKG) --cflags jansson 2>/dev/null)
 JSON_LIBS   ?= $(shell $(PKG) --libs jansson 2>/dev/null)
+HTS_CFLAGS  ?= $(shell $(PKG) --cflags htslib 2>/dev/null)
+HTS_LIBS    ?= $(shell $(PKG) --libs htslib 2>/dev/null)
 TEST_CFLAGS ?= $(shell $(PKG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   ?= $(shell $(PKG) --libs cmocka 2>/dev/null)
 
 CFLAGS  ?= -std=c11 $(OPT) $(ARCH) -g -Wall -Wextra -Wshadow -Wno-unused-parameter
-CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L $(HDF5_CFLAGS) $(BLAS_CFLAGS) $(INIH_CFLAGS) $(JSON_CFLAGS)
-LDLIBS  += $(HDF5_LIBS) $(BLAS_LIBS) $(INIH_LIBS) $(JSON_LIBS) -lz -lm
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L $(HDF5_CFLAGS) $(BLAS_CFLAGS) $(INIH_CFLAGS) $(JSON_CFLAGS) $(HTS_CFLAGS)
+LDLIBS  += $(HDF5_LIBS) $(BLAS_LIBS) $(INIH_LIBS) $(JSON_LIBS) $(HTS_LIBS) -lz -lm
 
 BUILD   := build
 # The folders of src/ are the floors of the program, each using only those before it:
@@ -82,6 +85,7 @@ demo: deps gseq_mpi
 bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so
 	tools/bench.sh
 	tools/bench_convert.sh
+	tools/bench_genome.sh
 
 $(BUILD)/bench_data: tools/bench_data.c $(LIB)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)

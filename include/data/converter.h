@@ -55,4 +55,44 @@ int convert_basset(const ConvertSettings *s, const char *path, const char *split
 int convert_npy(const ConvertSettings *s, const char *xpath, const char *ypath, const char *xmember,
                 const char *ymember, Error *err);
 
+/* ---- a genome and peak files (convert_genome.c) ---- */
+
+/* What to make of a genome FASTA and peak BED files. */
+typedef struct {
+    const char *genome;             /* FASTA, plain or bgzip, indexed (genome.h) */
+    int targets;                    /* K peak files */
+    const char *const *target_name; /* (K) */
+    const char *const *peak_path;   /* (K) BED, narrowPeak or broadPeak (bed.h) */
+    const char *regions;            /* regions mode: one example per region; NULL: bins */
+    const char *blacklist;          /* BED of regions to leave out, or NULL */
+    int nchroms;                    /* the chromosomes to use (0: all) */
+    const char *const *chroms;
+    int bin, window;                /* bp */
+    double min_overlap;             /* fraction of a bin (region) covered by a target's peaks */
+    double negatives;               /* negatives per positive (bins mode) */
+    int gc_match;                   /* negatives matched to the positives' GC in 2% bins */
+    double max_n;                   /* most N in a window, as a fraction */
+    int skip_unknown;               /* skip BED lines on chromosomes not in the genome */
+    uint64_t seed;                  /* of the negatives' sample */
+} GenomeSettings;
+
+/* What a genome conversion did, for the log. */
+typedef struct {
+    int64_t chroms, bins;            /* chromosomes used, bins (or regions) looked at */
+    int64_t positives, negatives;    /* rows written of each */
+    int64_t pos_left[3], neg_left[3]; /* left out: blacklisted, window past a chromosome end,
+                                        * more than max_n N (bins positive / negative) */
+    int64_t neg_short;               /* negatives asked for that the chromosome (GC bin) lacked */
+    int64_t skipped_lines;           /* BED lines on unknown chromosomes (skip_unknown) */
+    int64_t *peaks;                  /* (K) merged peaks of each target */
+    int64_t *target_pos;             /* (K) rows positive for each target */
+} GenomeReport;
+
+/* Bins (DeepSEA) or regions (Basset) of a genome, labelled by the peak files; rows in genome
+ * order with /id "chr:start-end" and the coordinates (dataset.h). rep is filled (free its arrays
+ * with genome_report_free), also for the log on failure. */
+int convert_genome(const ConvertSettings *s, const GenomeSettings *g, GenomeReport *rep,
+                   Error *err);
+void genome_report_free(GenomeReport *rep);
+
 #endif

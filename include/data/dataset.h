@@ -7,6 +7,8 @@
  *   /length        int32 (N)       optional: real bases of each row (the rest is padding)
  *   /id            string (N)      optional
  *   /target_names  string (K)      optional
+ *   /chrom /start /end  string, int64, int64 (N)  optional, together: each row's genome window
+ *                  (0-based, half-open); /strand string (N) "+", "-" or "." optional beside them
  *   attributes on /: task (binary | multilabel | multiclass), padding (pre | post), format_version.
  *
  * Reading takes row ranges (HDF5 hyperslabs), so a process can hold just its own rows: the caller plans
@@ -48,6 +50,8 @@ typedef struct {
     int y_float;          /* /y is stored as floating point (else integer) */
     int has_lengths;      /* /length present */
     int has_ids;          /* /id present */
+    int has_coords;       /* /chrom, /start and /end present */
+    int has_strand;       /* /strand present (only with the coordinates) */
     char **target_names;  /* K names; "target_0", ... when the file has none */
 } DatasetInfo;
 
@@ -71,6 +75,13 @@ int dataset_read_index(Dataset *d, const int64_t *rows, int64_t count, uint8_t *
 int dataset_read_lengths(Dataset *d, int64_t start, int64_t count, int32_t *lengths, Error *err);
 /* ids[i] malloc'd (free each); "row_<i>" when the file has no /id. */
 int dataset_read_ids(Dataset *d, int64_t start, int64_t count, char **ids, Error *err);
+/* Genome coordinates of rows [start, start + count): chrom[i] malloc'd (free each), cstart and
+ * cend (0-based, half-open); any of the three may be NULL. Fails when the file has none
+ * (info.has_coords 0), or, naming the row, on a start < 0 or start >= end. */
+int dataset_read_coords(Dataset *d, int64_t start, int64_t count, char **chrom, int64_t *cstart,
+                        int64_t *cend, Error *err);
+/* Strands '+', '-' or '.' of rows [start, start + count); all '.' when the file has no /strand. */
+int dataset_read_strand(Dataset *d, int64_t start, int64_t count, char *strand, Error *err);
 /* An additional float dataset (count, W) such as synth's /oracle; *width = W. Missing: -1.
  * out NULL only sets *width (a probe). */
 int dataset_read_extra(Dataset *d, const char *name, int64_t start, int64_t count, float *out,
@@ -103,6 +114,8 @@ typedef struct {
     int y_float;               /* store /y as float32 (else uint8: labels must be integers 0..255) */
     int with_lengths;          /* write /length */
     int with_ids;              /* write /id */
+    int with_coords;           /* write /chrom, /start, /end (dataset_writer_coords) */
+    int with_strand;           /* and /strand */
     char *const *target_names; /* K names, or NULL */
     const char *extra_name;    /* an extra float32 (N, extra_width) dataset, e.g. "/oracle"; or NULL */
     int extra_width;
@@ -116,6 +129,12 @@ DatasetWriter *dataset_writer_open(const char *path, const DatasetSpec *spec, Er
  * with_lengths; ids (count) if with_ids; extra (count, extra_width) if extra_name. */
 int dataset_writer_append(DatasetWriter *w, int64_t count, const uint8_t *tokens, const float *labels,
                           const int32_t *lengths, const char *const *ids, const float *extra,
+                          Error *err);
+/* With with_coords: the coordinates of the next `count` rows (counted apart from the appends, so
+ * before or after their dataset_writer_append); strand (count) only with with_strand. Every row
+ * must have them by dataset_writer_finish. */
+int dataset_writer_coords(DatasetWriter *w, int64_t count, const char *const *chrom,
+                          const int64_t *start, const int64_t *end, const char *const *strand,
                           Error *err);
 int64_t dataset_writer_rows(const DatasetWriter *w);
 /* More attributes on / (provenance: source file, seed, motifs). */

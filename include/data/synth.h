@@ -21,6 +21,7 @@
 
 #include "base/util.h"
 #include "data/dataset.h"
+#include "data/motif.h"
 
 typedef struct {
     const char *out;        /* the gseq file to write */
@@ -44,5 +45,32 @@ typedef struct {
 /* Writes st->out (through a temporary file, renamed at the end): 0, or -1 with one line in err
  * naming the motif, file or setting at fault; no output is left on failure. */
 int synth_write(const SynthSettings *st, Error *err);
+
+/* K motifs of set, as multilabel synth picks them: the list (IDs or names), or CTCF, Gata1,
+ * FOXA1, ... then the file's others; each at most `width` wide. out: (K) pointers into set. */
+int synth_pick_motifs(MotifSet *set, const char *list, int K, int width, Motif **out,
+                      Error *err);
+
+/* ---- a synthetic genome (synth_genome.c) ---- */
+
+/* A genome FASTA of chromosomes chr1..chrN of i.i.d. bases (GC content gc) and, per target, peaks
+ * at random places with an instance of the target's JASPAR motif planted at each peak's centre;
+ * the peaks are written as BED files, one per target, with a targets file naming them all. */
+typedef struct {
+    const char *fasta;      /* the genome to write (its old .fai and .gzi are removed) */
+    const char *peaks_dir;  /* DIR/<target>.bed and DIR/targets.tsv (created if missing) */
+    int chroms;             /* chromosomes */
+    int64_t length;         /* bases of each */
+    int targets;            /* K, one motif each */
+    double peaks_per_mb;    /* peaks of each target per million bases */
+    int peak_width;         /* bp of each peak (at least the motif's width) */
+    double gc;
+    const char *motifs;     /* as SynthSettings */
+    const char *motif_file;
+    uint64_t seed;
+} SynthGenomeSettings;
+
+/* 0, or -1 with one line naming the setting or file at fault. */
+int synth_genome_write(const SynthGenomeSettings *st, Error *err);
 
 #endif

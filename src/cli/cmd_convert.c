@@ -1,6 +1,7 @@
 /* cmd_convert.c: `gseq_mpi convert`: reads and checks the options, hands one input to its converter
- * (data/converter.h: FASTA + labels TSV, DeepSEA .mat, Basset HDF5, NumPy .npy/.npz) and reports
- * what was written. */
+ * (data/converter.h: FASTA + labels TSV, DeepSEA .mat, Basset HDF5, NumPy .npy/.npz, a genome and
+ * peak files) and reports what was written. The genome's targets and log are in
+ * cmd_convert_genome.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/cmd_convert_genome.h"
 #include "cli/options.h"
 #include "data/convert.h"
 #include "data/converter.h"
@@ -20,12 +22,15 @@ static const char *convert_usage =
     "  --basset FILE [--split train]            Basset HDF5\n"
     "  --npz FILE                               NumPy archive holding X and y\n"
     "  --npy-x FILE [--npy-y FILE]              NumPy arrays (.npy, or a zip holding one); y may\n"
-    "                                           be in X (structured, or (N, 2) strings)\n\n";
+    "                                           be in X (structured, or (N, 2) strings)\n"
+    "  --genome FASTA --peaks NAME=BED ...      a genome (plain or bgzip, .fai) and peak files:\n"
+    "                                           bins (DeepSEA), or --regions BED (Basset)\n\n";
 
 /* The input flags, once parsed. */
 typedef struct {
     const char *fasta, *labels, *deepsea, *basset, *npz, *npyx, *npyy, *xname, *yname, *split;
     int classes;
+    const GenomeArgs *ga;
 } Inputs;
 
 /* --targets A:B against the T label columns of the input (the converters call back). */
@@ -38,10 +43,13 @@ static int select_targets(const void *text, int64_t T, int64_t *first, int64_t *
 static int check_inputs(const Inputs *in, const char *out, Error *err)
 {
     int inputs = (in->fasta != NULL) + (in->deepsea != NULL) + (in->basset != NULL) +
-                 (in->npz != NULL) + (in->npyx != NULL || in->npyy != NULL);
+                 (in->npz != NULL) + (in->npyx != NULL || in->npyy != NULL) +
+                 (in->ga->genome != NULL);
+    if (genome_check_args(in->ga, err) != 0)
+        return -1;
     if (inputs != 1)
         return error_set(err, "give one input: --fasta with --labels, --deepsea, --basset, --npz, "
-                              "or --npy-x (with --npy-y) (see --help)");
+                              "--npy-x (with --npy-y), or --genome with --peaks (see --help)");
     if (!out)
         return error_set(err, "--out FILE is required");
     if (in->fasta && !in->labels)
@@ -52,17 +60,28 @@ static int check_inputs(const Inputs *in, const char *out, Error *err)
     return 0;
 }
 
-/* --out names none of the inputs (same device and inode). */
+/* Whether a and b are the same file (device and inode). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return a && stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* --out names none of the inputs (peak files included, with or without NAME=). */
 static int check_not_input(const Inputs *in, const char *out, Error *err)
 {
     const char *files[] = {in->fasta, in->labels, in->deepsea, in->basset, in->npz, in->npyx,
-                           in->npyy};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        struct stat a, b;
-        if (files[i] && stat(files[i], &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev &&
-            a.st_ino == b.st_ino)
-            return error_set(err, "--out %s is also an input", out);
+                           in->npyy, in->ga->genome, in->ga->regions, in->ga->blacklist,
+                           in->ga->targets_file};
+    int clash = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        clash |= same_file(files[i], out);
+    for (int i = 0; i < in->ga->peaks.n; i++) {
+        const char *item = in->ga->peaks.item[i], *eq = strchr(item, '=');
+        clash |= same_file(item, out) || (eq && same_file(eq + 1, out));
     }
+    if (clash)
+        return error_set(err, "--out %s is also an input", out);
     return 0;
 }
 
@@ -76,6 +95,8 @@ static int read_task_option(const char *text, Task *task, Error *err)
 
 static int run_converter(const ConvertSettings *s, const Inputs *in, Error *err)
 {
+    if (in->ga->genome)
+        return convert_genome_command(s, in->ga, err);
     if (in->fasta)
         return convert_fasta(s, in->fasta, in->labels, in->classes, err);
     if (in->deepsea)
@@ -93,6 +114,7 @@ int cmd_convert(int argc, char **argv)
                *split = "train", *targets = NULL, *task = NULL;
     int classes = 0, progress = 0, length = 0, padding = PAD_PRE, zeros = -1, gzip = 0;
     int64_t limit = 0;
+    GenomeArgs ga = GENOME_ARGS_DEFAULT;
     static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
     static const OptChoice zero_kinds[] = {{"padding", 0}, {"n", 1}, {NULL, 0}};
     const Option options[] = {
@@ -118,6 +140,7 @@ int cmd_convert(int argc, char **argv)
         OPT_INT64("limit", "N", &limit, 1, INT64_MAX, "convert the first N samples only"),
         OPT_INT("compress", "0-9", &gzip, 0, 9, "gzip level of the HDF5 chunks, 0 = none (0)"),
         OPT_FLAG("progress", &progress, "show progress even when stderr is not a terminal"),
+        GENOME_OPTIONS(ga),
         OPT_END,
     };
     const OptCommand cmd = {"convert", convert_usage, options};
@@ -125,16 +148,20 @@ int cmd_convert(int argc, char **argv)
     if (r >= 0)
         return r;
     Error err = {{0}};
-    const Inputs in = {fasta, labels, deepsea, basset, npz, npyx, npyy, xname, yname, split, classes};
+    const Inputs in = {fasta, labels, deepsea, basset, npz, npyx, npyy, xname, yname, split, classes,
+                       &ga};
     ConvertSettings s = {.out = out, .progress = progress, .zeros_n = zeros,
                          .padding = (Padding)padding, .length = length, .limit = limit, .gzip = gzip};
     if (check_inputs(&in, out, &err) != 0)
         return report_error("convert", &err);
     if (strcmp(split, "train") && strcmp(split, "valid") && strcmp(split, "test"))
         error_set(&err, "--split: '%s', expected train, valid or test", split);
-    else if (length && (deepsea || basset))
-        error_set(&err, "--length applies to --fasta and NumPy strings (DeepSEA and Basset have a "
-                        "fixed length)");
+    else if (length && (deepsea || basset || ga.genome))
+        error_set(&err, "--length applies to --fasta and NumPy strings (DeepSEA, Basset and "
+                        "--genome have a fixed length; --window sets the genome's)");
+    else if (ga.genome && (targets || limit || classes))
+        error_set(&err, "--%s does not apply to --genome", targets ? "targets" : limit ? "limit" :
+                        "classes");
     if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
         read_task_option(task, &s.task, &err) != 0)
         return report_error("convert", &err);
@@ -143,7 +170,7 @@ int cmd_convert(int argc, char **argv)
     double t0 = now_seconds();
     if (run_converter(&s, &in, &err) != 0)
         return report_error("convert", &err);
-    if (progress || isatty(2)) {
+    if (!ga.genome && (progress || isatty(2))) {
         const char *source = fasta ? fasta : deepsea ? deepsea : basset ? basset : npz ? npz : npyx;
         struct stat st;
         double mb = stat(source, &st) == 0 ? (double)st.st_size / 1e6 : 0;

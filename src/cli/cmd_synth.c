@@ -1,6 +1,7 @@
 /* cmd_synth.c: `gseq_mpi synth`: reads and checks the options, writes the synthetic data through
  * the generator (data/synth.h: JASPAR motifs planted in random or real background, with the oracle
- * score of every sample) and reports a failure. */
+ * score of every sample), or with --genome a synthetic genome FASTA and the peak files of its
+ * planted motifs, and reports a failure. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +36,25 @@ static const char *default_motif_file(char *buf, size_t n)
 static const char *synth_usage =
     "usage: gseq_mpi synth --out FILE [options]\n"
     "Writes a gseq HDF5 file of synthetic sequences with planted JASPAR motifs and, in /oracle,\n"
-    "the log-likelihood-ratio score of the true motifs for every sample.\n\n";
+    "the log-likelihood-ratio score of the true motifs for every sample.\n"
+    "       gseq_mpi synth --genome FASTA --peaks-out DIR [options]\n"
+    "Writes a synthetic genome with the --targets' motifs planted at the peaks of the BED files\n"
+    "(and DIR/targets.tsv) it writes, for convert --genome.\n\n";
+
+/* synth --genome: the genome settings from the shared ones. */
+static int synth_genome_command(SynthGenomeSettings *g, const SynthSettings *st, Error *err)
+{
+    if (st->out)
+        return error_set(err, "--genome writes a FASTA and --peaks-out the BED files: no --out");
+    if (st->background)
+        return error_set(err, "--background does not apply to --genome (the genome is i.i.d.)");
+    g->targets = st->targets;
+    g->gc = st->gc;
+    g->motifs = st->motifs;
+    g->motif_file = st->motif_file;
+    g->seed = st->seed;
+    return synth_genome_write(g, err);
+}
 
 int cmd_synth(int argc, char **argv)
 {
@@ -43,6 +62,8 @@ int cmd_synth(int argc, char **argv)
     int padding = PAD_PRE;
     SynthSettings st = {.n = 2000, .min_len = 100, .max_len = 190, .length = 1000, .targets = 8,
                         .positive = 0.5, .rate = 0.25, .gc = 0.41};
+    SynthGenomeSettings g = {.chroms = 4, .length = 1000000, .peaks_per_mb = 50,
+                             .peak_width = 300};
     static const OptChoice modes[] = {{"binary", 0}, {"multilabel", 1}, {NULL, 0}};
     static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
     const Option options[] = {
@@ -71,6 +92,14 @@ int cmd_synth(int argc, char **argv)
                    "where padding goes in shorter sequences (pre)"),
         OPT_INT("compress", "0-9", &st.gzip, 0, 9, "gzip level of the HDF5 chunks, 0 = none (0)"),
         OPT_FLAG("progress", &st.progress, "show progress even when stderr is not a terminal"),
+        OPT_STRING("genome", "FASTA", &g.fasta, "write a synthetic genome instead (with --peaks-out)"),
+        OPT_STRING("peaks-out", "DIR", &g.peaks_dir, "--genome: the folder of the peak BED files"),
+        OPT_INT("chromosomes", "N", &g.chroms, 1, 100000, "--genome: chromosomes (4)"),
+        OPT_INT64("chrom-length", "BP", &g.length, 1, (int64_t)1 << 31,
+                  "--genome: bases of each chromosome (1000000)"),
+        OPT_DOUBLE("peaks-per-mb", "R", &g.peaks_per_mb, 0, 1e5,
+                   "--genome: peaks of each target per Mb (50)"),
+        OPT_INT("peak-width", "BP", &g.peak_width, 1, 1 << 20, "--genome: peak width (300)"),
         OPT_END,
     };
     const OptCommand cmd = {"synth", synth_usage, options};
@@ -78,15 +107,22 @@ int cmd_synth(int argc, char **argv)
     if (r >= 0)
         return r;
     Error err = {{0}};
+    st.seed = (uint64_t)seed;
+    char exe_path[PATH_MAX + 64];
+    if (!st.motif_file)
+        st.motif_file = default_motif_file(exe_path, sizeof exe_path);
+    if (g.fasta || g.peaks_dir) {
+        if (!g.fasta)
+            error_set(&err, "--peaks-out needs --genome FASTA");
+        else if (synth_genome_command(&g, &st, &err) == 0)
+            return 0;
+        return report_error("synth", &err);
+    }
     if (!st.out) {
         error_set(&err, "--out FILE is required (see --help)");
         return report_error("synth", &err);
     }
     st.padding = (Padding)padding;
-    st.seed = (uint64_t)seed;
-    char exe_path[PATH_MAX + 64];
-    if (!st.motif_file)
-        st.motif_file = default_motif_file(exe_path, sizeof exe_path);
     if (synth_write(&st, &err) != 0)
         return report_error("synth", &err);
     return 0;

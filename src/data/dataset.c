@@ -227,7 +227,34 @@ static int check_vector(Dataset *d, const char *name, int64_t want, const char *
                          info.rank ? (long long)info.dims[0] : 0LL);
     if (info.kind != kind)
         return error_set(err, "%s: dataset %s: %s, expected %s", d->path, name, k,
-                         kind == H5K_STRING ? "strings" : "int32");
+                         kind == H5K_STRING ? "strings" : "integers");
+    return 0;
+}
+
+/* /chrom, /start, /end (all or none) and /strand. */
+static int open_coords(Dataset *d, Error *err)
+{
+    const char *names[3] = {"/chrom", "/start", "/end"};
+    int have = h5_has(d->f, "/chrom") + h5_has(d->f, "/start") + h5_has(d->f, "/end");
+    if (have == 0) {
+        if (h5_has(d->f, "/strand"))
+            return error_set(err, "%s: dataset /strand without /chrom, /start and /end", d->path);
+        return 0;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!h5_has(d->f, names[i]))
+            return error_set(err, "%s: dataset %s: missing (coordinates are /chrom, /start and "
+                                  "/end together)", d->path, names[i]);
+        if (check_vector(d, names[i], d->info.n, "one per row", i ? H5K_INTEGER : H5K_STRING,
+                         err) != 0)
+            return -1;
+    }
+    if (h5_has(d->f, "/strand")) {
+        if (check_vector(d, "/strand", d->info.n, "one per row", H5K_STRING, err) != 0)
+            return -1;
+        d->info.has_strand = 1;
+    }
+    d->info.has_coords = 1;
     return 0;
 }
 
@@ -253,6 +280,8 @@ static int open_optional(Dataset *d, Error *err)
             return -1;
         d->info.has_ids = 1;
     }
+    if (open_coords(d, err) != 0)
+        return -1;
     d->info.target_names = xcalloc((size_t)in->targets, sizeof(char *));
     if (h5_has(d->f, "/target_names")) {
         if (check_vector(d, "/target_names", in->targets, "one per label column", H5K_STRING,
@@ -515,6 +544,60 @@ int dataset_read_ids(Dataset *d, int64_t start, int64_t count, char **ids, Error
     return h5_read_slab(d->f, "/id", H5IO_STR, &start, &count, ids, err);
 }
 
+int dataset_read_coords(Dataset *d, int64_t start, int64_t count, char **chrom, int64_t *cstart,
+                        int64_t *cend, Error *err)
+{
+    if (check_range(d, start, count, err) != 0)
+        return -1;
+    if (!d->info.has_coords)
+        return error_set(err, "%s: no genome coordinates (/chrom, /start, /end): convert the "
+                              "data with --genome", d->path);
+    if (count == 0)
+        return 0;
+    if (chrom && h5_read_slab(d->f, "/chrom", H5IO_STR, &start, &count, chrom, err) != 0)
+        return -1;
+    int64_t *s = cstart ? cstart : xmalloc((size_t)count, sizeof *s);
+    int64_t *e = cend ? cend : xmalloc((size_t)count, sizeof *e);
+    int rc = h5_read_slab(d->f, "/start", H5IO_I64, &start, &count, s, err);
+    if (rc == 0)
+        rc = h5_read_slab(d->f, "/end", H5IO_I64, &start, &count, e, err);
+    for (int64_t i = 0; rc == 0 && i < count; i++)
+        if (s[i] < 0 || s[i] >= e[i])
+            rc = error_set(err, "%s: row %lld: coordinates %lld-%lld, expected 0 <= start < end",
+                           d->path, (long long)(start + i), (long long)s[i], (long long)e[i]);
+    if (rc != 0 && chrom)
+        for (int64_t i = 0; i < count; i++) {
+            free(chrom[i]);
+            chrom[i] = NULL;
+        }
+    if (!cstart)
+        free(s);
+    if (!cend)
+        free(e);
+    return rc;
+}
+
+int dataset_read_strand(Dataset *d, int64_t start, int64_t count, char *strand, Error *err)
+{
+    if (check_range(d, start, count, err) != 0)
+        return -1;
+    memset(strand, '.', (size_t)count);
+    if (!d->info.has_strand || count == 0)
+        return 0;
+    char **s = xcalloc((size_t)count, sizeof *s);
+    int rc = h5_read_slab(d->f, "/strand", H5IO_STR, &start, &count, s, err);
+    for (int64_t i = 0; i < count; i++) {
+        if (rc == 0 && s[i] && (!strcmp(s[i], "+") || !strcmp(s[i], "-")))
+            strand[i] = s[i][0];
+        else if (rc == 0 && !(s[i] && !strcmp(s[i], ".")))
+            rc = error_set(err, "%s: dataset /strand: row %lld: '%s', expected +, - or .",
+                           d->path, (long long)(start + i), s[i] ? s[i] : "");
+        free(s[i]);
+    }
+    free(s);
+    return rc;
+}
+
 int dataset_read_extra(Dataset *d, const char *name, int64_t start, int64_t count, float *out,
                        int *width, Error *err)
 {
@@ -584,6 +667,7 @@ struct DatasetWriter {
     DatasetSpec spec;
     char *extra_name;
     int64_t rows;
+    int64_t coord_rows; /* rows whose coordinates are written */
     uint8_t *ybuf; /* labels as uint8, one append's worth */
     size_t ybuf_cap;
 };
@@ -647,6 +731,14 @@ DatasetWriter *dataset_writer_open(const char *path, const DatasetSpec *spec, Er
         rc = writer_create(w, "/id", H5IO_STR, 0, 16, err);
     if (rc == 0 && w->extra_name)
         rc = writer_create(w, w->extra_name, H5IO_F32, spec->extra_width, 4, err);
+    if (rc == 0 && spec->with_coords)
+        rc = writer_create(w, "/chrom", H5IO_STR, 0, 16, err);
+    if (rc == 0 && spec->with_coords)
+        rc = writer_create(w, "/start", H5IO_I64, 0, 8, err);
+    if (rc == 0 && spec->with_coords)
+        rc = writer_create(w, "/end", H5IO_I64, 0, 8, err);
+    if (rc == 0 && spec->with_coords && spec->with_strand)
+        rc = writer_create(w, "/strand", H5IO_STR, 0, 16, err);
     if (rc == 0 && spec->target_names) {
         int64_t dims = spec->targets, start = 0;
         rc = h5_create_dataset(w->f, "/target_names", H5IO_STR, 1, &dims, NULL, NULL, 0, err);
@@ -697,16 +789,50 @@ static int writer_check(DatasetWriter *w, int64_t count, const uint8_t *tokens, 
     return 0;
 }
 
-static int writer_put(DatasetWriter *w, const char *name, H5Type type, int64_t count, int64_t width,
-                      const void *buf, Error *err)
+/* Rows [row0, row0 + count) of a dataset, growing it when the number of rows is not known. */
+static int writer_put_at(DatasetWriter *w, const char *name, H5Type type, int64_t row0,
+                         int64_t count, int64_t width, const void *buf, Error *err)
 {
-    int64_t start[2] = {w->rows, 0}, cnt[2] = {count, width};
+    int64_t start[2] = {row0, 0}, cnt[2] = {count, width};
     if (w->spec.n < 0) {
-        int64_t dims[2] = {w->rows + count, width};
+        int64_t dims[2] = {row0 + count, width};
         if (h5_extend(w->f, name, dims, err) != 0)
             return -1;
     }
     return h5_write_slab(w->f, name, type, start, cnt, buf, err);
+}
+
+int dataset_writer_coords(DatasetWriter *w, int64_t count, const char *const *chrom,
+                          const int64_t *start, const int64_t *end, const char *const *strand,
+                          Error *err)
+{
+    const DatasetSpec *s = &w->spec;
+    if (!s->with_coords || !chrom || !start || !end || (s->with_strand && !strand))
+        return error_set(err, "%s: internal: coordinates the writer was not opened for", w->path);
+    if (count <= 0)
+        return 0;
+    if (s->n > 0 && w->coord_rows + count > s->n)
+        return error_set(err, "%s: coordinates of %lld rows, more than the %lld announced",
+                         w->path, (long long)(w->coord_rows + count), (long long)s->n);
+    for (int64_t i = 0; i < count; i++)
+        if (start[i] < 0 || start[i] >= end[i])
+            return error_set(err, "%s: row %lld: coordinates %lld-%lld, expected 0 <= start < "
+                                  "end", w->path, (long long)(w->coord_rows + i),
+                             (long long)start[i], (long long)end[i]);
+    const int64_t r0 = w->coord_rows;
+    if (writer_put_at(w, "/chrom", H5IO_STR, r0, count, 0, chrom, err) != 0 ||
+        writer_put_at(w, "/start", H5IO_I64, r0, count, 0, start, err) != 0 ||
+        writer_put_at(w, "/end", H5IO_I64, r0, count, 0, end, err) != 0 ||
+        (s->with_strand && writer_put_at(w, "/strand", H5IO_STR, r0, count, 0, strand, err) != 0))
+        return -1;
+    w->coord_rows += count;
+    return 0;
+}
+
+static int writer_put(DatasetWriter *w, const char *name, H5Type type, int64_t count, int64_t width,
+                      const void *buf, Error *err)
+{
+    return writer_put_at(w, name, type, w->rows, count, width, buf, err);
 }
 
 int dataset_writer_append(DatasetWriter *w, int64_t count, const uint8_t *tokens, const float *labels,
@@ -779,6 +905,9 @@ int dataset_writer_finish(DatasetWriter *w, Error *err)
     else if (s->n > 0 && w->rows != s->n)
         rc = error_set(err, "%s: %lld rows written, %lld announced", w->path, (long long)w->rows,
                        (long long)s->n);
+    else if (s->with_coords && w->coord_rows != w->rows)
+        rc = error_set(err, "%s: internal: coordinates of %lld rows for %lld rows written",
+                       w->path, (long long)w->coord_rows, (long long)w->rows);
     if (rc == 0)
         rc = h5_write_attr_string(w->f, "/", "task", task_name(s->task), err);
     if (rc == 0)

@@ -427,6 +427,22 @@ static int write_file(const Synth *s, const SynthSettings *st, Error *err)
     return rc;
 }
 
+int synth_pick_motifs(MotifSet *set, const char *list, int K, int width, Motif **out, Error *err)
+{
+    Synth s;
+    memset(&s, 0, sizeof s);
+    s.multilabel = 1;
+    s.K = K;
+    s.L = width;
+    int rc = choose_motifs(&s, set, list, err);
+    if (rc == 0 && s.nmotifs < K)
+        rc = error_set(err, "--motifs: %d motifs for --targets %d", s.nmotifs, K);
+    for (int k = 0; rc == 0 && k < K; k++)
+        out[k] = s.motifs[k];
+    free(s.motifs);
+    return rc;
+}
+
 int synth_write(const SynthSettings *st, Error *err)
 {
     Synth s;

@@ -1,0 +1,225 @@
+/* cmd_convert_genome.c: `gseq_mpi convert --genome`: the checks between the genome options, the
+ * list of targets (--peaks NAME=FILE, --peaks FILE named after the file, --targets-file), the
+ * chromosome list, and the log of what the conversion did (data/converter.h does the work). */
+#include "cli/cmd_convert_genome.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "data/bed.h"
+
+int genome_check_args(const GenomeArgs *ga, Error *err)
+{
+    if (!ga->genome) {
+        const char *flag = ga->peaks.n ? "--peaks" : ga->targets_file ? "--targets-file" :
+                           ga->regions ? "--regions" : ga->blacklist ? "--blacklist" :
+                           ga->chroms ? "--chroms" : NULL;
+        if (flag)
+            return error_set(err, "%s needs --genome FASTA", flag);
+        return 0;
+    }
+    if (ga->peaks.n == 0 && !ga->targets_file)
+        return error_set(err, "--genome needs --peaks NAME=FILE (or --targets-file TSV)");
+    if (ga->regions && (ga->negatives >= 0 || ga->gc_match))
+        return error_set(err, "--%s applies to bins, not to --regions (every region is an "
+                              "example)", ga->gc_match ? "gc-match" : "negatives");
+    return 0;
+}
+
+/* The targets being collected. */
+typedef struct {
+    int n, cap;
+    char **name, **path;
+} Targets;
+
+static int targets_add(Targets *t, const char *name, const char *path, const char *where,
+                       Error *err)
+{
+    if (!*name || !*path)
+        return error_set(err, "%s: expected NAME=FILE or FILE, got '%s=%s'", where, name, path);
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->name[i], name) == 0)
+            return error_set(err, "%s: target '%s' given twice (%s and %s)", where, name,
+                             t->path[i], path);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        char **nm = xmalloc((size_t)t->cap, sizeof *nm), **pa = xmalloc((size_t)t->cap, sizeof *pa);
+        if (t->n) {
+            memcpy(nm, t->name, (size_t)t->n * sizeof *nm);
+            memcpy(pa, t->path, (size_t)t->n * sizeof *pa);
+        }
+        free(t->name);
+        free(t->path);
+        t->name = nm;
+        t->path = pa;
+    }
+    t->name[t->n] = xmalloc(strlen(name) + 1, 1);
+    strcpy(t->name[t->n], name);
+    t->path[t->n] = xmalloc(strlen(path) + 1, 1);
+    strcpy(t->path[t->n], path);
+    t->n++;
+    return 0;
+}
+
+static void targets_free(Targets *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        free(t->name[i]);
+        free(t->path[i]);
+    }
+    free(t->name);
+    free(t->path);
+}
+
+/* --peaks NAME=FILE or FILE (named after the file; a '=' after a '/' is part of the path). */
+static int add_peaks_option(Targets *t, const char *item, Error *err)
+{
+    const char *eq = strchr(item, '='), *slash = strchr(item, '/');
+    if (eq && (!slash || eq < slash)) {
+        char *name = xmalloc((size_t)(eq - item) + 1, 1);
+        memcpy(name, item, (size_t)(eq - item));
+        name[eq - item] = '\0';
+        int rc = targets_add(t, name, eq + 1, "--peaks", err);
+        free(name);
+        return rc;
+    }
+    char *name = bed_target_name(item);
+    int rc = targets_add(t, name, item, "--peaks", err);
+    free(name);
+    return rc;
+}
+
+/* A line "name<TAB>path" of the targets file; a relative path is taken from the TSV's folder. */
+static int add_targets_line(Targets *t, const char *tsv, int64_t lineno, char *line, Error *err)
+{
+    char *tab = strchr(line, '\t'), where[600];
+    snprintf(where, sizeof where, "%s line %lld", tsv, (long long)lineno);
+    if (!tab || !tab[1] || tab == line)
+        return error_set(err, "%s: expected 'name<TAB>peak file'", where);
+    *tab = '\0';
+    const char *path = tab + 1, *slash = strrchr(tsv, '/');
+    if (path[0] == '/' || !slash)
+        return targets_add(t, line, path, where, err);
+    size_t dl = (size_t)(slash - tsv) + 1;
+    char *full = xmalloc(dl + strlen(path) + 1, 1);
+    memcpy(full, tsv, dl);
+    strcpy(full + dl, path);
+    int rc = targets_add(t, line, full, where, err);
+    free(full);
+    return rc;
+}
+
+static int read_targets_file(Targets *t, const char *tsv, Error *err)
+{
+    FILE *f = fopen(tsv, "r");
+    if (!f)
+        return error_set(err, "--targets-file %s: cannot open", tsv);
+    char line[8192];
+    int64_t lineno = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len && line[0] != '#')
+            rc = add_targets_line(t, tsv, lineno, line, err);
+    }
+    if (rc == 0 && ferror(f))
+        rc = error_set(err, "%s: read error near line %lld", tsv, (long long)lineno);
+    fclose(f);
+    if (rc == 0 && t->n == 0)
+        rc = error_set(err, "%s: no target (expected lines 'name<TAB>peak file')", tsv);
+    return rc;
+}
+
+/* --chroms A,B,...: the names, malloc'd in one copy of the text (*copy). */
+static int split_chroms(const char *text, char **copy, char ***names, int *n, Error *err)
+{
+    *copy = xmalloc(strlen(text) + 1, 1);
+    strcpy(*copy, text);
+    *names = xmalloc(strlen(text) / 2 + 2, sizeof **names);
+    *n = 0;
+    for (char *p = *copy;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p)
+            return error_set(err, "--chroms '%s': an empty name (expected A,B,...)", text);
+        (*names)[(*n)++] = p;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+static void percent(char *buf, size_t len, double f) { snprintf(buf, len, "%g%%", f * 100); }
+
+/* What the conversion did, on stderr: counts, what was left out and why, empty targets. */
+static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
+                      const GenomeReport *r, double sec)
+{
+    char nfrac[32];
+    percent(nfrac, sizeof nfrac, ga->max_n);
+    const char *unit = ga->regions ? "regions" : "bins";
+    fprintf(stderr, "convert: %s: %lld chromosomes, %lld %s; %d targets\n", ga->genome,
+            (long long)r->chroms, (long long)r->bins, unit, t->n);
+    fprintf(stderr, "convert: wrote %lld rows: %lld positive for a target, %lld %s\n",
+            (long long)(r->positives + r->negatives), (long long)r->positives,
+            (long long)r->negatives, ga->regions ? "positive for none" : "negatives drawn");
+    for (int p = 0; p < 2; p++) {
+        const int64_t *left = p ? r->neg_left : r->pos_left;
+        fprintf(stderr, "convert: left out of the %s %s: %lld overlapping the blacklist, %lld "
+                        "with a window past a chromosome end, %lld with more than %s N\n",
+                p ? "other" : "positive", unit, (long long)left[0], (long long)left[1],
+                (long long)left[2], nfrac);
+    }
+    if (r->neg_short)
+        fprintf(stderr, "convert: %lld negatives short: the chromosome%s had too few\n",
+                (long long)r->neg_short, ga->gc_match ? " (GC bin)" : "");
+    if (ga->skip_unknown)
+        fprintf(stderr, "convert: skipped %lld BED lines on chromosomes not in the genome\n",
+                (long long)r->skipped_lines);
+    for (int k = 0; k < t->n; k++)
+        if (r->target_pos[k] == 0)
+            fprintf(stderr, "convert: warning: target %s (%s): %s\n", t->name[k], t->path[k],
+                    r->peaks[k] ? "no positive row" : "no peaks (an empty peak file)");
+    fprintf(stderr, "convert: wrote %s in %.2f s (%.0f %s/s)\n", out, sec,
+            (double)r->bins / (sec + 1e-9), unit);
+}
+
+int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga, Error *err)
+{
+    Targets t = {0};
+    char *copy = NULL, **chroms = NULL;
+    int nchroms = 0, rc = 0;
+    for (int i = 0; i < ga->peaks.n && rc == 0; i++)
+        rc = add_peaks_option(&t, ga->peaks.item[i], err);
+    if (rc == 0 && ga->targets_file)
+        rc = read_targets_file(&t, ga->targets_file, err);
+    if (rc == 0 && ga->chroms)
+        rc = split_chroms(ga->chroms, &copy, &chroms, &nchroms, err);
+    GenomeSettings g = {.genome = ga->genome, .targets = t.n,
+                        .target_name = (const char *const *)t.name,
+                        .peak_path = (const char *const *)t.path, .regions = ga->regions,
+                        .blacklist = ga->blacklist, .nchroms = nchroms,
+                        .chroms = (const char *const *)chroms, .bin = ga->bin,
+                        .window = ga->window, .min_overlap = ga->min_overlap,
+                        .negatives = ga->negatives < 0 ? 1.0 : ga->negatives,
+                        .gc_match = ga->gc_match, .max_n = ga->max_n,
+                        .skip_unknown = ga->skip_unknown, .seed = (uint64_t)ga->seed};
+    GenomeReport rep = {0};
+    double t0 = now_seconds();
+    if (rc == 0)
+        rc = convert_genome(s, &g, &rep, err);
+    if (rc == 0)
+        print_log(ga, s->out, &t, &rep, now_seconds() - t0);
+    genome_report_free(&rep);
+    targets_free(&t);
+    free(copy);
+    free(chroms);
+    return rc;
+}

@@ -1,0 +1,561 @@
+/* convert_genome.c: a genome FASTA and peak files to the gseq file (converter.h).
+ *
+ * Bins mode (DeepSEA): each chromosome is cut into --bin bp bins [b*bin, (b+1)*bin) (a last partial
+ * bin is not a bin); a bin is positive for a target when the target's merged peaks cover at least
+ * min_overlap * bin of its bases. The example of bin b is the window of --window bp starting at
+ * b*bin + bin/2 - window/2 (integer halves). A bin is left out when it overlaps the blacklist, when
+ * its window passes a chromosome end, or when its window holds more than max_n * window N. Of the
+ * bins positive for no target and not left out, negatives * P are drawn per chromosome (P: that
+ * chromosome's positives kept), or per 2% GC bin of the window with gc_match: the bins with the
+ * smallest keyed draws rng_u64_at(seed, RNG_DATA, hash(chromosome), 0, bin), so the sample does
+ * not depend on the order of anything.
+ * Regions mode (Basset): each region of the BED is one example (in the order of their centres),
+ * the window centred on start + (end - start) / 2, positive for a target when its peaks cover at least min_overlap of the region.
+ * Memory: one chromosome's tokens and per-bin counts, its positives' label bits (K / 8 bytes
+ * each), the merged peaks, one block of rows. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "data/bed.h"
+#include "data/convert_sink.h"
+#include "data/genome.h"
+
+enum { LEFT_BLACK = 1, LEFT_END = 2, LEFT_N = 3 };
+#define GC_BINS 50
+
+typedef struct {
+    const GenomeSettings *gs;
+    Genome *g;
+    int C, K, KB;     /* KB = (K + 7) / 8 bytes of label bits a row */
+    BedSet *peaks;    /* (K) merged */
+    int64_t **first;  /* (K) of (C + 1): each target's intervals per chromosome */
+    BedSet black, regions;
+    int64_t *bfirst, *rfirst;
+    uint8_t *use;     /* (C) */
+    GenomeReport *rep;
+    Sink sink;
+    SinkBlock blk;
+    const char **chrom; /* the block's coordinates */
+    int64_t *start, *end;
+    const char **strand;
+} Conv;
+
+/* One chromosome at work (bins mode). */
+typedef struct {
+    int c;
+    int64_t len, nb;
+    uint8_t *tok;      /* (len) */
+    int32_t *row;      /* (nb) positive row of each bin, -1 */
+    uint8_t *lab;      /* (P, KB) label bits, bit k of byte k / 8 */
+    int64_t P, labcap;
+    uint8_t *left;     /* (nb) 0 kept, else LEFT_* */
+    uint8_t *gc;       /* (nb) GC bin of the window */
+    uint8_t *sel;      /* (nb) drawn as a negative */
+} Chrom;
+
+static uint32_t chrom_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* ---- the output block ---- */
+
+static int flush_rows(Conv *v, Error *err)
+{
+    int64_t n = v->blk.b;
+    if (n == 0)
+        return 0;
+    if (sink_block_flush(&v->blk, &v->sink, 0, err) != 0 ||
+        dataset_writer_coords(v->sink.w, n, v->chrom, v->start, v->end, v->strand, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int bit_of(const uint8_t *bits, int k) { return bits[k >> 3] >> (k & 7) & 1; }
+
+/* A row: the window [ws, ws + window) of chromosome c (tokens tok of the chromosome from 0) and
+ * its label bits (NULL: a negative). */
+static int emit_row(Conv *v, int c, const uint8_t *tok, int64_t ws, const uint8_t *lab,
+                    char strand, Error *err)
+{
+    const int W = v->gs->window, K = v->K;
+    const char *name = genome_name(v->g, c);
+    char id[512];
+    snprintf(id, sizeof id, "%s:%lld-%lld", name, (long long)ws, (long long)(ws + W));
+    int64_t b = v->blk.b;
+    for (int k = 0; k < K; k++)
+        v->blk.y[b * K + k] = lab ? (float)bit_of(lab, k) : 0.0f;
+    sink_block_add(&v->blk, PAD_PRE, id, tok + ws, W);
+    v->chrom[b] = name;
+    v->start[b] = ws;
+    v->end[b] = ws + W;
+    v->strand[b] = strand == '+' ? "+" : strand == '-' ? "-" : ".";
+    for (int k = 0; lab && k < K; k++)
+        v->rep->target_pos[k] += bit_of(lab, k);
+    return v->blk.b == v->blk.B ? flush_rows(v, err) : 0;
+}
+
+/* ---- bins mode ---- */
+
+static void mark_positive(Chrom *ch, int KB, int64_t b, int t)
+{
+    if (ch->row[b] < 0) {
+        if (ch->P == ch->labcap) {
+            int64_t cap = ch->labcap ? ch->labcap * 2 : 1024;
+            uint8_t *lab = xcalloc((size_t)cap, (size_t)KB);
+            if (ch->P)
+                memcpy(lab, ch->lab, (size_t)(ch->P * KB));
+            free(ch->lab);
+            ch->lab = lab;
+            ch->labcap = cap;
+        }
+        ch->row[b] = (int32_t)ch->P++;
+    }
+    ch->lab[(int64_t)ch->row[b] * KB + (t >> 3)] |= (uint8_t)(1u << (t & 7));
+}
+
+/* The bins target t's merged peaks cover by at least min_overlap * bin. */
+static void add_target(const Conv *v, Chrom *ch, int t)
+{
+    const int64_t bin = v->gs->bin;
+    const double need = v->gs->min_overlap * (double)bin;
+    const BedInterval *iv = v->peaks[t].iv;
+    int64_t cur = -1, acc = 0;
+    for (int64_t i = v->first[t][ch->c]; i < v->first[t][ch->c + 1]; i++) {
+        int64_t b1 = (iv[i].end - 1) / bin;
+        if (b1 >= ch->nb)
+            b1 = ch->nb - 1;
+        for (int64_t b = iv[i].start / bin; b <= b1; b++) {
+            int64_t lo = iv[i].start > b * bin ? iv[i].start : b * bin;
+            int64_t hi = iv[i].end < (b + 1) * bin ? iv[i].end : (b + 1) * bin;
+            if (b != cur) {
+                if (cur >= 0 && (double)acc >= need)
+                    mark_positive(ch, v->KB, cur, t);
+                cur = b;
+                acc = 0;
+            }
+            acc += hi - lo;
+        }
+    }
+    if (cur >= 0 && (double)acc >= need)
+        mark_positive(ch, v->KB, cur, t);
+}
+
+static void count_range(const uint8_t *t, int64_t a, int64_t e, int64_t *h, int sign)
+{
+    int64_t c[6] = {0};
+    for (int64_t j = a; j < e; j++)
+        c[t[j]]++;
+    for (int k = 0; k < 6; k++)
+        h[k] += sign * c[k];
+}
+
+/* The window of bin b's N and GC: left[b] (past an end, too many N) and gc[b]. */
+static void judge_window(const Conv *v, Chrom *ch, int64_t b, const int64_t *h)
+{
+    const int64_t W = v->gs->window;
+    int64_t acgt = h[1] + h[2] + h[3] + h[4];
+    int64_t g = acgt ? (h[2] + h[3]) * GC_BINS / acgt : 0;
+    ch->gc[b] = (uint8_t)(g >= GC_BINS ? GC_BINS - 1 : g);
+    if (!ch->left[b] && (double)h[5] > v->gs->max_n * (double)W)
+        ch->left[b] = LEFT_N;
+}
+
+/* left[] and gc[] of every bin: the blacklist, then windows past an end, then N. */
+static void judge_bins(const Conv *v, Chrom *ch)
+{
+    const int64_t bin = v->gs->bin, W = v->gs->window, off = bin / 2 - W / 2;
+    const BedInterval *bl = v->black.iv;
+    for (int64_t i = v->bfirst[ch->c]; i < v->bfirst[ch->c + 1]; i++)
+        for (int64_t b = bl[i].start / bin; b <= (bl[i].end - 1) / bin && b < ch->nb; b++)
+            ch->left[b] = LEFT_BLACK;
+    int64_t h[6] = {0}, prev = -1;
+    for (int64_t b = 0; b < ch->nb; b++) {
+        int64_t ws = b * bin + off;
+        if (ws < 0 || ws + W > ch->len) {
+            if (!ch->left[b])
+                ch->left[b] = LEFT_END;
+            continue;
+        }
+        if (prev == b - 1 && W > 2 * bin) { /* slide the window of b - 1 by one bin */
+            count_range(ch->tok, ws - bin, ws, h, -1);
+            count_range(ch->tok, ws + W - bin, ws + W, h, 1);
+        } else {
+            memset(h, 0, sizeof h);
+            count_range(ch->tok, ws, ws + W, h, 1);
+        }
+        prev = b;
+        judge_window(v, ch, b, h);
+    }
+}
+
+typedef struct {
+    uint64_t key;
+    int64_t bin;
+    int group;
+} Draw;
+
+static int cmp_draw(const void *a, const void *b)
+{
+    const Draw *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->bin > y->bin) - (x->bin < y->bin);
+}
+
+/* sel[]: negatives * P of the kept negative bins (per GC bin with gc_match), smallest keys. */
+static void draw_negatives(const Conv *v, Chrom *ch)
+{
+    const GenomeSettings *gs = v->gs;
+    int64_t want[GC_BINS] = {0}, avail = 0;
+    for (int64_t b = 0; b < ch->nb; b++) {
+        if (ch->left[b])
+            continue;
+        if (ch->row[b] >= 0)
+            want[gs->gc_match ? ch->gc[b] : 0]++;
+        else
+            avail++;
+    }
+    if (avail == 0 && ch->P == 0)
+        return;
+    Draw *d = xmalloc((size_t)(avail ? avail : 1), sizeof *d);
+    const uint32_t stream = chrom_hash(genome_name(v->g, ch->c));
+    int64_t n = 0;
+    for (int64_t b = 0; b < ch->nb; b++)
+        if (!ch->left[b] && ch->row[b] < 0)
+            d[n++] = (Draw){rng_u64_at(gs->seed, RNG_DATA, stream, 0, (uint64_t)b), b,
+                            gs->gc_match ? ch->gc[b] : 0};
+    qsort(d, (size_t)n, sizeof *d, cmp_draw);
+    int64_t i = 0;
+    for (int g = 0; g < GC_BINS; g++) {
+        int64_t m = (int64_t)llround(gs->negatives * (double)want[g]), taken = 0;
+        for (; i < n && d[i].group == g; i++)
+            if (taken < m) {
+                ch->sel[d[i].bin] = 1;
+                taken++;
+            }
+        v->rep->neg_short += m - taken;
+    }
+    free(d);
+}
+
+/* The rows of one chromosome in bin order, and what was left out, for the report. */
+static int write_bins(Conv *v, Chrom *ch, Error *err)
+{
+    const int64_t bin = v->gs->bin, off = bin / 2 - v->gs->window / 2;
+    GenomeReport *r = v->rep;
+    r->bins += ch->nb;
+    for (int64_t b = 0; b < ch->nb; b++) {
+        int pos = ch->row[b] >= 0;
+        if (ch->left[b]) {
+            (pos ? r->pos_left : r->neg_left)[ch->left[b] - 1]++;
+            continue;
+        }
+        if (!pos && !ch->sel[b])
+            continue;
+        const uint8_t *lab = pos ? ch->lab + (int64_t)ch->row[b] * v->KB : NULL;
+        if (emit_row(v, ch->c, ch->tok, b * bin + off, lab, '.', err) != 0)
+            return -1;
+        if (pos)
+            r->positives++;
+        else
+            r->negatives++;
+    }
+    return 0;
+}
+
+static int chrom_bins(Conv *v, int c, uint8_t *tok, int64_t len, Error *err)
+{
+    Chrom ch = {.c = c, .len = len, .nb = len / v->gs->bin, .tok = tok};
+    size_t nb = (size_t)(ch.nb ? ch.nb : 1);
+    ch.row = xmalloc(nb, sizeof *ch.row);
+    for (int64_t b = 0; b < ch.nb; b++)
+        ch.row[b] = -1;
+    ch.left = xcalloc(nb, 1);
+    ch.gc = xcalloc(nb, 1);
+    ch.sel = xcalloc(nb, 1);
+    for (int t = 0; t < v->K; t++)
+        add_target(v, &ch, t);
+    judge_bins(v, &ch);
+    draw_negatives(v, &ch);
+    int rc = write_bins(v, &ch, err);
+    free(ch.row);
+    free(ch.lab);
+    free(ch.left);
+    free(ch.gc);
+    free(ch.sel);
+    return rc;
+}
+
+/* ---- regions mode ---- */
+
+/* Bases of [s, e) that the sorted, disjoint intervals iv[lo, hi) cover. */
+static int64_t covered(const BedInterval *iv, int64_t lo, int64_t hi, int64_t s, int64_t e)
+{
+    int64_t a = lo, z = hi;
+    while (a < z) { /* the first interval ending after s */
+        int64_t mid = a + (z - a) / 2;
+        if (iv[mid].end <= s)
+            a = mid + 1;
+        else
+            z = mid;
+    }
+    int64_t sum = 0;
+    for (int64_t i = a; i < hi && iv[i].start < e; i++)
+        sum += (iv[i].end < e ? iv[i].end : e) - (iv[i].start > s ? iv[i].start : s);
+    return sum;
+}
+
+/* Why region [s, e) with window ws is left out (LEFT_*), or 0. */
+static int judge_region(const Conv *v, int c, const uint8_t *tok, int64_t len, int64_t s,
+                        int64_t e, int64_t ws)
+{
+    const int64_t W = v->gs->window;
+    if (covered(v->black.iv, v->bfirst[c], v->bfirst[c + 1], s, e) > 0)
+        return LEFT_BLACK;
+    if (ws < 0 || ws + W > len)
+        return LEFT_END;
+    int64_t h[6] = {0};
+    count_range(tok, ws, ws + W, h, 1);
+    return (double)h[5] > v->gs->max_n * (double)W ? LEFT_N : 0;
+}
+
+static int chrom_regions(Conv *v, int c, const uint8_t *tok, int64_t len, Error *err)
+{
+    const GenomeSettings *gs = v->gs;
+    uint8_t *lab = xmalloc((size_t)v->KB, 1);
+    int rc = 0;
+    for (int64_t i = v->rfirst[c]; i < v->rfirst[c + 1] && rc == 0; i++) {
+        const BedInterval *r = &v->regions.iv[i];
+        int64_t ws = r->start + (r->end - r->start) / 2 - gs->window / 2;
+        int any = 0;
+        memset(lab, 0, (size_t)v->KB);
+        for (int t = 0; t < v->K; t++) {
+            int64_t cov = covered(v->peaks[t].iv, v->first[t][c], v->first[t][c + 1], r->start,
+                                  r->end);
+            int on = (double)cov >= gs->min_overlap * (double)(r->end - r->start);
+            lab[t >> 3] |= (uint8_t)(on << (t & 7));
+            any |= on;
+        }
+        v->rep->bins++;
+        int left = judge_region(v, c, tok, len, r->start, r->end, ws);
+        if (left) {
+            (any ? v->rep->pos_left : v->rep->neg_left)[left - 1]++;
+            continue;
+        }
+        rc = emit_row(v, c, tok, ws, lab, r->strand, err);
+        if (any)
+            v->rep->positives++;
+        else
+            v->rep->negatives++;
+    }
+    free(lab);
+    return rc;
+}
+
+/* ---- the whole conversion ---- */
+
+static int cmp_centre(const void *a, const void *b)
+{
+    const BedInterval *x = a, *y = b;
+    int64_t cx = x->start + (x->end - x->start) / 2, cy = y->start + (y->end - y->start) / 2;
+    if (x->chrom != y->chrom)
+        return x->chrom < y->chrom ? -1 : 1;
+    if (cx != cy)
+        return cx < cy ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/* The chromosomes to use: --chroms, each in the genome, or all. */
+static int choose_chroms(Conv *v, Error *err)
+{
+    const GenomeSettings *gs = v->gs;
+    v->use = xcalloc((size_t)v->C, 1);
+    for (int i = 0; i < gs->nchroms; i++) {
+        int c = genome_find(v->g, gs->chroms[i]);
+        if (c < 0)
+            return error_set(err, "--chroms: '%s' is not a chromosome of %s", gs->chroms[i],
+                             gs->genome);
+        v->use[c] = 1;
+    }
+    int64_t longest = 0;
+    int at = 0;
+    for (int c = 0; c < v->C; c++) {
+        v->use[c] |= gs->nchroms == 0;
+        if (v->use[c] && genome_length(v->g, c) > longest) {
+            longest = genome_length(v->g, c);
+            at = c;
+        }
+    }
+    if (longest < gs->window || longest < gs->bin)
+        return error_set(err, "%s: a window of %d bp (bins of %d) is longer than every "
+                              "chromosome (the longest, %s, has %lld bp)", gs->genome, gs->window,
+                         gs->bin, genome_name(v->g, at), (long long)longest);
+    return 0;
+}
+
+/* A BED into set (merged or only sorted) and its per-chromosome index. */
+static int load_bed(Conv *v, const char *path, int merge, BedSet *set, int64_t **first,
+                    Error *err)
+{
+    if (bed_read(path, genome_chroms(v->g), v->gs->skip_unknown, set, err) != 0)
+        return -1;
+    v->rep->skipped_lines += set->skipped;
+    if (merge)
+        bed_merge(set);
+    else
+        bed_sort(set);
+    *first = xmalloc((size_t)v->C + 1, sizeof **first);
+    bed_index(set, v->C, *first);
+    return 0;
+}
+
+static int load_inputs(Conv *v, Error *err)
+{
+    const GenomeSettings *gs = v->gs;
+    v->g = genome_open(gs->genome, err);
+    if (!v->g)
+        return -1;
+    v->C = genome_count(v->g);
+    if (choose_chroms(v, err) != 0)
+        return -1;
+    v->peaks = xcalloc((size_t)v->K, sizeof *v->peaks);
+    v->first = xcalloc((size_t)v->K, sizeof *v->first);
+    for (int t = 0; t < v->K; t++) {
+        if (load_bed(v, gs->peak_path[t], 1, &v->peaks[t], &v->first[t], err) != 0)
+            return -1;
+        v->rep->peaks[t] = v->peaks[t].n;
+    }
+    if (gs->blacklist && load_bed(v, gs->blacklist, 1, &v->black, &v->bfirst, err) != 0)
+        return -1;
+    if (!gs->blacklist) {
+        v->bfirst = xcalloc((size_t)v->C + 1, sizeof *v->bfirst);
+    }
+    if (gs->regions && load_bed(v, gs->regions, 0, &v->regions, &v->rfirst, err) != 0)
+        return -1;
+    if (v->regions.n > 1) /* windows in genome order: by centre */
+        qsort(v->regions.iv, (size_t)v->regions.n, sizeof *v->regions.iv, cmp_centre);
+    return 0;
+}
+
+static int open_output(Conv *v, const ConvertSettings *s, Error *err)
+{
+    Task task;
+    if (convert_resolve_task(s, v->K, 0, &task, err) != 0)
+        return -1;
+    if (task == TASK_MULTICLASS)
+        return error_set(err, "--task multiclass: peaks give binary or multilabel labels");
+    DatasetSpec spec = {.n = -1, .length = v->gs->window, .targets = v->K, .task = task,
+                        .with_ids = 1, .with_coords = 1,
+                        .with_strand = v->gs->regions && v->regions.stranded,
+                        .target_names = (char *const *)v->gs->target_name};
+    if (sink_open(&v->sink, s, &spec, v->gs->genome, "labels", err) != 0)
+        return -1;
+    int64_t B = sink_block_rows(v->gs->window);
+    sink_block_alloc(&v->blk, B, v->gs->window, v->K, 1);
+    v->chrom = xmalloc((size_t)B, sizeof *v->chrom);
+    v->start = xmalloc((size_t)B, sizeof *v->start);
+    v->end = xmalloc((size_t)B, sizeof *v->end);
+    v->strand = xmalloc((size_t)B, sizeof *v->strand);
+    return 0;
+}
+
+/* Every chosen chromosome in FASTA order, one at a time. */
+static int run_chroms(Conv *v, Error *err)
+{
+    for (int c = 0; c < v->C; c++) {
+        if (!v->use[c] || (v->gs->regions && v->rfirst[c] == v->rfirst[c + 1]))
+            continue;
+        int64_t len = genome_length(v->g, c), got;
+        uint8_t *tok = genome_fetch(v->g, c, 0, len, &got, err);
+        if (!tok)
+            return -1;
+        v->rep->chroms++;
+        int rc = v->gs->regions ? chrom_regions(v, c, tok, len, err) :
+                                  chrom_bins(v, c, tok, len, err);
+        free(tok);
+        if (rc != 0)
+            return -1;
+    }
+    return flush_rows(v, err);
+}
+
+static int write_provenance(Conv *v, Error *err)
+{
+    DatasetWriter *w = v->sink.w;
+    const GenomeSettings *gs = v->gs;
+    if (dataset_writer_attr_double(w, "bin", gs->bin, err) != 0 ||
+        dataset_writer_attr_double(w, "window", gs->window, err) != 0 ||
+        dataset_writer_attr_double(w, "min_overlap", gs->min_overlap, err) != 0 ||
+        dataset_writer_attr_double(w, "max_n", gs->max_n, err) != 0)
+        return -1;
+    if (!gs->regions && (dataset_writer_attr_double(w, "negatives", gs->negatives, err) != 0 ||
+                         dataset_writer_attr_double(w, "seed", (double)gs->seed, err) != 0 ||
+                         dataset_writer_attr_double(w, "gc_match", gs->gc_match, err) != 0))
+        return -1;
+    return 0;
+}
+
+static void conv_free(Conv *v)
+{
+    sink_close(&v->sink);
+    sink_block_free(&v->blk);
+    for (int t = 0; v->peaks && t < v->K; t++) {
+        bed_free(&v->peaks[t]);
+        free(v->first[t]);
+    }
+    free(v->peaks);
+    free(v->first);
+    bed_free(&v->black);
+    bed_free(&v->regions);
+    free(v->bfirst);
+    free(v->rfirst);
+    free(v->use);
+    free(v->chrom);
+    free(v->start);
+    free(v->end);
+    free(v->strand);
+    genome_close(v->g);
+}
+
+int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeReport *rep,
+                   Error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->peaks = xcalloc((size_t)gs->targets, sizeof *rep->peaks);
+    rep->target_pos = xcalloc((size_t)gs->targets, sizeof *rep->target_pos);
+    Conv v = {.gs = gs, .K = gs->targets, .KB = (gs->targets + 7) / 8, .rep = rep};
+    int rc = load_inputs(&v, err);
+    if (rc == 0)
+        rc = open_output(&v, s, err);
+    if (rc == 0)
+        rc = run_chroms(&v, err);
+    if (rc == 0 && dataset_writer_rows(v.sink.w) == 0)
+        rc = error_set(err, "%s: no example: no %s is positive for a target nor drawn as a "
+                            "negative (do the peak files name this genome's chromosomes?)",
+                       gs->genome, gs->regions ? "region" : "bin");
+    if (rc == 0)
+        rc = write_provenance(&v, err);
+    if (rc == 0)
+        rc = sink_finish(&v.sink, gs->genome, gs->regions ? "genome regions" : "genome bins",
+                         err);
+    conv_free(&v);
+    return rc;
+}
+
+void genome_report_free(GenomeReport *rep)
+{
+    free(rep->peaks);
+    free(rep->target_pos);
+    rep->peaks = rep->target_pos = NULL;
+}
