@@ -83,9 +83,11 @@ double motif_column_pearson(const double *a, const double *b);
 MotifAlign motif_compare(const Motif *q, const Motif *t, int min_overlap);
 /* The p-value of `score` (query q against target t): the chance that the target with its columns
  * in random order (both strands and every offset tried, as motif_compare) scores at least as high.
- * Estimated by sequential Monte Carlo (Besag & Clifford 1991): shuffles until 10 reach the score
- * (p = 10 / shuffles) or `max_shuffles` are done (p = (hits + 1) / (shuffles + 1)). The shuffles
- * are keyed by (seed, stream): the same on any rank. */
+ * Sequential Monte Carlo (Besag & Clifford 1991): shuffles until 10 reach the score, p = 10 /
+ * shuffles; when fewer than 10 of `max_shuffles` do (an empirical p could not go below
+ * 1 / (max_shuffles + 1)), the upper tail of a Gumbel distribution fitted to the shuffled scores
+ * (maxima over offsets and strands) by their mean and variance. The shuffles are keyed by
+ * (seed, stream): the same on any rank. */
 double motif_compare_pvalue(const Motif *q, const Motif *t, double score, int min_overlap,
                             int max_shuffles, uint64_t seed, uint32_t stream);
 /* Benjamini-Hochberg q-values of n p-values (any order). */

@@ -224,12 +224,29 @@ MotifAlign motif_compare(const Motif *q, const Motif *t, int min_overlap)
     return a;
 }
 
+/* The upper tail at x of a Gumbel distribution fitted to n maxima by their mean and variance. */
+static double gumbel_tail(const double *null, int n, double x)
+{
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; i++)
+        mean += null[i];
+    mean /= n;
+    for (int i = 0; i < n; i++)
+        var += (null[i] - mean) * (null[i] - mean);
+    var /= n > 1 ? n - 1 : 1;
+    double beta = sqrt(6.0 * var) / 3.14159265358979323846, mu = mean - 0.5772156649 * beta;
+    if (!(beta > 0))
+        return x > mu ? 0.0 : 1.0;
+    return -expm1(-exp(-(x - mu) / beta));
+}
+
 double motif_compare_pvalue(const Motif *q, const Motif *t, double score, int min_overlap,
                             int max_shuffles, uint64_t seed, uint32_t stream)
 {
     enum { HITS = 10 }; /* Besag & Clifford's h */
     const int Wt = t->width;
     double *r = pearson_table(q, t);
+    double *null = xmalloc((size_t)max_shuffles, sizeof(double));
     int *perm = xmalloc((size_t)Wt, sizeof(int));
     int hits = 0, s;
     for (s = 1; s <= max_shuffles; s++) {
@@ -240,13 +257,16 @@ double motif_compare_pvalue(const Motif *q, const Motif *t, double score, int mi
             int tmp = perm[j];
             perm[j] = perm[k], perm[k] = tmp;
         }
+        null[s - 1] = best_alignment(r, q->width, Wt, perm, min_overlap).score;
         /* a shuffle that ties the score counts: the identity order must reach it */
-        if (best_alignment(r, q->width, Wt, perm, min_overlap).score >= score - 1e-9 && ++hits == HITS)
+        if (null[s - 1] >= score - 1e-9 && ++hits == HITS)
             break;
     }
+    double p = hits == HITS ? (double)HITS / s : gumbel_tail(null, max_shuffles, score);
     free(perm);
+    free(null);
     free(r);
-    return hits == HITS ? (double)HITS / s : (hits + 1.0) / (max_shuffles + 1.0);
+    return p;
 }
 
 static int cmp_by_p(const void *a, const void *b, void *ctx)
