@@ -45,7 +45,8 @@ typedef struct {
     double p, q;       /* motif_compare_pvalue's; Benjamini-Hochberg over the filter's targets */
 } MotifMatch;
 
-/* The `top` best targets of each of the nf filter motifs (smallest p, then highest score): every
+/* The `top` best targets of each of the nf filter motifs (smallest p, p-values below the
+ * shuffles' resolution 1 / (shuffles + 1) counting as equal; then highest score): every
  * target aligned (motif_compare) and its p-value estimated with up to `shuffles` column shuffles
  * keyed by (seed, filter, target). Filters with use[f] == 0 are skipped. The filters are dealt to
  * the ranks in turn and the results summed, so every rank has matches (nf, top), the same for any

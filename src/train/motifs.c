@@ -147,15 +147,19 @@ void motifs_scan_free(FilterScan *s)
 
 enum { MATCH_FIELDS = 8 }; /* target + 1, offset, strand, overlap, score, p, q, spare */
 
-/* Target indices ordered by p (smaller first), then score (higher first), then index. */
-static void order_targets(int *idx, int n, const double *p, const double *score)
+/* Target indices ordered by p (smaller first), then score (higher first), then index. p-values
+ * below `floor` (the resolution of the shuffles: there, they are Gumbel tails, too rough to rank
+ * by) count as floor, so the best-scoring of the clearly significant matches comes first. */
+static void order_targets(int *idx, int n, const double *p, const double *score, double floor)
 {
     for (int i = 1; i < n; i++) {
         int v = idx[i], j = i;
+        double pv = p[v] > floor ? p[v] : floor;
         while (j > 0) {
             int u = idx[j - 1];
-            int after = p[u] > p[v] || (p[u] == p[v] && (score[u] < score[v] ||
-                                                          (score[u] == score[v] && u > v)));
+            double pu = p[u] > floor ? p[u] : floor;
+            int after = pu > pv || (pu == pv && (score[u] < score[v] ||
+                                                 (score[u] == score[v] && u > v)));
             if (!after)
                 break;
             idx[j] = u;
@@ -182,7 +186,7 @@ static void match_filter(const Motif *q, int f, const MotifSet *targets, int top
         idx[j] = j;
     }
     motif_qvalues(p, nt, qv);
-    order_targets(idx, nt, p, score);
+    order_targets(idx, nt, p, score, 1.0 / (shuffles + 1.0));
     for (int r = 0; r < top && r < nt; r++) {
         int j = idx[r];
         double *o = out + (size_t)r * MATCH_FIELDS;
