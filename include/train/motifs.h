@@ -26,11 +26,11 @@ typedef struct {
 /* The model's first convolution: layer 1 when layer 0 is onehot and layer 1 conv1d; else -1 with
  * a message naming the checkpoint and what its first layers are. */
 int motifs_first_conv(const Model *m, const char *checkpoint, const Layer **conv, Error *err);
-/* The activations y (n * T_out, F) of the conv over n rows of L tokens: one-hot (N = 0.25 each,
- * padding 0), windows into col (n * T_out, W * 4), one sgemm by the weights (W * 4, F), the bias,
- * the activation. */
-void motifs_activations(const Layer *conv, const uint8_t *tokens, int n, int L, float *col,
-                        float *y);
+/* The activations y (n * T_out, F) of the conv over n rows of L tokens, one-hot as the onehot layer
+ * codes them (A C G T unit vectors, N 0.25 each, padding 0): for each window the bias plus, for
+ * each of its W steps, the weight row (F) of its base (an N: the mean of the four rows), then the
+ * activation. The same sums as conv1d's forward pass. */
+void motifs_activations(const Layer *conv, const uint8_t *tokens, int n, int L, float *y);
 /* Two passes over this rank's `count` rows of L tokens, `batch` at a time: the maxima (reduced
  * over the ranks), then the sites above fraction * max (counts reduced). */
 void motifs_scan(ParComm *c, const Layer *conv, const uint8_t *tokens, int64_t count, int L,

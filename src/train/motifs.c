@@ -1,7 +1,9 @@
 /* motifs.c: the first convolution's activations over sequences and the sites of each filter, the
  * windows above a fraction of its maximum, as base counts summed over the ranks. See motifs.h.
  * The convolution is recomputed here from its weights rather than run through the layer: the
- * layer may have absorbed the maxpool after it and then keeps only the pooled maxima. */
+ * layer may have absorbed the maxpool after it and then keeps only the pooled maxima. On one-hot
+ * input a window's pre-activation is the bias plus one weight row per base (conv1d's sparse path,
+ * in plain loops): a quarter of the multiply-adds of the im2col sgemm. */
 #include "train/motifs.h"
 
 #include <stdio.h>
@@ -22,26 +24,31 @@ int motifs_first_conv(const Model *m, const char *checkpoint, const Layer **conv
     return 0;
 }
 
-void motifs_activations(const Layer *conv, const uint8_t *tokens, int n, int L, float *col,
-                        float *y)
+void motifs_activations(const Layer *conv, const uint8_t *tokens, int n, int L, float *y)
 {
-    const int W = conv->spec.width, F = conv->out.c, To = L - W + 1, kc = W * 4;
+    const int W = conv->spec.width, F = conv->out.c, To = L - W + 1;
+    const float *w = conv->w, *bias = conv->w + (size_t)W * 4 * F; /* W (k, 4, F), b (F) */
+    float *wn = xalloc_floats((size_t)W * F); /* (k, F): an N's row, a quarter of each base's */
+    for (int k = 0; k < W; k++)
+        for (int f = 0; f < F; f++) {
+            const float *c = w + (size_t)k * 4 * F + f;
+            wn[(size_t)k * F + f] = 0.25f * (c[0] + c[F] + c[2 * F] + c[3 * F]);
+        }
     for (int s = 0; s < n; s++)
         for (int t = 0; t < To; t++) {
-            float *row = col + ((size_t)s * To + t) * kc;
             const uint8_t *tok = tokens + (size_t)s * L + t;
+            float *out = y + ((size_t)s * To + t) * F;
+            memcpy(out, bias, sizeof(float) * F);
             for (int k = 0; k < W; k++) {
-                float fill = tok[k] == TOKEN_N ? 0.25f : 0.0f;
-                float *v = row + 4 * k;
-                v[0] = v[1] = v[2] = v[3] = fill;
-                if (tok[k] >= TOKEN_A && tok[k] <= TOKEN_T)
-                    v[tok[k] - TOKEN_A] = 1.0f;
+                const float *row = tok[k] >= TOKEN_A && tok[k] <= TOKEN_T
+                                       ? w + ((size_t)k * 4 + (tok[k] - TOKEN_A)) * F
+                                   : tok[k] == TOKEN_N ? wn + (size_t)k * F : NULL;
+                for (int f = 0; row && f < F; f++)
+                    out[f] += row[f];
             }
         }
-    const int rows = n * To;
-    gemm(0, 0, rows, F, kc, 1.0f, col, kc, conv->w, F, 0.0f, y, F); /* W (k, C, F) = (kc, F) */
-    add_bias_rows(y, conv->w + (size_t)kc * F, rows, F);
-    activation_forward(conv->spec.act, y, (size_t)rows * F, F);
+    activation_forward(conv->spec.act, y, (size_t)n * To * F, F);
+    free(wn);
 }
 
 /* ok[t] = 1 when the window of W tokens at t of a row has no padding. */
@@ -75,12 +82,11 @@ static void scan_pass(const Layer *conv, const uint8_t *tokens, int64_t count, i
                       int sites, FilterScan *s)
 {
     const int W = s->W, F = s->F, To = L - W + 1;
-    float *col = xalloc_floats((size_t)batch * To * W * 4);
     float *y = xalloc_floats((size_t)batch * To * F);
     uint8_t *ok = xmalloc((size_t)To, 1);
     for (int64_t b0 = 0; b0 < count; b0 += batch) {
         int n = count - b0 < batch ? (int)(count - b0) : batch;
-        motifs_activations(conv, tokens + b0 * L, n, L, col, y);
+        motifs_activations(conv, tokens + b0 * L, n, L, y);
         for (int r = 0; r < n; r++) {
             const uint8_t *row = tokens + (b0 + r) * L;
             windows_without_padding(row, L, W, ok);
@@ -104,7 +110,6 @@ static void scan_pass(const Layer *conv, const uint8_t *tokens, int64_t count, i
     }
     free(ok);
     free(y);
-    free(col);
 }
 
 void motifs_scan(ParComm *c, const Layer *conv, const uint8_t *tokens, int64_t count, int L,
