@@ -3,7 +3,7 @@
 # ./gseq_mpi. Synthetic multilabel data with three planted JASPAR motifs (CTCF, Gata1, FOXA1), a
 # small convolutional model (tests/motifs_small.ini) trained by 2 ranks in a few seconds, then:
 # each planted motif is among the --top 5 matches of some filter with a q-value below 0.05; the
-# outputs are the same bytes for 1 and 2 ranks and for the same rows given as FASTA; filters.meme
+# outputs are the same bytes for 1, 2 and 3 ranks and for the same rows given as FASTA; filters.meme
 # is MEME minimal format that agrees with filters.tsv. Bad input (a checkpoint whose first layer is
 # not a convolution, data of another length, ...) gives exit 1, one line, and no output directory.
 # Python checks use $PYTHON (default /usr/bin/python3 with h5py and NumPy; skipped without them).
@@ -147,6 +147,14 @@ if grep -q "from 500 sequences" "$T/few.log" &&
 else
     bad "--max-seqs 500 --top 2: $(cat "$T/few.log")"
 fi
+# --max-seqs across the ranks' blocks (3 ranks of 1000 rows: the second cut, the third idle)
+$BIN motifs --checkpoint "$C" --data "$D" --out "$T/c1" --max-seqs 1500 --quiet >"$T/c1.log" 2>&1 &&
+    $MPIRUN 3 $BIN motifs --checkpoint "$C" --data "$D" --out "$T/c3" --max-seqs 1500 --quiet \
+        >"$T/c3.log" 2>&1 || bad "--max-seqs 1500: $(cat "$T/c1.log" "$T/c3.log")"
+for f in filters.meme matches.tsv filters.tsv; do
+    if cmp -s "$T/c1/$f" "$T/c3/$f"; then ok; else bad "--max-seqs 1500, 3 ranks: $f differs from 1 rank's"; fi
+done
+if ! cmp -s "$T/c1/filters.tsv" "$T/m1/filters.tsv"; then ok; else bad "--max-seqs 1500 changed nothing"; fi
 # the filters themselves as the motif file (MEME): each filter's best match is itself, offset 0
 $BIN motifs --checkpoint "$C" --data "$D" --out "$T/self" --motif-file "$T/m1/filters.meme" --top 1 \
     --quiet >"$T/self.log" 2>&1 || bad "MEME --motif-file: $(cat "$T/self.log")"

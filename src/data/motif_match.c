@@ -269,19 +269,12 @@ double motif_compare_pvalue(const Motif *q, const Motif *t, double score, int mi
     return p;
 }
 
-static int cmp_by_p(const void *a, const void *b, void *ctx)
-{
-    const double *p = ctx;
-    double x = p[*(const int *)a], y = p[*(const int *)b];
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* Insertion sort of idx by p (n is the motif file's size: a few hundred). */
+/* Insertion sort of idx by p, smaller first (n is a motif file's size: a few hundred). */
 static void sort_by_p(int *idx, int n, const double *p)
 {
     for (int i = 1; i < n; i++) {
         int v = idx[i], j = i;
-        while (j > 0 && cmp_by_p(&idx[j - 1], &v, (void *)p) > 0) {
+        while (j > 0 && p[idx[j - 1]] > p[v]) {
             idx[j] = idx[j - 1];
             j--;
         }
