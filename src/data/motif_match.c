@@ -73,10 +73,10 @@ static Motif *meme_begin(MotifSet *set, int *cap, const char *line)
         set->m = m;
     }
     Motif *cur = &set->m[set->n++];
-    char id[64] = "", name[128] = "";
-    sscanf(line + 5, " %63s %127s", id, name);
-    snprintf(cur->id, sizeof cur->id, "%s", id);
-    snprintf(cur->name, sizeof cur->name, "%s", name[0] ? name : id);
+    char id[sizeof cur->id] = "", name[sizeof cur->name] = ""; /* longer ones are cut */
+    sscanf(line + 5, " %31s %63s", id, name);
+    memcpy(cur->id, id, sizeof id);
+    memcpy(cur->name, name[0] ? name : id, name[0] ? sizeof name : sizeof id);
     return cur;
 }
 
