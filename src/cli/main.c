@@ -18,6 +18,7 @@ static const struct {
     {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
     {"eval", cmd_eval, "a trained model's metrics on labelled data: per-target AUROC/AUPRC, curves"},
     {"predict", cmd_predict, "a trained model's probabilities for HDF5 or FASTA sequences"},
+    {"motifs", cmd_motifs, "the first convolution's filters as MEME motifs, matched against JASPAR"},
 };
 
 static void usage(FILE *out)

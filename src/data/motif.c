@@ -84,6 +84,8 @@ static int motif_store(Motif *cur, double rows[ROWS][MAXW], int width, const cha
             if (!(c >= 0))
                 return error_set(err, "%s: motif %s: negative count", path, cur->id);
             cur->counts[j * 4 + b] = c;
+            if (j == 0)
+                cur->nsites += c;
         }
     return 0;
 }
@@ -154,15 +156,21 @@ int motif_read_jaspar(const char *path, MotifSet *set, Error *err)
     return 0;
 }
 
+void motif_free(Motif *m)
+{
+    free(m->counts);
+    free(m->prob);
+    free(m->llr);
+    free(m->tab);
+    free(m->rtab);
+    m->counts = m->prob = m->llr = NULL;
+    m->tab = m->rtab = NULL;
+}
+
 void motif_set_free(MotifSet *set)
 {
-    for (int i = 0; i < set->n; i++) {
-        free(set->m[i].counts);
-        free(set->m[i].prob);
-        free(set->m[i].llr);
-        free(set->m[i].tab);
-        free(set->m[i].rtab);
-    }
+    for (int i = 0; i < set->n; i++)
+        motif_free(&set->m[i]);
     free(set->m);
     set->m = NULL;
     set->n = 0;
