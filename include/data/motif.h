@@ -93,4 +93,8 @@ double motif_compare_pvalue(const Motif *q, const Motif *t, double score, int mi
 /* Benjamini-Hochberg q-values of n p-values (any order). */
 void motif_qvalues(const double *p, int n, double *q);
 
+/* The JASPAR file that ships with gseq_mpi: data/jaspar_vertebrates.pfm in the working directory,
+ * else beside the program (.../gseq_mpi -> .../data/...; written into buf), else the relative name. */
+const char *motif_default_file(char *buf, size_t n);
+
 #endif

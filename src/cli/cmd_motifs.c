@@ -69,24 +69,6 @@ static int read_options(int *argc, char ***argv, MotifsArgs *a, int *status)
     return run_start(&cmd, argc, argv, status);
 }
 
-/* data/jaspar_vertebrates.pfm here, or beside the program (as synth finds it). */
-static const char *default_motif_file(char *buf, size_t n)
-{
-    const char *rel = "data/jaspar_vertebrates.pfm";
-    if (access(rel, R_OK) == 0)
-        return rel;
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
-    if (slash) {
-        *slash = '\0';
-        snprintf(buf, n, "%s/%s", exe, rel);
-        if (access(buf, R_OK) == 0)
-            return buf;
-    }
-    return rel;
-}
-
 /* Rank 0, before any work: --out is a directory or can become one (made at the end). */
 static int check_out(const char *out, Error *err)
 {
@@ -222,7 +204,7 @@ int cmd_motifs(int argc, char **argv)
         return status;
     char motif_path[PATH_MAX + 64];
     if (!a.motif_file)
-        a.motif_file = default_motif_file(motif_path, sizeof motif_path);
+        a.motif_file = motif_default_file(motif_path, sizeof motif_path);
     ParComm *c = par_world();
     Error err = {{0}};
     kernels_set_threads(a.threads, par_node_size());

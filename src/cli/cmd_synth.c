@@ -10,28 +10,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "data/convert.h"
+#include "data/motif.h"
 #include "data/synth.h"
-
-/* data/jaspar_vertebrates.pfm here, or beside the program (…/gseq_mpi -> …/data/…). */
-static const char *default_motif_file(char *buf, size_t n)
-{
-    const char *rel = "data/jaspar_vertebrates.pfm";
-    if (access(rel, R_OK) == 0)
-        return rel;
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(buf, n, "%s/%s", exe, rel);
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return rel;
-}
 
 static const char *synth_usage =
     "usage: gseq_mpi synth --out FILE [options]\n"
@@ -110,7 +90,7 @@ int cmd_synth(int argc, char **argv)
     st.seed = (uint64_t)seed;
     char exe_path[PATH_MAX + 64];
     if (!st.motif_file)
-        st.motif_file = default_motif_file(exe_path, sizeof exe_path);
+        st.motif_file = motif_default_file(exe_path, sizeof exe_path);
     if (g.fasta || g.peaks_dir) {
         if (!g.fasta)
             error_set(&err, "--peaks-out needs --genome FASTA");

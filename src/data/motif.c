@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "data/dataset.h"
 
@@ -294,4 +296,21 @@ double motif_oracle(const Motif *m, const uint8_t *t, int len)
         sum += part;
     }
     return best + log(sum / (2.0 * npos));
+}
+
+const char *motif_default_file(char *buf, size_t n)
+{
+    const char *rel = "data/jaspar_vertebrates.pfm";
+    if (access(rel, R_OK) == 0)
+        return rel;
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        snprintf(buf, n, "%s/%s", exe, rel);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    return rel;
 }
