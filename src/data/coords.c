@@ -1,10 +1,13 @@
-/* coords.c: reading the genome coordinates of a data file's rows (/chrom, /start, /end, /strand)
- * through h5io, a per-row chromosome index for the hold-out, and writing coordinates beside
- * predictions. See coords.h. Writing them into training data is the converter's. */
+/* coords.c: the genome coordinates of a data file's rows (/chrom, /start, /end, /strand) held
+ * whole, a per-row chromosome index for the hold-out, and writing coordinates beside
+ * predictions. See coords.h. Reading and checking them is the dataset module's
+ * (dataset_read_coords); writing them into training data is the converter's. */
 #include "data/coords.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "data/dataset.h"
 
 #define COORD_BLOCK 65536
 
@@ -14,24 +17,6 @@ static char *dup_string(const char *s)
     char *p = xmalloc(n, 1);
     memcpy(p, s, n);
     return p;
-}
-
-/* name is a dataset of n entries of `kind`. */
-static int check_vector(H5File *f, const char *name, int64_t n, H5Kind kind, Error *err)
-{
-    H5Info info;
-    if (h5_info(f, name, &info, err) != 0)
-        return -1;
-    char k[32];
-    h5_kind_name(&info, k, sizeof k);
-    if (info.rank != 1 || info.dims[0] != n)
-        return error_set(err, "%s: dataset %s: one entry per row expected (%lld), found rank %d "
-                         "with %lld", h5_path(f), name, (long long)n, info.rank,
-                         info.rank ? (long long)info.dims[0] : 0LL);
-    if (info.kind != kind)
-        return error_set(err, "%s: dataset %s: %s, expected %s", h5_path(f), name, k,
-                         kind == H5K_STRING ? "strings" : "integers (int64)");
-    return h5_check_stored(f, name, err);
 }
 
 int coords_present(const char *path, Error *err)
@@ -45,61 +30,59 @@ int coords_present(const char *path, Error *err)
     return has;
 }
 
-/* Rows [0, n) of a string dataset, each string malloc'd. */
-static int read_strings(H5File *f, const char *name, int64_t n, char **out, Error *err)
+/* Rows [at, at + count) of the open file's coordinates into c (checked by the dataset module). */
+static int read_block(Dataset *d, int64_t at, int64_t count, char *strand, Coords *c, Error *err)
 {
-    for (int64_t at = 0; at < n; at += COORD_BLOCK) {
-        int64_t count = n - at < COORD_BLOCK ? n - at : COORD_BLOCK;
-        if (h5_read_slab(f, name, H5IO_STR, &at, &count, out + at, err) != 0)
-            return -1;
-    }
+    if (dataset_read_coords(d, at, count, c->chrom + at, c->start + at, c->end + at, err) != 0)
+        return -1;
+    if (!c->strand)
+        return 0;
+    if (dataset_read_strand(d, at, count, strand, err) != 0)
+        return -1;
+    for (int64_t i = 0; i < count; i++)
+        c->strand[at + i] = dup_string((char[2]){strand[i], '\0'});
     return 0;
 }
 
-static int read_all(H5File *f, int64_t n, Coords *c, Error *err)
+/* Every row's coordinates of an open data file that has them. */
+static int read_all(Dataset *d, Coords *c, Error *err)
 {
-    const char *path = h5_path(f);
-    if (!h5_has(f, "/start") || !h5_has(f, "/end"))
-        return error_set(err, "%s: has /chrom but not /start and /end: the coordinates of a row "
-                         "are its chromosome, start and end", path);
-    int strand = h5_has(f, "/strand");
-    if (check_vector(f, "/chrom", n, H5K_STRING, err) || check_vector(f, "/start", n, H5K_INTEGER, err) ||
-        check_vector(f, "/end", n, H5K_INTEGER, err) ||
-        (strand && check_vector(f, "/strand", n, H5K_STRING, err)))
-        return -1;
+    const DatasetInfo *info = dataset_info(d);
+    int64_t n = info->n;
     c->n = n;
     c->chrom = xcalloc((size_t)n + 1, sizeof(char *));
     c->start = xmalloc((size_t)n + 1, sizeof(int64_t));
     c->end = xmalloc((size_t)n + 1, sizeof(int64_t));
-    c->strand = strand ? xcalloc((size_t)n + 1, sizeof(char *)) : NULL;
-    int64_t zero = 0;
-    if (read_strings(f, "/chrom", n, c->chrom, err) ||
-        h5_read_slab(f, "/start", H5IO_I64, &zero, &n, c->start, err) ||
-        h5_read_slab(f, "/end", H5IO_I64, &zero, &n, c->end, err) ||
-        (strand && read_strings(f, "/strand", n, c->strand, err)))
-        return -1;
-    for (int64_t i = 0; i < n; i++) {
-        if (c->start[i] < 0 || c->end[i] <= c->start[i])
-            return error_set(err, "%s: row %lld: the window %s:%lld-%lld is not 0 <= start < end",
-                             path, (long long)i, c->chrom[i], (long long)c->start[i],
-                             (long long)c->end[i]);
-        if (strand && strcmp(c->strand[i], "+") && strcmp(c->strand[i], "-") &&
-            strcmp(c->strand[i], "."))
-            return error_set(err, "%s: dataset /strand: row %lld: '%s', expected +, - or .", path,
-                             (long long)i, c->strand[i]);
+    c->strand = info->has_strand ? xcalloc((size_t)n + 1, sizeof(char *)) : NULL;
+    char *strand = xmalloc(COORD_BLOCK, 1);
+    int rc = 0;
+    for (int64_t at = 0; at < n && rc == 0; at += COORD_BLOCK)
+        rc = read_block(d, at, n - at < COORD_BLOCK ? n - at : COORD_BLOCK, strand, c, err);
+    free(strand);
+    return rc;
+}
+
+/* The data file at path, opened (and its structure checked) by the dataset module; one of n rows. */
+static Dataset *open_rows(const char *path, int64_t n, Error *err)
+{
+    Dataset *d = dataset_open(path, err);
+    if (d && dataset_info(d)->n != n) {
+        error_set(err, "%s: %lld rows, expected %lld (the file changed while in use?)", path,
+                  (long long)dataset_info(d)->n, (long long)n);
+        dataset_close(d);
+        return NULL;
     }
-    return 0;
+    return d;
 }
 
 int coords_read(const char *path, int64_t n, Coords *c, Error *err)
 {
     memset(c, 0, sizeof *c);
-    H5File *f = h5_open(path, 0, err);
-    if (!f)
+    Dataset *d = open_rows(path, n, err);
+    if (!d)
         return -1;
-    int rc = h5_has(f, "/chrom") ? read_all(f, n, c, err) : 0;
-    Error ignore;
-    h5_close(f, &ignore);
+    int rc = dataset_info(d)->has_coords ? read_all(d, c, err) : 0;
+    dataset_close(d);
     if (rc != 0)
         coords_free(c);
     return rc;
@@ -199,10 +182,8 @@ static int32_t index_of(NameTable *t, ChromIndex *ix, int *cap, const char *name
     return k;
 }
 
-static int index_rows(H5File *f, int64_t n, ChromIndex *ix, Error *err)
+static int index_rows(Dataset *d, int64_t n, ChromIndex *ix, Error *err)
 {
-    if (check_vector(f, "/chrom", n, H5K_STRING, err) != 0)
-        return -1;
     int cap = 64, rc = 0;
     NameTable table = {xmalloc(128, sizeof(int32_t)), 128};
     memset(table.slot, 0xff, sizeof(int32_t) * table.size);
@@ -212,7 +193,7 @@ static int index_rows(H5File *f, int64_t n, ChromIndex *ix, Error *err)
     char **block = xcalloc(COORD_BLOCK, sizeof(char *));
     for (int64_t at = 0; at < n && rc == 0; at += COORD_BLOCK) {
         int64_t count = n - at < COORD_BLOCK ? n - at : COORD_BLOCK;
-        if ((rc = h5_read_slab(f, "/chrom", H5IO_STR, &at, &count, block, err)) != 0)
+        if ((rc = dataset_read_coords(d, at, count, block, NULL, NULL, err)) != 0)
             break;
         for (int64_t i = 0; i < count; i++) {
             int32_t k = i > 0 && !strcmp(block[i], block[i - 1]) ? ix->of_row[at + i - 1]
@@ -233,12 +214,11 @@ static int index_rows(H5File *f, int64_t n, ChromIndex *ix, Error *err)
 int chrom_index_read(const char *path, int64_t n, ChromIndex *ix, Error *err)
 {
     memset(ix, 0, sizeof *ix);
-    H5File *f = h5_open(path, 0, err);
-    if (!f)
+    Dataset *d = open_rows(path, n, err);
+    if (!d)
         return -1;
-    int rc = h5_has(f, "/chrom") ? index_rows(f, n, ix, err) : 0;
-    Error ignore;
-    h5_close(f, &ignore);
+    int rc = dataset_info(d)->has_coords ? index_rows(d, n, ix, err) : 0;
+    dataset_close(d);
     if (rc != 0)
         chrom_index_free(ix);
     return rc;
