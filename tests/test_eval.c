@@ -27,8 +27,11 @@
 
 #define WORK "build/test_eval"
 #define MPIRUN "mpirun --oversubscribe -np "
+/* last-step pooling (seed_lstm.ini's default until issue 19): the trimmed-FASTA case below needs
+ * a model that the bases far before the end barely move, which max pooling is not */
 #define SEED_SMALL "--config jobs/configs/seed_lstm.ini --set embedding.dim=8 --set lstm_1.units=12 " \
-                   "--set lstm_2.units=12 --set train.batch=40 --set train.lr=0.01 --quiet --force"
+                   "--set lstm_2.units=12 --set train.batch=40 --set train.lr=0.01 " \
+                   "--set lambda.mode=last --quiet --force"
 #define DANQ_SMALL "--config jobs/configs/danq.ini --set conv1d.filters=8 --set conv1d.width=5 " \
                    "--set maxpool1d.pool=4 --set bilstm.units=8 --set dense.units=16 " \
                    "--set train.batch=50 --set train.epochs=2 --quiet --force"
