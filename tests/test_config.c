@@ -57,6 +57,26 @@ static void test_seed_lstm_counts(void **state)
     model_free(&m);
 }
 
+/* The short-sequence recipe (docs/recipes.md) at 60 bp: conv 64 x 11 over one-hot, pool 4,
+ * BiLSTM(32), max over time, dense 32, output; a plateau schedule with a warmup. */
+static void test_short_conv_counts(void **state)
+{
+    Model m = build_shipped("jobs/configs/short_conv.ini", 60, 1, TASK_BINARY);
+    size_t want[] = {0, 11 * 4 * 64 + 64, 0, 0, 2 * (4 * 32 * (64 + 32) + 128), 0, 0, 64 * 32 + 32, 33};
+    assert_int_equal(m.n_layers, 9);
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(m.layers[i].n_params, want[i]);
+    assert_int_equal(m.n_params, 29825);
+    assert_int_equal(m.layers[2].out.t, 12); /* 50 -> 12 for pool 4 */
+    model_free(&m);
+    Config cfg;
+    Error err;
+    assert_int_equal(config_load(&cfg, "jobs/configs/short_conv.ini", &err), 0);
+    assert_int_equal(cfg.train.schedule, SCHEDULE_PLATEAU);
+    assert_true(cfg.train.warmup_steps > 0 && cfg.train.min_lr > 0.0f);
+    config_free(&cfg);
+}
+
 static void test_set_overrides(void **state)
 {
     Config cfg;
@@ -157,10 +177,11 @@ static void test_missing_file(void **state)
 
 int main(void)
 {
-    enum { NBAD = sizeof bad / sizeof bad[0], NFIXED = 5 };
+    enum { NBAD = sizeof bad / sizeof bad[0], NFIXED = 6 };
     struct CMUnitTest tests[NBAD + NFIXED] = {
         cmocka_unit_test(test_danq_book_counts), cmocka_unit_test(test_danq_counts),
-        cmocka_unit_test(test_seed_lstm_counts), cmocka_unit_test(test_set_overrides),
+        cmocka_unit_test(test_seed_lstm_counts), cmocka_unit_test(test_short_conv_counts),
+        cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_missing_file),
     };
     for (int i = 0; i < NBAD; i++)

@@ -68,10 +68,10 @@ static void h5_edit(const char *path, void (*edit)(H5File *f))
 
 /* ---- the damaged checkpoints ---- */
 
-static void set_version_2(H5File *f)
+static void set_version_3(H5File *f)
 {
     Error err;
-    assert_int_equal(h5_write_attr_int(f, "/", "format_version", 2, &err), 0);
+    assert_int_equal(h5_write_attr_int(f, "/", "format_version", 3, &err), 0);
 }
 
 static void drop_adam(H5File *f)
@@ -242,7 +242,7 @@ static int setup(void **state)
     for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
         run("printf '%s' > " WORK "/cfg/%s.ini", configs[i].text, configs[i].name);
     /* checkpoints: each in a directory of its own (train --resume writes its log beside it) */
-    const char *copies[] = {"truncated", "v2", "noadam", "short", "units", "notini", "noversion",
+    const char *copies[] = {"truncated", "v3", "noadam", "short", "units", "notini", "noversion",
                             "nostate", "empty", "text", "dir.h5", "ok"};
     for (size_t i = 0; i < sizeof copies / sizeof *copies; i++)
         run("mkdir -p " CK "/%s", copies[i]);
@@ -252,7 +252,7 @@ static int setup(void **state)
     const struct {
         const char *dir;
         void (*edit)(H5File *);
-    } edits[] = {{"v2", set_version_2}, {"noadam", drop_adam}, {"short", short_params},
+    } edits[] = {{"v3", set_version_3}, {"noadam", drop_adam}, {"short", short_params},
                  {"units", other_units}, {"notini", not_ini}, {"ok", NULL}};
     for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
         char path[256];
@@ -299,7 +299,7 @@ static const BadCase bad_cases[] = {
     {"resume: empty checkpoint", RESUME("empty"), CK "/empty/last.h5", "empty file", NULL, 0},
     {"resume: checkpoint not HDF5", RESUME("text"), CK "/text/last.h5", "not an HDF5 file", NULL, 0},
     {"resume: checkpoint a directory", "train --resume " CK "/dir.h5", CK "/dir.h5", "is a directory", NULL, 0},
-    {"resume: format version 2", RESUME("v2"), CK "/v2/last.h5", "checkpoint format version 2, this gseq_mpi reads version 1", CK "/v2/last.h5", 0},
+    {"resume: format version 3", RESUME("v3"), CK "/v3/last.h5", "checkpoint format version 3, this gseq_mpi reads versions 1 to 2", CK "/v3/last.h5", 0},
     {"resume: no format version", RESUME("noversion"), CK "/noversion/last.h5", "no format_version", CK "/noversion/last.h5", 0},
     {"resume: --config that does not match the weights", RESUME("ok") " --config jobs/configs/seed_lstm.ini --data " DATA,
      CK "/ok/last.h5: holds 2269 parameters but the model has", "config and weights do not match", CK "/ok/last.h5", 0},
@@ -310,12 +310,12 @@ static const BadCase bad_cases[] = {
     {"resume: training state missing", RESUME("nostate"), CK "/nostate/last.h5", "step", CK "/nostate/last.h5", 0},
     {"resume: other training data", RESUME("ok") " --data " WORK "/other.h5", CK "/ok/last.h5: was trained on other data", "fingerprint", CK "/ok/last.h5", 0},
     {"eval: truncated checkpoint", "eval --checkpoint " CK "/truncated/last.h5 --data " DATA " --out " WORK "/ev", CK "/truncated/last.h5", "truncated or damaged", NULL, 0},
-    {"eval: format version 2", "eval --checkpoint " CK "/v2/last.h5 --data " DATA " --out " WORK "/ev", CK "/v2/last.h5", "format version 2", NULL, 0},
+    {"eval: format version 3", "eval --checkpoint " CK "/v3/last.h5 --data " DATA " --out " WORK "/ev", CK "/v3/last.h5", "format version 3", NULL, 0},
     {"eval: config that does not match the weights", "eval --checkpoint " CK "/units/last.h5 --data " DATA " --out " WORK "/ev", CK "/units/last.h5", "do not match", NULL, 0},
     {"eval: no format version", "eval --checkpoint " CK "/noversion/last.h5 --data " DATA " --out " WORK "/ev", CK "/noversion/last.h5", "checkpoint", NULL, 0},
     {"predict: truncated checkpoint", "predict --checkpoint " CK "/truncated/last.h5 --data " WORK "/a.fa --out " WORK "/p.h5", CK "/truncated/last.h5", "truncated or damaged", NULL, 0},
     {"predict: checkpoint not HDF5", "predict --checkpoint " CK "/text/last.h5 --data " WORK "/a.fa --out " WORK "/p.h5", CK "/text/last.h5", "not an HDF5 file", NULL, 0},
-    {"predict: format version 2", "predict --checkpoint " CK "/v2/last.h5 --data " WORK "/a.fa --out " WORK "/p.h5", CK "/v2/last.h5", "format version 2", NULL, 0},
+    {"predict: format version 3", "predict --checkpoint " CK "/v3/last.h5 --data " WORK "/a.fa --out " WORK "/p.h5", CK "/v3/last.h5", "format version 3", NULL, 0},
     /* output directories */
     {"train: --out under a plain file", "train " SMALL " --out " WORK "/plainfile/run", "--out " WORK "/plainfile/run", "Not a directory", NULL, 0},
     {"train: --out on a full disk", "train " SMALL " --out " FULL "/run", FULL "/run", "No space left on device", NULL, 1},

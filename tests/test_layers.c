@@ -269,6 +269,76 @@ static void check_loss(LossKind kind)
 static void test_bce_logits(void **state) { check_loss(LOSS_BCE); }
 static void test_softmax_ce(void **state) { check_loss(LOSS_SOFTMAX_CE); }
 
+/* The weighted losses written out naively in double: BCE -w_k y log s - (1-y) log(1-s) with
+ * s = 1/(1+e^-z); softmax -sum_k w_k y_k log(e^z_k / sum_j e^z_j); both as a sum. */
+static double ref_weighted_sum(LossKind kind, const double *z, const double *y, int n, int K,
+                               const double *w)
+{
+    double sum = 0.0;
+    for (int r = 0; r < n; r++) {
+        double den = 0.0;
+        for (int k = 0; k < K; k++)
+            den += exp(z[r * K + k]);
+        for (int k = 0; k < K; k++) {
+            double zi = z[r * K + k], yi = y[r * K + k], s = 1.0 / (1.0 + exp(-zi));
+            sum += kind == LOSS_BCE ? -w[k] * yi * log(s) - (1.0 - yi) * log(1.0 - s)
+                                    : -w[k] * yi * log(exp(zi) / den);
+        }
+    }
+    return sum;
+}
+
+/* loss_sum_weighted against that reference, its gradient against central differences of it,
+ * weights of 1 against loss_sum bit for bit, and the automatic weights' formula and cap. */
+static void check_weighted_loss(LossKind kind)
+{
+    enum { N = 6, K = 3 };
+    float z[N * K], y[N * K], dz[N * K], dz1[N * K], w[K] = {2.5f, 0.4f, 1.0f}, ones[K] = {1, 1, 1};
+    double zd[N * K], yd[N * K], wd[K] = {2.5, 0.4, 1.0};
+    fill_uniform(z, N * K, 3.0f, 17);
+    for (int r = 0; r < N; r++)
+        for (int k = 0; k < K; k++)
+            y[r * K + k] = kind == LOSS_BCE ? (float)((r * 7 + k) % 3 == 0) : (float)(k == r % K);
+    to_double(z, zd, N * K);
+    to_double(y, yd, N * K);
+    double norm = loss_count(kind, N, K);
+    double got = loss_sum_weighted(kind, z, y, N, K, w, dz, norm);
+    double want = ref_weighted_sum(kind, zd, yd, N, K, wd);
+    assert_true(compare_dd("weighted loss", &got, &want, 1, 1e-6, 1e-6) <= 1.0);
+    for (int i = 0; i < N * K; i++) {
+        double keep = zd[i];
+        zd[i] = keep + 1e-5;
+        double up = ref_weighted_sum(kind, zd, yd, N, K, wd);
+        zd[i] = keep - 1e-5;
+        double down = ref_weighted_sum(kind, zd, yd, N, K, wd);
+        zd[i] = keep;
+        double fd = (up - down) / 2e-5 / norm, g = dz[i];
+        assert_true(compare_dd("weighted dloss/dz vs finite differences", &g, &fd, 1, 1e-7, 1e-4) <= 1.0);
+    }
+    /* weights of 1 and no weights: the unweighted loss */
+    double a = loss_sum_weighted(kind, z, y, N, K, ones, dz1, norm), b = loss_sum(kind, z, y, N, K, dz, norm);
+    assert_true(compare_dd("weights of 1", &a, &b, 1, 1e-12, 1e-12) <= 1.0);
+    for (int i = 0; i < N * K; i++)
+        assert_true(fabsf(dz1[i] - dz[i]) <= 1e-7f);
+    double c = loss_sum_weighted(kind, z, y, N, K, NULL, dz1, norm);
+    assert_memory_equal(&c, &b, sizeof c);
+    assert_memory_equal(dz1, dz, sizeof dz);
+    /* automatic weights: 10 rows; 2, 5 and 0 positives */
+    double pos[K] = {2, 5, 0};
+    float aw[K];
+    loss_auto_weights(kind, pos, 10, K, aw);
+    if (kind == LOSS_BCE)
+        assert_true(aw[0] == 4.0f && aw[1] == 1.0f && aw[2] == (float)LOSS_WEIGHT_CAP);
+    else
+        assert_true(fabsf(aw[0] - 10.0f / 6) < 1e-6f && fabsf(aw[1] - 10.0f / 15) < 1e-6f &&
+                    aw[2] == (float)LOSS_WEIGHT_CAP);
+    printf("    %s weighted: loss %.6f (reference %.6f); auto weights %.4g %.4g %.4g\n",
+           kind == LOSS_BCE ? "bce" : "softmax", got, want, aw[0], aw[1], aw[2]);
+}
+
+static void test_bce_weighted(void **state) { check_weighted_loss(LOSS_BCE); }
+static void test_softmax_weighted(void **state) { check_weighted_loss(LOSS_SOFTMAX_CE); }
+
 /* ---- dropout ---- */
 
 static void test_dropout_masks(void **state)
@@ -477,7 +547,7 @@ int main(void)
 {
     fill_case_specs();
     enum { NCASES = sizeof cases / sizeof cases[0] };
-    struct CMUnitTest tests[NCASES + 10];
+    struct CMUnitTest tests[NCASES + 12];
     for (int i = 0; i < NCASES; i++)
         tests[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
     tests[NCASES + 0] = (struct CMUnitTest)cmocka_unit_test(test_bce_logits);
@@ -490,5 +560,7 @@ int main(void)
     tests[NCASES + 7] = (struct CMUnitTest)cmocka_unit_test(test_rng_words_match_blocks);
     tests[NCASES + 8] = (struct CMUnitTest)cmocka_unit_test(test_dropout_mask_is_keyed);
     tests[NCASES + 9] = (struct CMUnitTest)cmocka_unit_test(test_maxpool_ties);
-    return _cmocka_run_group_tests("layers", tests, NCASES + 10, NULL, NULL);
+    tests[NCASES + 10] = (struct CMUnitTest)cmocka_unit_test(test_bce_weighted);
+    tests[NCASES + 11] = (struct CMUnitTest)cmocka_unit_test(test_softmax_weighted);
+    return _cmocka_run_group_tests("layers", tests, NCASES + 12, NULL, NULL);
 }

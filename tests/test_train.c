@@ -47,22 +47,29 @@ static float *read_dataset(const char *path, const char *name, size_t *n)
 
 static float *read_params(const char *path, size_t *n) { return read_dataset(path, "params", n); }
 
-/* train_loss of every epoch from metrics.jsonl */
-static int read_losses(const char *dir, double *loss, int max)
+/* The value of `key` ("train_loss", "lr") of every epoch from metrics.jsonl */
+static int read_values(const char *dir, const char *key, double *out, int max)
 {
-    char path[256], line[1024];
+    char path[256], line[1024], pattern[64];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    snprintf(pattern, sizeof pattern, "\"%s\": ", key);
     FILE *f = fopen(path, "r");
     if (!f)
         fail_msg("%s: missing", path);
     int n = 0;
     while (n < max && fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, "\"train_loss\": ");
+        const char *at = strstr(line, pattern);
         assert_non_null(at);
-        loss[n++] = atof(at + 14);
+        out[n++] = atof(at + strlen(pattern));
     }
     fclose(f);
     return n;
+}
+
+/* train_loss of every epoch from metrics.jsonl */
+static int read_losses(const char *dir, double *loss, int max)
+{
+    return read_values(dir, "train_loss", loss, max);
 }
 
 static int setup(void **state)
@@ -167,6 +174,53 @@ static void test_exchange_across_nodes(void **state)
     compare_runs(WORK "/p1clip", WORK "/n4clip", 4);
 }
 
+/* Rewrites a checkpoint as gseq_mpi wrote version 1: the same datasets and attributes, without
+ * the schedule's state (lr, plateau_best, plateau_bad). */
+static void make_version_1(const char *path)
+{
+    Error err;
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.v1", path);
+    H5File *f = h5_open(path, 0, &err), *g = h5_create(tmp, &err);
+    assert_true(f && g);
+    const char *sets[3] = {"params", "adam/m", "adam/v"};
+    for (int i = 0; i < 3; i++) {
+        size_t n;
+        float *p = read_dataset(path, sets[i], &n);
+        int64_t dims[1] = {(int64_t)n};
+        assert_int_equal(h5_write_f32(g, sets[i], 1, dims, p, &err), 0);
+        free(p);
+    }
+    char *text = h5_read_string(f, "config", &err);
+    assert_non_null(text);
+    assert_int_equal(h5_write_string(g, "config", text, &err), 0);
+    free(text);
+    const char *ints[] = {"step", "epoch", "step_in_epoch", "best_epoch", "bad_epochs", "n_params",
+                          "length", "targets", "epoch_samples", "has_adam"};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        double v;
+        assert_int_equal(h5_read_attr_double(f, "/", ints[i], &v, &err), 0);
+        assert_int_equal(h5_write_attr_int(g, "/", ints[i], (int64_t)v, &err), 0);
+    }
+    const char *doubles[] = {"best_metric", "epoch_loss_sum"}, *strings[] = {"seed", "task", "data_fingerprint"};
+    for (int i = 0; i < 2; i++) {
+        double v;
+        assert_int_equal(h5_read_attr_double(f, "/", doubles[i], &v, &err), 0);
+        assert_int_equal(h5_write_attr_double(g, "/", doubles[i], v, &err), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        char *v = h5_read_attr_string(f, "/", strings[i], &err);
+        assert_non_null(v);
+        assert_int_equal(h5_write_attr_string(g, "/", strings[i], v, &err), 0);
+        free(v);
+    }
+    assert_int_equal(h5_write_attr_int(g, "/", "format_version", 1, &err), 0);
+    assert_false(h5_has_attr(g, "/", "lr"));
+    h5_close(f, &err);
+    assert_int_equal(h5_close(g, &err), 0);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
 /* Starts a run in the background, signals it once its log shows a step, waits for it. */
 static int run_and_signal(const char *cmd, const char *log, int sig)
 {
@@ -193,23 +247,29 @@ static int run_and_signal(const char *cmd, const char *log, int sig)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void check_interrupt_resume(const char *launcher, int sig, const char *name)
+/* A run of 3 epochs (with `extra` settings) interrupted in epoch 2 and resumed from its last.h5
+ * (made a version 1 checkpoint first when `as_v1`) ends as the run that was not interrupted. */
+static void check_resume_with(const char *launcher, int sig, const char *name, const char *extra,
+                              int as_v1)
 {
     char cmd[2048], dir[128], log[160], last[160], whole[160];
     snprintf(dir, sizeof dir, WORK "/%s", name);
     snprintf(log, sizeof log, "%s/train.log", dir);
     snprintf(last, sizeof last, "%s/last.h5", dir);
     snprintf(whole, sizeof whole, WORK "/%s_whole/last.h5", name);
-    assert_int_equal(run("%s./gseq_mpi train " SMALL " --set train.epochs=3 --out " WORK
-                         "/%s_whole --force", launcher, name), 0);
+    assert_int_equal(run("%s./gseq_mpi train " SMALL " --set train.epochs=3 %s --out " WORK
+                         "/%s_whole --force", launcher, extra, name), 0);
     snprintf(cmd, sizeof cmd, "GSEQ_FAULT_STEP_SLEEP_MS=100 exec %s./gseq_mpi train " SMALL
-             " --set train.epochs=3 --log-every 1 --out %s --force > %s/stdout 2>&1", launcher, dir, dir);
+             " --set train.epochs=3 %s --log-every 1 --out %s --force > %s/stdout 2>&1", launcher,
+             extra, dir, dir);
     mkdir(dir, 0777);
     unlink(log);
     int st = run_and_signal(cmd, log, sig);
     printf("    interrupted run exited with %d\n", st);
     assert_int_equal(st, 0);
     assert_int_equal(run("grep -q 'stopped by signal' %s", log), 0);
+    if (as_v1)
+        make_version_1(last);
     assert_int_equal(run("%s./gseq_mpi train --resume %s --quiet", launcher, last), 0);
     size_t n, m;
     float *a = read_params(whole, &n), *b = read_params(last, &m);
@@ -221,7 +281,15 @@ static void check_interrupt_resume(const char *launcher, int sig, const char *na
     assert_int_equal(read_losses(wdir, la, 3), 3);
     assert_int_equal(read_losses(dir, lb, 3), 3);
     assert_memory_equal(la, lb, sizeof la);
+    assert_int_equal(read_values(wdir, "lr", la, 3), 3);
+    assert_int_equal(read_values(dir, "lr", lb, 3), 3);
+    assert_memory_equal(la, lb, sizeof la);
     free(a), free(b);
+}
+
+static void check_interrupt_resume(const char *launcher, int sig, const char *name)
+{
+    check_resume_with(launcher, sig, name, "", 0);
 }
 
 static void test_sigterm_resume_single(void **state) { check_interrupt_resume("", SIGTERM, "sigterm"); }
@@ -234,6 +302,27 @@ static void test_sigusr1_resume_mpirun(void **state)
 static void test_sigusr1_resume_two_nodes(void **state)
 {
     check_interrupt_resume("env GSEQ_RANKS_PER_NODE=2 " MPIRUN "4 ", SIGUSR1, "sigusr1_nodes");
+}
+
+/* The plateau schedule with a warmup (15 steps: into epoch 2, of 11 steps) and a min_delta no epoch
+ * after the first can meet: the rate is cut after epoch 2, which the resumed run decides from the
+ * state in the checkpoint (epoch 1's value). Resumed, the same parameters and rates, bit for bit. */
+static void test_resume_plateau(void **state)
+{
+    check_resume_with("", SIGTERM, "plateau", "--set train.schedule=plateau --set train.warmup_steps=15 "
+                      "--set train.plateau_patience=1 --set train.min_delta=10", 0);
+    double lr[3];
+    assert_int_equal(read_values(WORK "/plateau", "lr", lr, 3), 3);
+    printf("    plateau rates: %g %g %g\n", lr[0], lr[1], lr[2]);
+    /* epoch 1 ends at step 11 of the warmup's 15; epoch 2 past it; epoch 3 cut to half */
+    assert_true(fabs(lr[0] - 0.01 * 11 / 15) < 1e-8 && fabs(lr[1] - 0.01) < 1e-8 &&
+                fabs(lr[2] - 0.005) < 1e-8);
+}
+
+/* A version 1 checkpoint (no schedule state) still resumes, as it ran: at the configured rate. */
+static void test_resume_version_1(void **state)
+{
+    check_resume_with("", SIGTERM, "v1", "", 1);
 }
 
 static void test_divergence_stops(void **state)
@@ -336,6 +425,9 @@ static const BadRun bad_runs[] = {
     {"bad data mode", "train " SMALL " --data-mode striped --out " WORK "/x", "--data-mode 'striped'"},
     {"bad io mode", "train " SMALL " --io parallel --out " WORK "/x", "--io 'parallel'"},
     {"bad exchange mode", "train " SMALL " --exchange fast --out " WORK "/x", "--exchange 'fast'"},
+    {"pos_weight of the wrong length", "train " SMALL " --set train.pos_weight=1,2 --out " WORK "/x", "train.pos_weight lists 2 weights but the data has 1 targets"},
+    {"class_weight on binary data", "train " SMALL " --set train.class_weight=auto --out " WORK "/x", "train.class_weight is for multiclass data; this data is binary"},
+    {"bad schedule", "train " SMALL " --set train.schedule=linear --out " WORK "/x", "--set train.schedule=linear: expected constant, plateau or cosine"},
     {"not a data file, sharded", "train --config jobs/configs/seed_lstm.ini --data jobs/configs/danq.ini --data-mode shard --out " WORK "/x", "jobs/configs/danq.ini"},
 };
 
@@ -369,7 +461,9 @@ int main(void)
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 1);
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 9 };
+    enum { NBAD = sizeof bad_runs / sizeof bad_runs[0], NFIXED = 11 };
+    if (getenv("GSEQ_TEST_FILTER")) /* e.g. GSEQ_TEST_FILTER='test_resume_*' */
+        cmocka_set_test_filter(getenv("GSEQ_TEST_FILTER"));
     struct CMUnitTest tests[NFIXED + NBAD] = {
         cmocka_unit_test(test_result_independent_of_ranks),
         cmocka_unit_test(test_exchange_modes),
@@ -377,6 +471,8 @@ int main(void)
         cmocka_unit_test(test_sigterm_resume_single),
         cmocka_unit_test(test_sigusr1_resume_mpirun),
         cmocka_unit_test(test_sigusr1_resume_two_nodes),
+        cmocka_unit_test(test_resume_plateau),
+        cmocka_unit_test(test_resume_version_1),
         cmocka_unit_test(test_divergence_stops),
         cmocka_unit_test(test_data_modes),
         cmocka_unit_test(test_multilabel_train_loss_is_a_mean),

@@ -21,6 +21,11 @@
 #include "base/util.h"
 
 #define CONFIG_MAX_LAYERS 64
+#define CONFIG_MAX_WEIGHTS 64 /* targets a per-target pos_weight list can name */
+
+/* The learning rate over training (schedule.h): constant, cut by a factor when the monitored value
+ * stops improving, or a cosine from learning_rate down to min_lr; any of them after a warmup. */
+typedef enum { SCHEDULE_CONSTANT, SCHEDULE_PLATEAU, SCHEDULE_COSINE } Schedule;
 
 typedef struct {
     int batch;        /* global mini-batch */
@@ -30,6 +35,16 @@ typedef struct {
     int patience;     /* early stopping: epochs without improvement; 0 = off */
     float min_delta;  /* smallest change that counts as an improvement */
     char monitor[32]; /* val_loss, val_auroc or val_accuracy */
+    Schedule schedule;
+    int warmup_steps;      /* the rate rises linearly over the first steps; 0 = off */
+    float plateau_factor;  /* plateau: the rate is multiplied by this ... */
+    int plateau_patience;  /* ... after this many epochs without improvement */
+    float min_lr;          /* plateau and cosine never go below it */
+    /* class weights (loss.h): pos_weight = auto, one number, or one per target (binary and
+     * multilabel BCE); class_weight = auto (multiclass). Auto is resolved from the training rows. */
+    int pos_weight_auto, class_weight_auto;
+    int n_pos_weight;                    /* 0 = unweighted, 1 = the same for every target, or K */
+    float pos_weight[CONFIG_MAX_WEIGHTS];
 } TrainConfig;
 
 typedef struct {

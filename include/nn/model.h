@@ -41,6 +41,9 @@ typedef struct {
     uint8_t *mask;    /* (max_batch, length): 1 = real token */
     int uses_mask;    /* some layer reads the mask */
     /* Called in backward as soon as a layer's parameter gradients are final (gradient exchange). */
+    /* The training loss's class weights (loss.h loss_sum_weighted), K of them, or NULL; the
+     * caller owns them. model_loss (validation, test) is never weighted. */
+    const float *loss_weights;
     void (*grad_ready)(void *ctx, int layer);
     void *grad_ready_ctx;
     ModelTimes *times; /* NULL: untimed */

@@ -29,6 +29,8 @@ typedef struct {
     double exchange_share; /* of step time spent waiting for the gradient sum (max over ranks) */
     double rss_bytes;      /* resident memory at the epoch's end, the most on one rank */
     int improved, stop_early;
+    float lr;             /* the learning rate of the epoch's last step (schedule.h) */
+    int lr_cut;           /* the plateau schedule cut the rate for the next epoch */
 } EpochReport;
 
 typedef struct {
@@ -66,11 +68,14 @@ struct Trainer {
     int no_validation;       /* train a fixed number of epochs; every epoch counts as the best */
     EvalSummary best_val;    /* validation at the best epoch */
     int64_t train_total;     /* training rows over all ranks */
+    long steps_per_epoch;    /* optimiser steps in an epoch */
+    float lr;                /* the learning rate of the last step */
     TrainerHooks hooks;
     /* results */
     int stopped;             /* a signal stopped it between steps: state is mid-epoch */
     int diverged;            /* the loss became NaN or Inf at state.step */
     float *best_params;      /* copy of the parameters of the best epoch (n_params) */
+    float *loss_weights;     /* (K) the training loss's class weights (config.h), or NULL */
     /* run-time buffers, allocated once */
     uint8_t *batch_tokens;   /* (local capacity, L) */
     float *batch_labels;     /* (local capacity, K) */
@@ -88,6 +93,8 @@ struct Trainer {
 int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
                  RowPlan *plan, const TrainerOptions *opt, Error *err);
 void trainer_free(Trainer *t);
+/* "class weights: ..." as used (the first 8 and the range), for the log; returns its length. */
+int trainer_describe_weights(const Trainer *t, char *out, size_t len);
 /* Trains from t->state to the configured epochs or an early stop, a signal, or divergence. */
 void trainer_run(Trainer *t);
 /* What an evaluation leaves on rank 0 when asked: (n, K) arrays in rank order (malloc'd). */

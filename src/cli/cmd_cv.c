@@ -44,7 +44,9 @@ enum { R_EPOCH, R_LOSS, R_AUROC, R_ACCURACY, R_DONE, R_FIELDS };
 static int read_options(int *argc, char ***argv, CvArgs *a, int *status)
 {
     const Option options[] = {
-        OPT_REQUIRED("config", "FILE", &a->config, "model and training settings (INI)"),
+        OPT_STRING("config", "FILE", &a->config,
+                   "model and training settings (INI); required unless --grid\n"
+                   "config=A.ini,B.ini gives the configurations"),
         OPT_LIST("set", "SEC.KEY=VALUE", &a->sets, 64,
                  "override a setting for every configuration (repeatable)"),
         OPT_STRING("data", "FILE", &a->data, "the data (same as --set data.train=FILE)"),
@@ -54,14 +56,16 @@ static int read_options(int *argc, char ***argv, CvArgs *a, int *status)
                    "chromosomes, balanced by rows (the file's /chrom; the same as\n"
                    "--set data.folds_by=chrom)"),
         OPT_LIST("grid", "SEC.KEY=V1,V2", &a->grids, MAX_GRID,
-                 "a hyper-parameter axis (repeatable; the grid is their product)"),
+                 "a hyper-parameter axis (repeatable; the grid is their product);\n"
+                 "config=A.ini,B.ini is an axis of whole config files"),
         OPT_INT("groups", "G", &a->groups, 1, 100000,
                 "groups of ranks training tasks at once (default: min(ranks, tasks))"),
         OPT_REQUIRED("out", "DIR", &a->out, "cv.tsv, summary.tsv, best.h5 of the final model, report.json"),
         OPT_FLAG("quiet", &a->quiet, "no progress lines"),
         OPT_END,
     };
-    const OptCommand cmd = {"cv", "usage: gseq_mpi cv --config FILE --out DIR [options]\n", options};
+    const OptCommand cmd = {"cv", "usage: gseq_mpi cv --config FILE --out DIR [options]\n"
+                             "       gseq_mpi cv --grid config=A.ini,B.ini --out DIR [options]\n", options};
     return run_start(&cmd, argc, argv, status);
 }
 
@@ -70,8 +74,10 @@ static int parse_axis(const char *text, GridAxis *ax, Error *err)
 {
     const char *eq = strchr(text, '=');
     memset(ax, 0, sizeof *ax);
-    if (!eq || eq == text || !strchr(text, '.') || strchr(text, '.') > eq)
-        return error_set(err, "--grid %s: expected section.key=value1,value2,...", text);
+    int is_config = eq && eq - text == 6 && !strncmp(text, "config", 6);
+    if (!is_config && (!eq || eq == text || !strchr(text, '.') || strchr(text, '.') > eq))
+        return error_set(err, "--grid %s: expected section.key=value1,value2,... or "
+                         "config=A.ini,B.ini", text);
     snprintf(ax->key, sizeof ax->key, "%.*s", (int)(eq - text), text);
     const char *p = eq + 1;
     if (!*p)
@@ -113,10 +119,35 @@ static void describe(const GridAxis *axes, int n_axes, int c, char *out, size_t 
     }
 }
 
+/* The value index of every axis for configuration c (mixed radix, the last axis fastest). */
+static void axis_values(const GridAxis *axes, int n_axes, int c, int *v)
+{
+    for (int i = n_axes - 1; i >= 0; i--) {
+        v[i] = c % axes[i].n;
+        c /= axes[i].n;
+    }
+}
+
+/* The config file of configuration c: the config axis's value, else --config. */
+static const char *config_path(const CvArgs *a, const GridAxis *axes, int n_axes, const int *v)
+{
+    for (int i = 0; i < n_axes; i++)
+        if (!strcmp(axes[i].key, "config"))
+            return axes[i].values[v[i]];
+    return a->config;
+}
+
 static int load_config(const CvArgs *a, const GridAxis *axes, int n_axes, int c, const char *extra,
                        Config *cfg, Error *err)
 {
-    if (config_load(cfg, a->config, err))
+    int v[MAX_GRID];
+    axis_values(axes, n_axes, c, v);
+    const char *path = config_path(a, axes, n_axes, v);
+    if (!path) {
+        memset(cfg, 0, sizeof *cfg); /* config_free is safe */
+        return error_set(err, "cv: --config FILE is required (or --grid config=A.ini,B.ini)");
+    }
+    if (config_load(cfg, path, err))
         return -1;
     for (int i = 0; i < a->sets.n; i++)
         if (config_set(cfg, a->sets.item[i], err))
@@ -130,18 +161,19 @@ static int load_config(const CvArgs *a, const GridAxis *axes, int n_axes, int c,
     if (a->folds_by >= 0 &&
         config_set(cfg, a->folds_by ? "data.folds_by=chrom" : "data.folds_by=rows", err))
         return -1;
-    for (int i = n_axes - 1; i >= 0; i--) {
-        int v = c % axes[i].n;
-        c /= axes[i].n;
-        snprintf(set, sizeof set, "%s=%s", axes[i].key, axes[i].values[v]);
+    for (int i = 0; i < n_axes; i++) {
+        if (!strcmp(axes[i].key, "config"))
+            continue;
+        snprintf(set, sizeof set, "%s=%s", axes[i].key, axes[i].values[v[i]]);
         Error why;
         if (config_set(cfg, set, &why))
-            return error_set(err, "--grid %s: %s", axes[i].key, why.msg);
+            return error_set(err, "--grid %s (configuration %d, %s): %s", axes[i].key, c + 1, path,
+                             why.msg);
     }
     if (extra && config_set(cfg, extra, err))
         return -1;
     if (!cfg->data_train[0])
-        return error_set(err, "%s: no data: set [data] train = FILE or --data FILE", a->config);
+        return error_set(err, "%s: no data: set [data] train = FILE or --data FILE", path);
     return 0;
 }
 
@@ -150,18 +182,31 @@ static int load_config(const CvArgs *a, const GridAxis *axes, int n_axes, int c,
 static int check_all(const CvArgs *a, const GridAxis *axes, int n_axes, int n_configs,
                      const DataTable *data, Error *err)
 {
-    for (int c = 0; c < n_configs; c++) {
+    Config first;
+    if (load_config(a, axes, n_axes, 0, NULL, &first, err)) {
+        config_free(&first);
+        return -1;
+    }
+    int rc = 0;
+    for (int c = 0; c < n_configs && rc == 0; c++) {
         Config cfg;
         Model m;
         Task task = data->task;
-        int rc = load_config(a, axes, n_axes, c, NULL, &cfg, err);
+        rc = load_config(a, axes, n_axes, c, NULL, &cfg, err);
+        if (rc == 0 && strcmp(cfg.data_train, first.data_train))
+            rc = error_set(err, "cv: configuration %d (%s) trains on %s but configuration 1 (%s) on "
+                           "%s: give --data FILE for all", c + 1, cfg.path, cfg.data_train,
+                           first.path, first.data_train);
+        if (rc == 0 && strcmp(cfg.train.monitor, first.train.monitor))
+            rc = error_set(err, "cv: configuration %d (%s) monitors %s but configuration 1 (%s) %s: "
+                           "the folds' means would not compare; give --set train.monitor=...",
+                           c + 1, cfg.path, cfg.train.monitor, first.path, first.train.monitor);
         if (rc == 0 && (rc = model_build(&m, &cfg, data->length, data->targets, task, 1, err)) == 0)
             model_free(&m);
         config_free(&cfg);
-        if (rc)
-            return -1;
     }
-    return 0;
+    config_free(&first);
+    return rc ? -1 : 0;
 }
 
 /* One task: configuration c, fold f, trained by the ranks of group g. */
@@ -272,10 +317,49 @@ static int report_cv(const CvArgs *a, const GridAxis *axes, int n_axes, int n_co
     return best;
 }
 
+/* Rank 0: every configuration, best first by the mean of the monitored metric over the folds
+ * (ties: the earlier configuration first), with the means of all three metrics. */
+static json_t *ranking_json(const CvArgs *a, const GridAxis *axes, int n_axes, int n_configs,
+                            const double *res, int field)
+{
+    int *order = xmalloc((size_t)n_configs, sizeof(int));
+    double *key = xmalloc((size_t)n_configs, sizeof(double)), sd;
+    for (int c = 0; c < n_configs; c++) {
+        double m = mean_of(res + (size_t)c * a->folds * R_FIELDS, a->folds, field, &sd);
+        key[c] = isnan(m) ? INFINITY : field == R_LOSS ? m : -m; /* lower is better */
+        order[c] = c;
+    }
+    for (int i = 1; i < n_configs; i++) /* insertion sort: stable */
+        for (int j = i; j > 0 && key[order[j]] < key[order[j - 1]]; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    json_t *list = json_array();
+    for (int i = 0; i < n_configs; i++) {
+        int c = order[i];
+        const double *r = res + (size_t)c * a->folds * R_FIELDS;
+        char desc[512];
+        describe(axes, n_axes, c, desc, sizeof desc);
+        double m = mean_of(r, a->folds, field, &sd), loss_sd, auroc_sd, acc_sd;
+        json_out_push(list, json_out_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
+            "rank", i + 1, "config", c + 1, "settings", json_out_string(desc),
+            "mean", json_out_number(m), "sd", json_out_number(sd),
+            "val_loss_mean", json_out_number(mean_of(r, a->folds, R_LOSS, &loss_sd)),
+            "val_auroc_mean", json_out_number(mean_of(r, a->folds, R_AUROC, &auroc_sd)),
+            "val_accuracy_mean", json_out_number(mean_of(r, a->folds, R_ACCURACY, &acc_sd)),
+            "median_best_epoch", median_epoch(r, a->folds)));
+    }
+    free(order);
+    free(key);
+    return list;
+}
+
 /* Rank 0: report.json, the choice and the final model's test metrics (null where undefined: the
  * oracle of data without planted motifs). */
 static void write_report(const CvArgs *a, int choice, const char *desc, const char *monitor,
-                         double cv_mean, int epochs, int64_t n, const EvalSummary *s, double oracle)
+                         double cv_mean, int epochs, int64_t n, const EvalSummary *s, double oracle,
+                         json_t *ranking)
 {
     char path[700];
     Error err;
@@ -286,13 +370,15 @@ static void write_report(const CvArgs *a, int choice, const char *desc, const ch
     json_t *report = json_out_pack("{s:i, s:o, s:o, s:o, s:i, s:i, s:o}", "chosen_config",
         choice + 1, "settings", json_out_string(desc), "monitor", json_out_string(monitor),
         "cv_mean", json_out_number(cv_mean), "epochs", epochs, "folds", a->folds, "test", test);
+    json_out_set(report, "ranking", ranking);
     if (json_out_write_file(path, report, &err) != 0)
         die("%s", err.msg);
 }
 
 /* The final model: the chosen configuration on all non-test rows for the median epochs. */
 static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n_axes, int choice,
-                        int epochs, const DataTable *data, double best_mean, const char *monitor)
+                        int epochs, const DataTable *data, double best_mean, const char *monitor,
+                        json_t *ranking)
 {
     Config cfg;
     Error err;
@@ -324,7 +410,7 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
             metrics_summarise(data->task, out.oracle, out.labels, (size_t)out.n, data->targets, &os);
             oracle = os.auroc_mean;
         }
-        write_report(a, choice, desc, monitor, best_mean, epochs, out.n, &s, oracle);
+        write_report(a, choice, desc, monitor, best_mean, epochs, out.n, &s, oracle, ranking);
         printf("chosen: configuration %d (%s) by mean %s %.4f; final model trained on %lld rows for "
                "%d epochs\ntest (%lld held-out samples): loss %.4f, auroc %.4f, accuracy %.4f",
                choice + 1, *desc ? desc : "as given", monitor, best_mean, (long long)t.train.n,
@@ -388,6 +474,17 @@ static int cv_prepare(ParComm *w, const CvArgs *a, Cv *v)
     if (read_grid(a, v->axes, &v->n_configs, &err) != 0)
         return run_fail(w, &err, 2);
     v->n_axes = a->grids.n;
+    int config_axes = 0;
+    for (int i = 0; i < v->n_axes; i++)
+        config_axes += !strcmp(v->axes[i].key, "config");
+    if (config_axes > 1 || (config_axes && a->config) || (!config_axes && !a->config)) {
+        error_set(&err, config_axes > 1 ? "cv: --grid config=... given twice (list the files in one)"
+                        : config_axes ? "cv: --config and --grid config=... both name the config: "
+                                        "give one"
+                                      : "cv: --config FILE is required (or --grid config=A.ini,B.ini)");
+        free_axes(v->axes, v->n_axes);
+        return run_fail(w, &err, 2);
+    }
     int rc = load_config(a, v->axes, v->n_axes, 0, NULL, &v->base, &err);
     if (rc == 0 && rank == 0)
         rc = run_make_dir(a->out, &err);
@@ -476,6 +573,7 @@ int cmd_cv(int argc, char **argv)
     double *res = cv_run_tasks(w, &a, &v);
     int choice = 0, epochs = 0;
     double best_mean = 0.0, sd;
+    json_t *ranking = NULL;
     if (par_rank(w) == 0) {
         choice = report_cv(&a, v.axes, v.n_axes, v.n_configs, res, v.base.train.monitor);
         const double *r = res + (size_t)choice * a.folds * R_FIELDS;
@@ -483,11 +581,13 @@ int cmd_cv(int argc, char **argv)
         int field = !strcmp(v.base.train.monitor, "val_auroc") ? R_AUROC
                     : !strcmp(v.base.train.monitor, "val_accuracy") ? R_ACCURACY : R_LOSS;
         best_mean = mean_of(r, a.folds, field, &sd);
+        ranking = ranking_json(&a, v.axes, v.n_axes, v.n_configs, res, field);
     }
     par_bcast(w, &choice, sizeof choice, 0);
     par_bcast(w, &epochs, sizeof epochs, 0);
     par_bcast(w, &best_mean, sizeof best_mean, 0);
-    final_model(w, &a, v.axes, v.n_axes, choice, epochs, &v.data, best_mean, v.base.train.monitor);
+    final_model(w, &a, v.axes, v.n_axes, choice, epochs, &v.data, best_mean, v.base.train.monitor,
+                ranking);
     free(res);
     data_release(&v.data);
     config_free(&v.base);

@@ -19,6 +19,7 @@
 #include "parallel/data_dist.h"
 #include "parallel/plan.h"
 #include "train/trainer.h"
+#include "nn/schedule.h"
 #include "train/trainer_faults.h"
 
 typedef struct {
@@ -285,8 +286,8 @@ static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
     if (e->improved)
         save_checkpoint(r, t, "best.h5", t->model.params);
     save_checkpoint(r, t, "last.h5", t->model.params);
-    json_t *line = json_out_pack("{s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "epoch", e->epoch, "step", (json_int_t)e->step,
+    json_t *line = json_out_pack("{s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "epoch", e->epoch, "step", (json_int_t)e->step, "lr", json_out_number(e->lr),
         "train_loss", json_out_number(e->train_loss), "val_loss", json_out_number(e->val.loss),
         "val_accuracy", json_out_number(e->val.accuracy),
         "val_auroc", json_out_number(e->val.auroc_mean),
@@ -297,10 +298,10 @@ static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
     if (json_out_append_line(r->metrics, r->metrics_path, line, &err) != 0)
         die("%s", err.msg);
     say(r, "epoch %d/%d: train loss %.4f, val loss %.4f, val auroc %.4f, val accuracy %.4f, "
-           "%.0f samples/s, %.1f s%s%s\n",
+           "lr %.3g, %.0f samples/s, %.1f s%s%s%s\n",
         e->epoch, t->cfg->train.epochs, e->train_loss, e->val.loss, e->val.auroc_mean,
-        e->val.accuracy, e->samples_per_s, e->seconds, e->improved ? " (best)" : "",
-        e->stop_early ? " - early stop" : "");
+        e->val.accuracy, e->lr, e->samples_per_s, e->seconds, e->improved ? " (best)" : "",
+        e->lr_cut ? " - lr cut" : "", e->stop_early ? " - early stop" : "");
 }
 
 static int should_stop(void *ctx) { return stop_requested != 0; }
@@ -474,6 +475,13 @@ static void announce(Report *r, ParComm *c, const Config *cfg, const DataTable *
         "parameters%s\n", cfg->path, data->path, (long long)data->n, (long long)t->train_total,
         par_size(c), par_size(c) > 1 ? "s" : "", exchange, t->model.n_params,
         a->resume ? ", resumed" : "");
+    char weights[512];
+    if (t->loss_weights && trainer_describe_weights(t, weights, sizeof weights) > 0)
+        say(r, "%s\n", weights);
+    if (cfg->train.schedule != SCHEDULE_CONSTANT || cfg->train.warmup_steps)
+        say(r, "learning rate: %s from %g%s, warmup %d steps\n", schedule_name(cfg->train.schedule),
+            cfg->train.adam.lr, cfg->train.min_lr > 0 ? " (at least min_lr)" : "",
+            cfg->train.warmup_steps);
     report_data_memory(r, c, data, (DataMode)a->data_mode);
 }
 

@@ -286,6 +286,62 @@ static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
                        "valid_fraction, valid_chroms, test_chroms, folds_by)");
 }
 
+/* pos_weight = none | auto | X | X1,X2,...: one weight for every target, or one per target. */
+static int parse_pos_weight(const Config *cfg, const ConfigEntry *e, TrainConfig *t, Error *err)
+{
+    static const char expected[] = "none, auto, a number in (0, 1e6] or one per target separated "
+                                   "by commas";
+    t->pos_weight_auto = !strcmp(e->value, "auto");
+    t->n_pos_weight = 0;
+    if (t->pos_weight_auto || !strcmp(e->value, "none"))
+        return 0;
+    for (const char *p = e->value;; p++) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (errno || end == p || !(v > 0.0 && v <= 1e6) || (*end && *end != ','))
+            return where(err, cfg, e, expected);
+        if (t->n_pos_weight == CONFIG_MAX_WEIGHTS)
+            return where(err, cfg, e, "at most 64 weights");
+        t->pos_weight[t->n_pos_weight++] = (float)v;
+        if (!*end)
+            return 0;
+        p = end;
+    }
+}
+
+/* The learning-rate schedule and the class weights; 1 when the key is none of these. */
+static int apply_train_learning(Config *cfg, const ConfigEntry *e, Error *err)
+{
+    TrainConfig *t = &cfg->train;
+    const char *k = e->key;
+    int v = 0;
+    if (!strcmp(k, "schedule")) {
+        static const char *const names[] = {"constant", "plateau", "cosine"};
+        if (parse_choice(cfg, e, names, 3, "constant, plateau or cosine", &v, err))
+            return -1;
+        t->schedule = (Schedule)v;
+        return 0;
+    }
+    if (!strcmp(k, "warmup_steps"))
+        return parse_int(cfg, e, 0, &t->warmup_steps, err);
+    if (!strcmp(k, "plateau_factor"))
+        return parse_float(cfg, e, 0.0, 1.0, 1, &t->plateau_factor, err);
+    if (!strcmp(k, "plateau_patience"))
+        return parse_int(cfg, e, 1, &t->plateau_patience, err);
+    if (!strcmp(k, "min_lr"))
+        return parse_float(cfg, e, 0.0, 10.0, 0, &t->min_lr, err);
+    if (!strcmp(k, "pos_weight"))
+        return parse_pos_weight(cfg, e, t, err);
+    if (!strcmp(k, "class_weight")) {
+        static const char *const names[] = {"none", "auto"};
+        return parse_choice(cfg, e, names, 2, "none or auto", &t->class_weight_auto, err);
+    }
+    return 1;
+}
+
 static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
 {
     TrainConfig *t = &cfg->train;
@@ -325,9 +381,13 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
         snprintf(t->monitor, sizeof t->monitor, "%s", monitors[v]);
         return 0;
     }
+    int rc = apply_train_learning(cfg, e, err);
+    if (rc != 1)
+        return rc;
     return unknown_key(err, cfg, e,
                        "[train] (batch, epochs, lr, beta_1, beta_2, epsilon, clip_norm, seed, "
-                       "patience, min_delta, monitor)");
+                       "patience, min_delta, monitor, schedule, warmup_steps, plateau_factor, "
+                       "plateau_patience, min_lr, pos_weight, class_weight)");
 }
 
 static LayerSpec layer_defaults(const char *name, LayerKind kind, int line)
@@ -470,6 +530,13 @@ static void train_defaults(TrainConfig *t)
     t->patience = 0;
     t->min_delta = 0.0f;
     snprintf(t->monitor, sizeof t->monitor, "val_loss");
+    t->schedule = SCHEDULE_CONSTANT;
+    t->warmup_steps = 0;
+    t->plateau_factor = 0.5f; /* Keras ReduceLROnPlateau: 0.1 and 10; halving suits short runs */
+    t->plateau_patience = 2;
+    t->min_lr = 0.0f;
+    t->pos_weight_auto = t->class_weight_auto = 0;
+    t->n_pos_weight = 0;
 }
 
 static int resolve_layer(Config *cfg, int sec, Error *err)

@@ -1,4 +1,5 @@
-/* loss.c: binary cross-entropy and softmax cross-entropy on logits. See loss.h. */
+/* loss.c: binary cross-entropy and softmax cross-entropy on logits, unweighted or with class
+ * weights. See loss.h. */
 #include "nn/loss.h"
 
 #include <math.h>
@@ -46,4 +47,71 @@ static double softmax_ce_sum(const float *z, const float *y, int n, int K, float
 double loss_sum(LossKind kind, const float *z, const float *y, int n, int K, float *dz, double norm)
 {
     return kind == LOSS_BCE ? bce_sum(z, y, n, K, dz, norm) : softmax_ce_sum(z, y, n, K, dz, norm);
+}
+
+/* ---- class weights ---- */
+
+static double softplus(double x) { return (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x))); }
+
+/* p y softplus(-z) + (1 - y) softplus(z), p = pos_weight[k]: PyTorch's BCEWithLogitsLoss with
+ * pos_weight; d/dz = sigmoid(z) (p y + 1 - y) - p y. */
+static double bce_weighted_sum(const float *z, const float *y, int n, int K, const float *pos_weight,
+                               float *dz, double norm)
+{
+    double sum = 0.0;
+    for (int r = 0; r < n; r++)
+        for (int k = 0; k < K; k++) {
+            long i = (long)r * K + k;
+            double zi = z[i], yi = y[i], p = pos_weight[k];
+            sum += p * yi * softplus(-zi) + (1.0 - yi) * softplus(zi);
+            if (dz)
+                dz[i] = (float)(((p * yi + 1.0 - yi) / (1.0 + exp(-zi)) - p * yi) / norm);
+        }
+    return sum;
+}
+
+/* -sum_k w_k y_k log softmax(z)_k; d/dz_j = softmax_j sum_k w_k y_k - w_j y_j. */
+static double softmax_weighted_sum(const float *z, const float *y, int n, int K, const float *w,
+                                   float *dz, double norm)
+{
+    double sum = 0.0;
+    for (int r = 0; r < n; r++) {
+        const float *zr = z + (long)r * K, *yr = y + (long)r * K;
+        double mx = zr[0], wysum = 0.0, lse = 0.0;
+        for (int k = 1; k < K; k++)
+            mx = zr[k] > mx ? zr[k] : mx;
+        for (int k = 0; k < K; k++) {
+            lse += exp(zr[k] - mx);
+            wysum += (double)w[k] * yr[k];
+        }
+        lse = mx + log(lse);
+        for (int k = 0; k < K; k++) {
+            sum -= (double)w[k] * yr[k] * (zr[k] - lse);
+            if (dz)
+                dz[(long)r * K + k] = (float)((exp(zr[k] - lse) * wysum - (double)w[k] * yr[k]) / norm);
+        }
+    }
+    return sum;
+}
+
+double loss_sum_weighted(LossKind kind, const float *z, const float *y, int n, int K,
+                         const float *weights, float *dz, double norm)
+{
+    if (!weights)
+        return loss_sum(kind, z, y, n, K, dz, norm);
+    return kind == LOSS_BCE ? bce_weighted_sum(z, y, n, K, weights, dz, norm)
+                            : softmax_weighted_sum(z, y, n, K, weights, dz, norm);
+}
+
+void loss_auto_weights(LossKind kind, const double *positives, double rows, int K, float *weights)
+{
+    for (int k = 0; k < K; k++) {
+        double pos = positives[k], w;
+        if (kind == LOSS_BCE) /* negatives / positives */
+            w = pos > 0.0 ? (rows - pos) / pos : LOSS_WEIGHT_CAP;
+        else /* rows / (K rows of class k): scikit-learn's "balanced" */
+            w = pos > 0.0 ? rows / (K * pos) : LOSS_WEIGHT_CAP;
+        weights[k] = (float)(w > LOSS_WEIGHT_CAP ? LOSS_WEIGHT_CAP
+                                                 : w < 1.0 / LOSS_WEIGHT_CAP ? 1.0 / LOSS_WEIGHT_CAP : w);
+    }
 }

@@ -264,7 +264,8 @@ double model_backward(Model *m, const Pass *p, const float *targets, double norm
     float *dy = m->dbuf[0], *other = m->dbuf[1];
     ModelTimes *t = m->times;
     double t0 = t ? t->clock() : 0.0;
-    double loss = loss_sum(m->loss, m->act[last], targets, p->n, m->targets, dy, norm);
+    double loss = loss_sum_weighted(m->loss, m->act[last], targets, p->n, m->targets,
+                                    m->loss_weights, dy, norm);
     if (t)
         t->loss += t->clock() - t0;
     for (int i = last; i >= 0; i--) {

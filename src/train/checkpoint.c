@@ -44,7 +44,10 @@ static int write_all(H5File *f, const Model *m, const Adam *adam, const TrainSta
         h5_write_attr_double(f, "/", "epoch_loss_sum", s->epoch_loss_sum, err) ||
         h5_write_attr_string(f, "/", "task", task_name(m->task), err) ||
         h5_write_attr_string(f, "/", "data_fingerprint", s->fingerprint, err) ||
-        h5_write_attr_int(f, "/", "has_adam", adam != NULL, err))
+        h5_write_attr_int(f, "/", "has_adam", adam != NULL, err) ||
+        h5_write_attr_double(f, "/", "lr", s->sched.lr, err) ||
+        h5_write_attr_double(f, "/", "plateau_best", s->sched.best, err) ||
+        h5_write_attr_int(f, "/", "plateau_bad", s->sched.bad, err))
         return -1;
     return 0;
 }
@@ -129,6 +132,21 @@ static int read_int(H5File *f, const char *attr, int64_t *out, Error *err)
     return 0;
 }
 
+/* The schedule's state (version 2); a float rate stored as a double comes back exactly. */
+static int read_schedule(H5File *f, const char *path, ScheduleState *sched, Error *err)
+{
+    double lr, best, bad;
+    if (h5_read_attr_double(f, "/", "lr", &lr, err) ||
+        h5_read_attr_double(f, "/", "plateau_best", &best, err) ||
+        h5_read_attr_double(f, "/", "plateau_bad", &bad, err)) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return error_set(err, "%s: incomplete learning-rate schedule state: %s", path, why);
+    }
+    *sched = (ScheduleState){.lr = (float)lr, .best = best, .bad = (int)bad};
+    return 0;
+}
+
 static int read_state(H5File *f, const char *path, TrainState *s, Error *err)
 {
     int64_t v[6];
@@ -153,6 +171,11 @@ static int read_state(H5File *f, const char *path, TrainState *s, Error *err)
         snprintf(why, sizeof why, "%s", err->msg);
         return error_set(err, "%s: incomplete training state: %s", path, why);
     }
+    if (h5_has_attr(f, "/", "lr") && read_schedule(f, path, &s->sched, err)) {
+        free(seed);
+        free(fp);
+        return -1;
+    }
     s->seed = strtoull(seed, NULL, 10);
     snprintf(s->fingerprint, sizeof s->fingerprint, "%s", fp);
     free(seed);
@@ -165,9 +188,9 @@ static int read_all(H5File *f, const char *path, Model *m, Adam *adam, TrainStat
     int64_t version, n_params, has_adam;
     if (read_int(f, "format_version", &version, err))
         return error_set(err, "%s: not a gseq_mpi checkpoint (no format_version)", path);
-    if (version != CHECKPOINT_FORMAT_VERSION)
-        return error_set(err, "%s: checkpoint format version %lld, this gseq_mpi reads version %d",
-                         path, (long long)version, CHECKPOINT_FORMAT_VERSION);
+    if (version < 1 || version > CHECKPOINT_FORMAT_VERSION)
+        return error_set(err, "%s: checkpoint format version %lld, this gseq_mpi reads versions 1 "
+                         "to %d", path, (long long)version, CHECKPOINT_FORMAT_VERSION);
     if (read_int(f, "n_params", &n_params, err) || read_int(f, "has_adam", &has_adam, err))
         return -1;
     if ((size_t)n_params != m->n_params)

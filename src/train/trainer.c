@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "nn/loss.h"
+#include "nn/schedule.h"
 #include "train/trainer_faults.h"
 
 static int local_capacity(int batch, int ranks) { return (batch + ranks - 1) / ranks; }
@@ -48,6 +49,80 @@ static int build_model(Trainer *t, int cap, ExchangeMode exchange, Error *err)
     return 0;
 }
 
+/* Sums of each target's labels over the training rows (every rank holds them all, or, sharded,
+ * its own: then summed over the ranks, exactly, for 0/1 labels). */
+static void count_positives(const Trainer *t, const RowSet *rows, int sharded, double *pos, double *n)
+{
+    int K = t->data->targets;
+    for (int k = 0; k <= K; k++)
+        pos[k] = 0.0;
+    for (int64_t i = 0; i < rows->n; i++) {
+        const float *y = data_labels(t->data, rows->rows[i]);
+        for (int k = 0; k < K; k++)
+            pos[k] += y[k];
+    }
+    pos[K] = (double)rows->n;
+    if (sharded)
+        par_allreduce_sum_f64(t->comm, pos, K + 1);
+    *n = pos[K];
+}
+
+/* The class weights the config asks for (config.h), checked against the task and the targets,
+ * into t->loss_weights and the model; none asked: nothing. */
+static int resolve_weights(Trainer *t, const RowSet *rows, int sharded, Error *err)
+{
+    const TrainConfig *tc = &t->cfg->train;
+    int K = t->model.targets, bce = t->model.loss == LOSS_BCE;
+    int want_pos = tc->pos_weight_auto || tc->n_pos_weight, want_class = tc->class_weight_auto;
+    if (!want_pos && !want_class)
+        return 0;
+    if (want_pos && !bce)
+        return error_set(err, "%s: train.pos_weight is for binary and multilabel data; this data is "
+                         "multiclass: use train.class_weight = auto", t->cfg->path);
+    if (want_class && bce)
+        return error_set(err, "%s: train.class_weight is for multiclass data; this data is %s: use "
+                         "train.pos_weight", t->cfg->path, task_name(t->model.task));
+    if (tc->n_pos_weight > 1 && tc->n_pos_weight != K)
+        return error_set(err, "%s: train.pos_weight lists %d weights but the data has %d targets "
+                         "(give one weight, or one per target)", t->cfg->path, tc->n_pos_weight, K);
+    t->loss_weights = xalloc_floats((size_t)K);
+    if (tc->n_pos_weight) {
+        for (int k = 0; k < K; k++)
+            t->loss_weights[k] = tc->pos_weight[tc->n_pos_weight == 1 ? 0 : k];
+    } else {
+        double *pos = xmalloc((size_t)K + 1, sizeof(double)), n = 0.0;
+        count_positives(t, rows, sharded, pos, &n);
+        loss_auto_weights(t->model.loss, pos, n, K, t->loss_weights);
+        free(pos);
+    }
+    t->model.loss_weights = t->loss_weights;
+    return 0;
+}
+
+int trainer_describe_weights(const Trainer *t, char *out, size_t len)
+{
+    const TrainConfig *tc = &t->cfg->train;
+    int K = t->model.targets;
+    if (!t->loss_weights)
+        return snprintf(out, len, "class weights: none");
+    const char *how = tc->n_pos_weight      ? "pos_weight"
+                      : tc->pos_weight_auto ? "pos_weight auto (negatives / positives"
+                                              ", within 1/100..100)"
+                                            : "class_weight auto (rows / (classes x rows of the "
+                                              "class), within 1/100..100)";
+    size_t at = (size_t)snprintf(out, len, "class weights: %s:", how);
+    float lo = t->loss_weights[0], hi = lo;
+    for (int k = 0; k < K; k++) {
+        lo = t->loss_weights[k] < lo ? t->loss_weights[k] : lo;
+        hi = t->loss_weights[k] > hi ? t->loss_weights[k] : hi;
+        if (k < 8 && at < len)
+            at += (size_t)snprintf(out + at, len - at, "%s %.4g", k ? "," : "", t->loss_weights[k]);
+    }
+    if (K > 8 && at < len)
+        at += (size_t)snprintf(out + at, len - at, ", ... (%d targets, %.4g to %.4g)", K, lo, hi);
+    return (int)at;
+}
+
 int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *data,
                  RowPlan *plan, const TrainerOptions *opt, Error *err)
 {
@@ -58,6 +133,10 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     int cap = local_capacity(cfg->train.batch, par_size(comm));
     if (build_model(t, cap, opt->exchange, err) != 0)
         return -1;
+    if (resolve_weights(t, &plan->train, opt->sharded, err) != 0) {
+        trainer_free(t);
+        return -1;
+    }
     t->valid_data = opt->valid_data;
     t->sharded = opt->sharded;
     t->no_validation = opt->no_validation;
@@ -66,7 +145,10 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     t->valid = plan->valid;
     t->train_total = plan->train_total;
     plan->train = plan->valid = (RowSet){0};
-    t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1};
+    t->state = (TrainState){.seed = cfg->train.seed, .best_metric = INFINITY, .best_epoch = -1,
+                            .sched = schedule_start(&cfg->train)};
+    int64_t B = cfg->train.batch;
+    t->steps_per_epoch = (long)((t->train_total + B - 1) / B);
     memcpy(t->state.fingerprint, data->fingerprint, sizeof t->state.fingerprint);
     t->best_params = xalloc_floats(t->model.n_params);
     memcpy(t->best_params, t->model.params, sizeof(float) * t->model.n_params);
@@ -85,6 +167,7 @@ void trainer_free(Trainer *t)
     rowset_free(&t->train);
     rowset_free(&t->valid);
     free(t->best_params);
+    free(t->loss_weights);
     free(t->batch_tokens);
     free(t->batch_labels);
     free(t->batch_index);
@@ -150,8 +233,12 @@ static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_
 static void apply_update(Trainer *t)
 {
     Update *u = &t->update;
+    const TrainConfig *tc = &t->cfg->train;
     double t0 = now_seconds(), exchange = u->exchange_seconds;
-    update_step(u, &t->adam, &t->cfg->train.adam);
+    AdamConfig adam = tc->adam; /* at this step's rate */
+    adam.lr = schedule_lr(tc, &t->state.sched, t->state.step, t->steps_per_epoch * tc->epochs);
+    t->lr = adam.lr;
+    update_step(u, &t->adam, &adam);
     t->exchange_seconds += u->exchange_seconds - exchange;
     t->step_seconds += now_seconds() - t0;
 }
@@ -182,6 +269,9 @@ static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
     rep.val = t->no_validation ? none : trainer_evaluate(t, vd, &t->valid, NULL);
     double score = t->no_validation ? -(double)epoch : monitored(t->cfg, &rep.val);
     TrainState *s = &t->state;
+    rep.lr = t->lr;
+    rep.lr_cut = schedule_epoch_end(&t->cfg->train, &s->sched,
+                                    t->no_validation ? rep.train_loss : score);
     s->epoch = epoch + 1;
     s->step_in_epoch = 0;
     s->epoch_loss_sum = 0.0;
@@ -212,7 +302,7 @@ static void run_epochs(Trainer *t)
     TrainState *s = &t->state;
     int B = tc->batch;
     int64_t n = t->train_total;
-    int steps = (int)((n + B - 1) / B);
+    int steps = (int)t->steps_per_epoch;
     uint32_t stream_base = t->sharded ? (uint32_t)(par_rank(t->comm) + 1) << 20 : 0;
     if (!t->order)
         t->order = xmalloc((size_t)t->train.n + 1, sizeof(int64_t));
