@@ -33,6 +33,8 @@ typedef struct {
 
 /* batch 0: the config's train.batch. */
 int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err);
+/* trained_load with the model built for input gradients (attribute: model_build_input_grad). */
+int trained_load_input_grad(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err);
 void trained_free(Trained *t);
 
 /* The rows to run, as this rank holds them. */

@@ -18,13 +18,15 @@ static const struct {
     {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
     {"eval", cmd_eval, "a trained model's metrics on labelled data: per-target AUROC/AUPRC, curves"},
     {"predict", cmd_predict, "a trained model's probabilities for HDF5 or FASTA sequences"},
+    {"mutagenesis", cmd_mutagenesis, "in-silico mutagenesis: every base's effect on the targets"},
+    {"attribute", cmd_attribute, "saliency or integrated gradients of the targets' logits"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: gseq_mpi <command> [options]   (gseq_mpi <command> --help for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)

@@ -84,7 +84,8 @@ static void probe_training_data(Trained *t)
         dataset_close(d);
 }
 
-int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+static int load_trained(ParComm *c, const char *checkpoint, int batch, int input_grad, Trained *t,
+                        Error *err)
 {
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", checkpoint);
@@ -108,7 +109,8 @@ int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Erro
         return -1;
     if (batch <= 0)
         batch = t->cfg.train.batch;
-    if (model_build(&t->model, &t->cfg, t->length, t->targets, t->task, batch, err) != 0) {
+    if ((input_grad ? model_build_input_grad : model_build)(&t->model, &t->cfg, t->length,
+                                                            t->targets, t->task, batch, err) != 0) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         config_free(&t->cfg);
@@ -126,6 +128,16 @@ int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Erro
     par_bcast(c, probe, sizeof probe, 0);
     t->data_found = probe[0], t->padding = (Padding)probe[1];
     return 0;
+}
+
+int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+{
+    return load_trained(c, checkpoint, batch, 0, t, err);
+}
+
+int trained_load_input_grad(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+{
+    return load_trained(c, checkpoint, batch, 1, t, err);
 }
 
 void trained_free(Trained *t)
