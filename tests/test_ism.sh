@@ -186,5 +186,15 @@ s = f["attributions"][:].sum(axis=(1, 2)); d = f["logit"][:] - f["baseline_logit
 worst = np.max(np.abs(s - d) / (np.abs(d) + 1e-3))
 assert worst <= 0.01, f"completeness off by {worst:.4f} of the logit difference"'
 
+# a sequence logo of an attribution track (skipped without matplotlib)
+if "$PY" -c 'import matplotlib' 2>/dev/null; then
+    run logo "$PY" tools/gseq_plots.py --logo "$T/sal1.h5" --row 2 --target Gata1 --out "$T/plots"
+    run logo_ism "$PY" tools/gseq_plots.py --logo "$T/ismw.h5" --row 0 --target 1 --out "$T/plots_ism"
+    if [ -s "$T/plots/logo_2_Gata1.png" ] && [ -s "$T/plots_ism/logo_0_CTCF.png" ]; then ok; else
+        bad "gseq_plots.py --logo: no PNG"; fi
+else
+    echo "skipped the logo: $PY has no matplotlib"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
