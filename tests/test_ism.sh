@@ -147,6 +147,47 @@ expect_fail target_unknown "$T/bad.h5" "has no target 'NOPE' (its targets: CTCF,
 expect_fail target_range "$T/bad.h5" "--targets 2:5: outside the 3 targets" -- \
     $BIN attribute --checkpoint "$CK" --data "$T/s.h5" --out "$T/bad.h5" --targets 2:5
 
+# genome intervals: a BED on a synthetic genome gives what a FASTA of the same windows gives
+run synth_genome $BIN synth --genome "$T/g.fa" --peaks-out "$T/peaks" --chromosomes 2 \
+    --chrom-length 20000 --peaks-per-mb 300 --targets 2 --seed 3
+run ism_bed mpirun -np 2 $BIN mutagenesis --checkpoint "$CK" --genome "$T/g.fa" \
+    --data "$T/peaks/CTCF.bed" --out "$T/ismb.h5" --window 20:60 --threads 1 --quiet
+"$PY" - "$T" <<'EOF'
+import sys
+T = sys.argv[1]
+chroms, name = {}, None
+for line in open(f"{T}/g.fa"):
+    line = line.strip()
+    if line.startswith(">"):
+        name = line[1:].split()[0]
+        chroms[name] = []
+    elif line:
+        chroms[name].append(line.upper())
+chroms = {k: "".join(v) for k, v in chroms.items()}
+rc = str.maketrans("ACGTN", "TGCAN")
+with open(f"{T}/win.fa", "w") as fa:
+    for line in open(f"{T}/peaks/CTCF.bed"):
+        c, s, e, *rest = line.rstrip("\n").split("\t")
+        ws = (int(s) + int(e)) // 2 - 40
+        seq = chroms[c][ws:ws + 80]
+        if len(rest) >= 3 and rest[2] == "-":
+            seq = seq.translate(rc)[::-1]
+        fa.write(f">{c}_{ws}\n{seq}\n")
+EOF
+run ism_bed_fasta $BIN mutagenesis --checkpoint "$CK" --data "$T/win.fa" --out "$T/ismf.h5" \
+    --window 20:60 --threads 1 --quiet
+check ism_bed_equals_fasta '
+b = h5("ismb.h5"); f = h5("ismf.h5")
+assert b["ism"].shape[0] > 3 and np.array_equal(b["ism"][:], f["ism"][:]), "BED and FASTA windows differ"
+ids = [i.replace("_", ":") for i in f["id"].asstr()[:]]
+got = [f"{c}:{s}" for c, s in zip(b["chrom"].asstr()[:], b["start"][:])]
+assert ids == got, (ids[:3], got[:3])
+assert np.all(b["end"][:] - b["start"][:] == 80)'
+printf 'chr1\t0\t10\n' >"$T/edge.bed"
+expect_fail bed_off_chromosome "$T/bad.h5" \
+    "edge.bed: interval 1 (chr1:0-10) centred in 80 bases runs past the start of chr1" -- \
+    $BIN mutagenesis --checkpoint "$CK" --genome "$T/g.fa" --data "$T/edge.bed" --out "$T/bad.h5"
+
 # ---- attribute ----
 run sal_p1 $BIN attribute --checkpoint "$CK" --data "$T/s.h5" --out "$T/sal1.h5" --threads 1 --quiet
 run sal_p2 mpirun -np 2 $BIN attribute --checkpoint "$CK" --data "$T/s.h5" --out "$T/sal2.h5" \

@@ -24,6 +24,11 @@ int explain_targets(ParComm *c, const char *spec, const Trained *t, const InferI
                     ExplainTargets *out, Error *err);
 void explain_targets_free(ExplainTargets *tg);
 
+/* The input rows: `data` as predict reads it (gseq HDF5 or FASTA, `padding` for FASTA), or with
+ * `genome` set, the intervals of the BED file `data` centred in windows of the model's length. */
+int explain_input_open(ParComm *c, const char *data, const char *genome, const Trained *t,
+                       Padding padding, InferInput *in, Error *err);
+
 /* "A:B" (positions A to B - 1 of the model's L) into [*w0, *w1); NULL: the whole row. The same
  * on every rank. */
 int explain_window(const char *spec, int L, int *w0, int *w1, Error *err);

@@ -19,7 +19,7 @@ enum { BASELINE_ZEROS, BASELINE_SHUFFLE };
 enum { ATTR_DEFAULT_BATCH = 100 };
 
 typedef struct {
-    const char *checkpoint, *data, *out, *targets;
+    const char *checkpoint, *data, *genome, *out, *targets;
     int method, steps, baseline, batch, threads, quiet;
     int64_t seed;
     int padding; /* a Padding, -1 when not given */
@@ -39,7 +39,11 @@ static int read_options(int *argc, char ***argv, AttrArgs *a, int *status)
         OPT_REQUIRED("checkpoint", "CKPT", &a->checkpoint, "a checkpoint written by train"),
         OPT_REQUIRED("data", "FILE", &a->data,
                      "a gseq HDF5 file (its length and targets must be the model's)\n"
-                     "or FASTA, plain or gzip (padded and trimmed to the model's length)"),
+                     "or FASTA, plain or gzip (padded and trimmed to the model's length)\n"
+                     "or, with --genome, a BED file of intervals"),
+        OPT_STRING("genome", "FASTA", &a->genome,
+                   "--data is a BED file: each interval centred in a window of the\n"
+                   "model's length from this genome (strand -: reverse complement)"),
         OPT_REQUIRED("out", "FILE", &a->out,
                      "HDF5: /attributions (N, L, 4, K2), /logit (N, K2), for ig\n"
                      "/baseline_logit (N, K2); /id, /target_names"),
@@ -111,7 +115,7 @@ static int run_attribute(ParComm *c, const AttrArgs *a, Trained *t, Error *err)
 {
     InferInput in;
     Padding padding = a->padding >= 0 ? (Padding)a->padding : t->padding;
-    if (infer_input_open(c, a->data, t, padding, 0, NULL, &in, err) != 0)
+    if (explain_input_open(c, a->data, a->genome, t, padding, &in, err) != 0)
         return -1;
     ExplainTargets tg;
     if (explain_targets(c, a->targets, t, &in, &tg, err) != 0) {

@@ -17,7 +17,7 @@
 enum { ISM_DEFAULT_BATCH = 512 }; /* rows a forward pass: 4 W + 1 rows are one sequence */
 
 typedef struct {
-    const char *checkpoint, *data, *out, *targets, *window;
+    const char *checkpoint, *data, *genome, *out, *targets, *window;
     int batch, threads, quiet, logit;
     int padding; /* a Padding, -1 when not given */
 } IsmArgs;
@@ -33,7 +33,11 @@ static int read_options(int *argc, char ***argv, IsmArgs *a, int *status)
         OPT_REQUIRED("checkpoint", "CKPT", &a->checkpoint, "a checkpoint written by train"),
         OPT_REQUIRED("data", "FILE", &a->data,
                      "a gseq HDF5 file (its length and targets must be the model's)\n"
-                     "or FASTA, plain or gzip (padded and trimmed to the model's length)"),
+                     "or FASTA, plain or gzip (padded and trimmed to the model's length)\n"
+                     "or, with --genome, a BED file of intervals"),
+        OPT_STRING("genome", "FASTA", &a->genome,
+                   "--data is a BED file: each interval centred in a window of the\n"
+                   "model's length from this genome (strand -: reverse complement)"),
         OPT_REQUIRED("out", "FILE", &a->out,
                      "HDF5: /ism (N, W, 4, K2): target k's output with base b at\n"
                      "position window_start + w minus the reference's (0 at the\n"
@@ -94,7 +98,7 @@ static int run_ism(ParComm *c, const IsmArgs *a, Trained *t, Error *err)
         return -1;
     InferInput in;
     Padding padding = a->padding >= 0 ? (Padding)a->padding : t->padding;
-    if (infer_input_open(c, a->data, t, padding, 0, NULL, &in, err) != 0)
+    if (explain_input_open(c, a->data, a->genome, t, padding, &in, err) != 0)
         return -1;
     ExplainTargets tg;
     if (explain_targets(c, a->targets, t, &in, &tg, err) != 0) {

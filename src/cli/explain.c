@@ -116,6 +116,14 @@ void explain_targets_free(ExplainTargets *tg)
     memset(tg, 0, sizeof *tg);
 }
 
+int explain_input_open(ParComm *c, const char *data, const char *genome, const Trained *t,
+                       Padding padding, InferInput *in, Error *err)
+{
+    if (genome)
+        return infer_input_open_bed(c, data, genome, t, in, err);
+    return infer_input_open(c, data, t, padding, 0, NULL, in, err);
+}
+
 int explain_window(const char *spec, int L, int *w0, int *w1, Error *err)
 {
     long a, b;
