@@ -11,7 +11,13 @@ From an eval directory (--eval; gseq_mpi eval's roc.tsv, pr.tsv, targets.tsv, co
     pr.png                precision-recall curves, the same way, with each target's prevalence
     auroc_distribution.png  the per-target AUROC and AUPRC: histograms with mean and median
     confusion.png         the confusion matrix (binary and multiclass tasks), counts and row shares
-Either of --run and --eval may be left out. Prints the files it wrote.
+From an attribute or mutagenesis output (--logo; gseq_mpi attribute's or mutagenesis's HDF5, read
+with h5py):
+    logo_<row>_<target>.png  a sequence logo of one row's track for one target: each base's letter
+                          as tall as its attribution (above the axis when positive, below when
+                          negative); for /ism, each base's value minus the position's mean over the
+                          four bases (so the reference letter stands up where mutations hurt)
+Any of --run, --eval and --logo may be left out. Prints the files it wrote.
 """
 import argparse
 import csv
@@ -20,12 +26,20 @@ import math
 import os
 import sys
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:
+    sys.exit("gseq_plots.py: matplotlib is not installed (Debian: python3-matplotlib); "
+             "no pictures drawn")
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
+from matplotlib.textpath import TextPath  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.transforms import Affine2D  # noqa: E402
 
 
 def read_tsv(path):
@@ -221,6 +235,65 @@ def eval_plots(ev, out, max_curves, written):
         save(fig, out, "confusion.png", written)
 
 
+# ---------------------------------------------------------------- attribution logos
+
+LOGO_COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
+
+
+def draw_letter(ax, letter, x, bottom, height):
+    """The letter stretched over the box [x, x + 1] x [bottom, bottom + height] (height may be
+    negative: the letter hangs below bottom)."""
+    path = TextPath((0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold"))
+    box = path.get_extents()
+    t = (Affine2D().translate(-box.x0, -box.y0)
+         .scale(0.9 / box.width, abs(height) / box.height)
+         .translate(x + 0.05, bottom if height >= 0 else bottom + height))
+    ax.add_patch(PathPatch(t.transform_path(path), color=LOGO_COLOURS[letter], lw=0))
+
+
+def logo_track(path, row, target):
+    """(values (W, 4), first position, target name, what the values are) from an attribute or
+    mutagenesis output."""
+    import h5py  # only this picture needs it
+    with h5py.File(path, "r") as f:
+        names = [n.decode() if isinstance(n, bytes) else n for n in f["target_names"][:]]
+        k = names.index(target) if target in names else int(target)
+        start = int(f.attrs.get("window_start", 0))
+        if "attributions" in f:
+            v = f["attributions"][row, :, :, k]
+            what = f"{f.attrs['method']} of the logit"
+        else:
+            v = f["ism"][row, :, :, k]
+            v = v - v.mean(axis=1, keepdims=True)
+            what = f"ISM ({f.attrs['scale']}), centred per position"
+        return np.asarray(v, dtype=float), start, names[k], what
+
+
+def logo(path, row, target, out, written):
+    """logo_<row>_<target>.png: one row's track as a sequence logo."""
+    v, start, name, what = logo_track(path, row, target)
+    W = v.shape[0]
+    fig, ax = plt.subplots(figsize=(max(6.0, min(40.0, W / 6)), 2.6))
+    for w in range(W):
+        up = down = 0.0
+        for b in np.argsort(np.abs(v[w])):  # the largest letter outermost
+            h = v[w, b]
+            if h > 0:
+                draw_letter(ax, "ACGT"[b], start + w, up, h)
+                up += h
+            elif h < 0:
+                draw_letter(ax, "ACGT"[b], start + w, down, h)
+                down += h
+    lo, hi = min(0.0, np.minimum(v, 0).sum(axis=1).min()), max(0.0, np.maximum(v, 0).sum(axis=1).max())
+    ax.set_xlim(start, start + W)
+    ax.set_ylim(lo - 0.05 * (hi - lo + 1e-12), hi + 0.05 * (hi - lo + 1e-12))
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel("position")
+    ax.set_ylabel("attribution")
+    ax.set_title(f"{os.path.basename(path)}: row {row}, {name}: {what}")
+    save(fig, out, f"logo_{row}_{name}.png", written)
+
+
 def main():
     """Parse the command line and draw what the given directories allow."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -229,15 +302,20 @@ def main():
     ap.add_argument("--out", required=True, help="where the PNGs go (created)")
     ap.add_argument("--max-curves", type=int, default=12,
                     help="draw each target's curve in colour up to this many targets")
+    ap.add_argument("--logo", help="an attribute or mutagenesis output (HDF5)")
+    ap.add_argument("--row", type=int, default=0, help="--logo: the row (sequence) to draw")
+    ap.add_argument("--target", default="0", help="--logo: the target, by name or index (0)")
     args = ap.parse_args()
-    if not args.run and not args.eval:
-        ap.error("give --run, --eval or both")
+    if not args.run and not args.eval and not args.logo:
+        ap.error("give --run, --eval or --logo")
     os.makedirs(args.out, exist_ok=True)
     written = []
     if args.run:
         learning_curves(args.run, args.out, written)
     if args.eval:
         eval_plots(args.eval, args.out, args.max_curves, written)
+    if args.logo:
+        logo(args.logo, args.row, args.target, args.out, written)
     for path in written:
         print(path)
 

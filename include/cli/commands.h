@@ -11,5 +11,7 @@ int cmd_synth(int argc, char **argv);   /* src/cli/cmd_synth.c */
 int cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c */
 int cmd_predict(int argc, char **argv); /* src/cli/cmd_predict.c */
 int cmd_motifs(int argc, char **argv);  /* src/cli/cmd_motifs.c */
+int cmd_mutagenesis(int argc, char **argv); /* src/cli/cmd_mutagenesis.c */
+int cmd_attribute(int argc, char **argv);   /* src/cli/cmd_attribute.c */
 
 #endif

@@ -40,6 +40,7 @@ typedef struct {
     float *dbuf[2];   /* ping-pong gradient buffers for backward */
     uint8_t *mask;    /* (max_batch, length): 1 = real token */
     int uses_mask;    /* some layer reads the mask */
+    int input_grad;   /* built by model_build_input_grad: backward reaches the input */
     /* Called in backward as soon as a layer's parameter gradients are final (gradient exchange). */
     /* The training loss's class weights (loss.h loss_sum_weighted), K of them, or NULL; the
      * caller owns them. model_loss (validation, test) is never weighted. */
@@ -61,6 +62,10 @@ void model_place(Model *m, float *params, float *grads);
 /* model_plan and model_place on buffers of the model's own (zeroed). */
 int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
                 Error *err);
+/* model_build for attribution: every layer after the first computes its input gradient (none
+ * absorbs the next, model_input_gradient works). Training models do not pay for it. */
+int model_build_input_grad(Model *m, const Config *cfg, int length, int targets, Task task,
+                           int max_batch, Error *err);
 void model_free(Model *m);
 void model_init_params(Model *m, uint64_t seed);
 
@@ -74,6 +79,14 @@ double model_loss(const Model *m, const Pass *p, const float *targets);
 /* Clears the gradients that backward adds to (of layers without LayerOps.sets_grads): before each
  * backward pass. */
 void model_zero_grads(Model *m);
+/* Attribution (a model from model_build_input_grad). x is (n, L, 4), a one-hot or any real-valued
+ * row per position (A C G T); the first layer takes it in place of the tokens' encoding (onehot:
+ * x itself; embedding: x times the A C G T rows of the table, so a one-hot row gives its base's
+ * vector). p->tokens still give the padding mask. model_forward_input returns the logits (n, K);
+ * model_input_gradient writes grad (n, L, 4) = d logit[i, target[i]] / d x[i] for every sample i
+ * (its parameter gradients are cleared and left meaningless). */
+const float *model_forward_input(Model *m, Pass *p, const float *x);
+void model_input_gradient(Model *m, Pass *p, const float *x, const int *target, float *grad);
 /* Probabilities from logits (sigmoid or softmax per the task). */
 void model_probabilities(const Model *m, const float *logits, float *probs, int n);
 

@@ -33,6 +33,8 @@ typedef struct {
 
 /* batch 0: the config's train.batch. */
 int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err);
+/* trained_load with the model built for input gradients (attribute: model_build_input_grad). */
+int trained_load_input_grad(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err);
 void trained_free(Trained *t);
 
 /* The rows to run, as this rank holds them. */
@@ -63,6 +65,13 @@ typedef struct {
  * HDF5 without ids: eval) keeps only the rows on those chromosomes (the file's /chrom); NULL all. */
 int infer_input_open(ParComm *c, const char *path, const Trained *t, Padding padding,
                      int want_labels, const char *chroms, InferInput *in, Error *err);
+/* Genome intervals: every interval of the BED file `bed` (BED3 and up, narrowPeak, broadPeak;
+ * bed.h) becomes the window of the model's L bases centred on it ((start + end) / 2 - L / 2),
+ * fetched from `genome` (genome.h) and reverse-complemented for strand '-'. A window past its
+ * chromosome's ends, a chromosome the genome lacks or a file without intervals is an error. Rank 0
+ * holds ids ("chrom:start-end[:strand]") and the windows' coordinates. */
+int infer_input_open_bed(ParComm *c, const char *bed, const char *genome, const Trained *t,
+                         InferInput *in, Error *err);
 void infer_input_free(InferInput *in);
 
 /* Forward pass over every rank's block in batches of the model's max_batch; with rc_average the

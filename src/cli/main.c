@@ -14,18 +14,20 @@ static const struct {
     {"train", cmd_train, "train a model (mpirun -np N for data-parallel training)"},
     {"cv", cmd_cv, "choose hyper-parameters by k-fold cross-validation on groups of ranks"},
     {"info", cmd_info, "print a model's layers, shapes, parameters and training memory"},
-    {"convert", cmd_convert, "convert FASTA+TSV, DeepSEA .mat, Basset or NumPy data to gseq HDF5"},
+    {"convert", cmd_convert, "convert a genome + peaks, FASTA+TSV, DeepSEA .mat, Basset or NumPy to gseq HDF5"},
     {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
     {"eval", cmd_eval, "a trained model's metrics on labelled data: per-target AUROC/AUPRC, curves"},
     {"predict", cmd_predict, "a trained model's probabilities for HDF5 or FASTA sequences"},
     {"motifs", cmd_motifs, "the first convolution's filters as MEME motifs, matched against JASPAR"},
+    {"mutagenesis", cmd_mutagenesis, "in-silico mutagenesis: every base's effect on the targets"},
+    {"attribute", cmd_attribute, "saliency or integrated gradients of the targets' logits"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: gseq_mpi <command> [options]   (gseq_mpi <command> --help for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)

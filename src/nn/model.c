@@ -102,7 +102,8 @@ void model_place(Model *m, float *params, float *grads)
 static void mark_input_gradients(Model *m)
 {
     for (int i = 0; i < m->n_layers; i++)
-        m->layers[i].need_dx = i > 0 && (m->layers[i - 1].n_params > 0 || m->layers[i - 1].need_dx);
+        m->layers[i].need_dx = i > 0 && (m->layers[i - 1].n_params > 0 || m->layers[i - 1].need_dx ||
+                                         m->input_grad);
 }
 
 /* Lets each layer take over the next one's work where it can (absorb_next); the absorbed layer
@@ -151,10 +152,13 @@ static void allocate_buffers(Model *m)
     m->mask = xmalloc((size_t)m->max_batch * m->length, 1);
 }
 
-int model_plan(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
-               Error *err)
+/* model_plan; with input_grad, every layer after the first computes its input gradient (so none
+ * absorbs the next) and model_input_gradient can reach the input. */
+static int plan_model(Model *m, const Config *cfg, int length, int targets, Task task,
+                      int max_batch, int input_grad, Error *err)
 {
     memset(m, 0, sizeof *m);
+    m->input_grad = input_grad;
     kernels_init(); /* denormals flushed, the fastest BLAS kernels: before the first BLAS call */
     if (length <= 0 || targets <= 0 || max_batch <= 0)
         return error_set(err, "model needs a positive length, target count and batch (got %d, %d, %d)",
@@ -181,14 +185,32 @@ int model_plan(Model *m, const Config *cfg, int length, int targets, Task task, 
     return 0;
 }
 
-int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
-                Error *err)
+int model_plan(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+               Error *err)
 {
-    if (model_plan(m, cfg, length, targets, task, max_batch, err) != 0)
+    return plan_model(m, cfg, length, targets, task, max_batch, 0, err);
+}
+
+static int build_model(Model *m, const Config *cfg, int length, int targets, Task task,
+                       int max_batch, int input_grad, Error *err)
+{
+    if (plan_model(m, cfg, length, targets, task, max_batch, input_grad, err) != 0)
         return -1;
     model_place(m, xalloc_floats(m->n_params), xalloc_floats(m->n_params));
     m->lent_buffers = 0;
     return 0;
+}
+
+int model_build(Model *m, const Config *cfg, int length, int targets, Task task, int max_batch,
+                Error *err)
+{
+    return build_model(m, cfg, length, targets, task, max_batch, 0, err);
+}
+
+int model_build_input_grad(Model *m, const Config *cfg, int length, int targets, Task task,
+                           int max_batch, Error *err)
+{
+    return build_model(m, cfg, length, targets, task, max_batch, 1, err);
 }
 
 void model_free(Model *m)
@@ -308,4 +330,88 @@ size_t model_activation_floats(const Model *m, int batch)
             total += l->ops->work_floats(l, batch);
     }
     return total + 2 * biggest;
+}
+
+/* ---- the input gradient (attribution) ---- */
+
+/* The first layer's output from x (n, L, 4): one-hot, x itself; embedding, x times the rows of
+ * A C G T (a one-hot row picks its base's vector, as the tokens would). */
+static void input_layer_from(const Model *m, const float *x, int n, float *y)
+{
+    const Layer *l = &m->layers[0];
+    size_t rows = (size_t)n * m->length;
+    if (l->spec.kind == LAYER_ONEHOT) {
+        memcpy(y, x, sizeof(float) * rows * 4);
+        return;
+    }
+    int D = l->out.c;
+    const float *E = l->w + D; /* row 0 is padding */
+    for (size_t i = 0; i < rows; i++) {
+        float *v = y + i * D;
+        memset(v, 0, sizeof(float) * D);
+        for (int b = 0; b < 4; b++)
+            for (int j = 0; j < D; j++)
+                v[j] += x[i * 4 + b] * E[(size_t)b * D + j];
+    }
+}
+
+const float *model_forward_input(Model *m, Pass *p, const float *x)
+{
+    if (!m->input_grad)
+        die("model_forward_input: the model was not built with input gradients");
+    if (p->n > m->max_batch)
+        die("batch of %d samples exceeds the model's maximum of %d", p->n, m->max_batch);
+    if (m->uses_mask) {
+        size_t total = (size_t)p->n * m->length;
+        for (size_t i = 0; i < total; i++)
+            m->mask[i] = p->tokens[i] != 0;
+        p->mask = m->mask;
+    }
+    input_layer_from(m, x, p->n, m->act[0]);
+    for (int i = 1; i < m->n_layers; i++)
+        m->layers[i].ops->forward(&m->layers[i], p, m->act[i - 1], m->act[i]);
+    return m->act[m->n_layers - 1];
+}
+
+/* Backward from dy (the logits' gradient) through every layer after the first; returns the
+ * gradient of the first layer's output (one of the two ping-pong buffers). */
+static const float *backward_to_input(Model *m, const Pass *p, float *dy, float *other)
+{
+    for (int i = m->n_layers - 1; i >= 1; i--) {
+        Layer *l = &m->layers[i];
+        float *dx = l->aliases ? dy : other;
+        l->ops->backward(l, p, m->act[i - 1], m->act[i], dy, dx);
+        if (dx == other) {
+            other = dy;
+            dy = dx;
+        }
+    }
+    return dy;
+}
+
+void model_input_gradient(Model *m, Pass *p, const float *x, const int *target, float *grad)
+{
+    int K = m->targets;
+    model_forward_input(m, p, x);
+    float *dy = m->dbuf[0];
+    memset(dy, 0, sizeof(float) * (size_t)p->n * K);
+    for (int i = 0; i < p->n; i++)
+        dy[(size_t)i * K + target[i]] = 1.0f;
+    model_zero_grads(m); /* the parameter gradients are a by-product, cleared so they stay finite */
+    const float *g = backward_to_input(m, p, dy, m->dbuf[1]);
+    const Layer *l = &m->layers[0];
+    size_t rows = (size_t)p->n * m->length;
+    if (l->spec.kind == LAYER_ONEHOT) {
+        memcpy(grad, g, sizeof(float) * rows * 4);
+        return;
+    }
+    int D = l->out.c;
+    const float *E = l->w + D;
+    for (size_t i = 0; i < rows; i++)
+        for (int b = 0; b < 4; b++) {
+            double s = 0.0;
+            for (int j = 0; j < D; j++)
+                s += (double)g[i * D + j] * E[(size_t)b * D + j];
+            grad[i * 4 + b] = (float)s;
+        }
 }

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 
 #include "train/checkpoint.h"
+#include "data/bed.h"
 #include "data/fasta.h"
+#include "data/genome.h"
 #include "data/h5io.h"
 
 static char *dup_string(const char *s)
@@ -84,7 +86,8 @@ static void probe_training_data(Trained *t)
         dataset_close(d);
 }
 
-int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+static int load_trained(ParComm *c, const char *checkpoint, int batch, int input_grad, Trained *t,
+                        Error *err)
 {
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", checkpoint);
@@ -108,7 +111,8 @@ int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Erro
         return -1;
     if (batch <= 0)
         batch = t->cfg.train.batch;
-    if (model_build(&t->model, &t->cfg, t->length, t->targets, t->task, batch, err) != 0) {
+    if ((input_grad ? model_build_input_grad : model_build)(&t->model, &t->cfg, t->length,
+                                                            t->targets, t->task, batch, err) != 0) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         config_free(&t->cfg);
@@ -126,6 +130,16 @@ int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Erro
     par_bcast(c, probe, sizeof probe, 0);
     t->data_found = probe[0], t->padding = (Padding)probe[1];
     return 0;
+}
+
+int trained_load(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+{
+    return load_trained(c, checkpoint, batch, 0, t, err);
+}
+
+int trained_load_input_grad(ParComm *c, const char *checkpoint, int batch, Trained *t, Error *err)
+{
+    return load_trained(c, checkpoint, batch, 1, t, err);
 }
 
 void trained_free(Trained *t)
@@ -392,6 +406,107 @@ void infer_input_free(InferInput *in)
     coords_free(&in->coords);
     free_strings(in->target_names, in->target_names ? in->targets : 0);
     memset(in, 0, sizeof *in);
+}
+
+/* ---- genome intervals ---- */
+
+/* The window of L bases centred on interval iv: its start. */
+static int64_t window_start(const BedInterval *iv, int L) { return (iv->start + iv->end) / 2 - L / 2; }
+
+/* Every rank, the same verdict: each interval's window lies on its chromosome. */
+static int check_windows(const BedSet *set, const Genome *g, const char *bed, int L, Error *err)
+{
+    for (int64_t i = 0; i < set->n; i++) {
+        const BedInterval *iv = &set->iv[i];
+        int64_t ws = window_start(iv, L), len = genome_length(g, iv->chrom);
+        if (ws < 0 || ws + L > len)
+            return error_set(err, "%s: interval %lld (%s:%lld-%lld) centred in %d bases runs past "
+                             "the %s of %s (%lld bases)", bed, (long long)i + 1,
+                             genome_name(g, iv->chrom), (long long)iv->start, (long long)iv->end, L,
+                             ws < 0 ? "start" : "end", genome_name(g, iv->chrom), (long long)len);
+    }
+    return set->n > 0 ? 0 : error_set(err, "%s: holds no intervals", bed);
+}
+
+/* Rank 0: every window's id ("chrom:start-end", with the strand when known) and coordinates. */
+static void window_names(const BedSet *set, const Genome *g, int L, InferInput *in)
+{
+    Coords *c = &in->coords;
+    c->n = set->n;
+    in->ids = xcalloc((size_t)set->n, sizeof(char *));
+    c->chrom = xcalloc((size_t)set->n, sizeof(char *));
+    c->start = xmalloc((size_t)set->n, sizeof(int64_t));
+    c->end = xmalloc((size_t)set->n, sizeof(int64_t));
+    c->strand = set->stranded ? xcalloc((size_t)set->n, sizeof(char *)) : NULL;
+    for (int64_t i = 0; i < set->n; i++) {
+        const BedInterval *iv = &set->iv[i];
+        char id[300], strand[2] = {iv->strand, 0};
+        c->start[i] = window_start(iv, L);
+        c->end[i] = c->start[i] + L;
+        c->chrom[i] = dup_string(genome_name(g, iv->chrom));
+        if (c->strand)
+            c->strand[i] = dup_string(strand);
+        snprintf(id, sizeof id, "%s:%lld-%lld%s%s", genome_name(g, iv->chrom),
+                 (long long)c->start[i], (long long)c->end[i], set->stranded ? ":" : "",
+                 set->stranded ? strand : "");
+        in->ids[i] = dup_string(id);
+    }
+}
+
+/* This rank's block of windows as tokens; a '-' interval reverse-complemented. */
+static int fetch_windows(const BedSet *set, const Genome *g, InferInput *in, Error *err)
+{
+    int L = in->length;
+    uint8_t *fwd = xmalloc((size_t)L, 1);
+    int rc = 0;
+    for (int64_t i = 0; i < in->count && rc == 0; i++) {
+        const BedInterval *iv = &set->iv[in->first + i];
+        int64_t ws = window_start(iv, L), got;
+        uint8_t *tok = genome_fetch(g, iv->chrom, ws, ws + L, &got, err);
+        if (!tok || got != L) {
+            rc = tok ? error_set(err, "%s: fetched %lld of %d bases", genome_path(g),
+                                 (long long)got, L) : -1;
+        } else if (iv->strand == '-') {
+            memcpy(fwd, tok, (size_t)L);
+            tokens_reverse_complement(fwd, in->tokens + i * L, 1, L);
+        } else {
+            memcpy(in->tokens + i * L, tok, (size_t)L);
+        }
+        free(tok);
+    }
+    free(fwd);
+    return rc;
+}
+
+int infer_input_open_bed(ParComm *c, const char *bed, const char *genome, const Trained *t,
+                         InferInput *in, Error *err)
+{
+    memset(in, 0, sizeof *in);
+    snprintf(in->path, sizeof in->path, "%s", bed);
+    in->length = t->length, in->targets = t->targets, in->task = t->task, in->padding = PAD_PRE;
+    int root = par_rank(c) == 0;
+    Genome *g = root ? genome_open(genome, err) : NULL; /* rank 0 first: it may build the index */
+    if (par_any_failed(c, root && !g ? -1 : 0, err) != 0)
+        return -1;
+    if (!root)
+        g = genome_open(genome, err);
+    BedSet set = {0};
+    int rc = g ? bed_read(bed, genome_chroms(g), 0, &set, err) : -1;
+    if (par_any_failed(c, rc, err) == 0 && check_windows(&set, g, bed, in->length, err) == 0) {
+        in->n = set.n;
+        dataset_shard(in->n, par_rank(c), par_size(c), &in->first, &in->count);
+        in->tokens = xmalloc((size_t)in->count + 1, (size_t)in->length);
+        if (root)
+            window_names(&set, g, in->length, in);
+        rc = par_any_failed(c, fetch_windows(&set, g, in, err), err);
+    } else {
+        rc = -1;
+    }
+    bed_free(&set);
+    genome_close(g);
+    if (rc != 0)
+        infer_input_free(in);
+    return rc;
 }
 
 /* ---- inference ---- */
