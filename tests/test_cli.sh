@@ -13,7 +13,8 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # --help: exit 0; every OPT_*("name", ...) entry of the command's table is listed; every listed
 # --name is known to the parser (it gives no "unknown option").
-for c in train cv info convert synth eval predict mutagenesis attribute; do
+COMMANDS=$("$BIN" --help | awk '/^  [a-z]/ {print $1}') # every command main.c lists
+for c in $COMMANDS; do
     if ! "$BIN" $c --help >"$T/help" 2>"$T/stderr"; then
         bad "$c --help: exit status non-zero"
         continue
@@ -50,7 +51,7 @@ expect() {
     fi
 }
 
-for c in train cv eval predict info mutagenesis attribute; do
+for c in $(printf '%s\n' $COMMANDS | grep -vx 'convert\|synth'); do
     expect "$c: unknown option" 2 "gseq_mpi $c: unknown option --bogus (see gseq_mpi $c --help)" -- \
         "$BIN" $c --bogus
 done
