@@ -10,5 +10,6 @@ int cmd_convert(int argc, char **argv); /* src/cli/cmd_convert.c */
 int cmd_synth(int argc, char **argv);   /* src/cli/cmd_synth.c */
 int cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c */
 int cmd_predict(int argc, char **argv); /* src/cli/cmd_predict.c */
+int cmd_variants(int argc, char **argv); /* src/cli/cmd_variants.c */
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
     {"synth", cmd_synth, "write synthetic data with planted JASPAR motifs"},
     {"eval", cmd_eval, "a trained model's metrics on labelled data: per-target AUROC/AUPRC, curves"},
     {"predict", cmd_predict, "a trained model's probabilities for HDF5 or FASTA sequences"},
+    {"variants", cmd_variants, "VCF variants' effects on a trained model's predictions (ref, alt)"},
 };
 
 static void usage(FILE *out)
