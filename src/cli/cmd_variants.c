@@ -134,7 +134,10 @@ static int source_check(Source *s, Error *err)
         return 0;
     }
     int64_t n = (int64_t)strlen(r->ref), len = genome_length(s->g, s->chrom);
-    if (r->pos < 1 || r->pos - 1 + n > len)
+    if (r->pos < 1)
+        return error_set(err, "%s: record %lld: POS %lld on %s: expected a position from 1 to %lld",
+                         vcf, (long long)r->line, (long long)r->pos, r->chrom, (long long)len);
+    if (r->pos - 1 + n > len)
         return error_set(err, "%s: record %lld: %s:%lld with REF of %lld bases is past the end of "
                          "%s (%lld bases in %s)", vcf, (long long)r->line, r->chrom,
                          (long long)r->pos, (long long)n, r->chrom, (long long)len, s->a->genome);
