@@ -13,7 +13,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # --help: exit 0; every OPT_*("name", ...) entry of the command's table is listed; every listed
 # --name is known to the parser (it gives no "unknown option").
-for c in train cv info convert synth eval predict; do
+for c in train cv info convert synth eval predict variants; do
     if ! "$BIN" $c --help >"$T/help" 2>"$T/stderr"; then
         bad "$c --help: exit status non-zero"
         continue

@@ -136,7 +136,7 @@ rows = [
     ("chrX", 100, "miss1", "A", "G"),                              # not in the genome
 ]
 with open(sys.argv[2], "w") as f:
-    f.write("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##contig=<ID=chr2,length=20000>\n")
+    f.write("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##contig=<ID=chr2,length=20000>\n##contig=<ID=chrX,length=1000>\n")
     f.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
     for r in rows:
         f.write("\t".join(map(str, r)) + "\t.\tPASS\t.\n")
@@ -193,6 +193,52 @@ assert list(f["pos"][:2]) == [5, 500] and f.attrs["length"] == 100
 PYEOF
 fi
 
+# ---- bgzip VCF and BCF: the same rows ----
+if command -v bgzip >/dev/null; then
+    bgzip -c "$T/v.vcf" >"$T/v.vcf.gz"
+    expect_ok bgzip "$T/z.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf.gz" --genome "$G" \
+        --out "$T/z.tsv" --quiet
+    cmp -s "$E" "$T/z.tsv" && ok || bad "bgzip VCF: other rows than the plain VCF"
+else
+    skip "bgzip VCF: no bgzip (Debian tabix)"
+fi
+if command -v bcftools >/dev/null; then
+    bcftools view -Ob -o "$T/v.bcf" "$T/v.vcf" 2>/dev/null || bad "bcftools view -Ob"
+    expect_ok bcf "$T/b.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/v.bcf" --genome "$G" \
+        --out "$T/b.tsv" --quiet
+    cmp -s "$E" "$T/b.tsv" && ok || bad "BCF: other rows than the VCF"
+else
+    skip "BCF: no bcftools"
+fi
+
+# ---- memory does not grow with the VCF: 10 k and 100 k SNVs, rank 0's peak within 8 MB ----
+"$PY" - "$G" "$T" <<'PYEOF' || bad "writing the large VCFs"
+import sys
+seq, name = {}, None
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line.startswith(">"):
+        name = line[1:].split()[0]; seq[name] = []
+    else:
+        seq[name].append(line)
+c = "".join(seq["chr1"]).upper()
+for n in (10000, 100000):
+    with open("%s/big%d.vcf" % (sys.argv[2], n), "w") as f:
+        f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        for i in range(n):
+            p = 6 + i * 19980 // n
+            f.write("chr1\t%d\tv%d\t%s\t%s\t.\t.\t.\n" % (p, i, c[p - 1], "A" if c[p - 1] != "A" else "G"))
+PYEOF
+for n in 10000 100000; do
+    expect_ok "big$n" "$T/big$n.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/big$n.vcf" \
+        --genome "$G" --out "$T/big$n.tsv" --targets 0:1 --batch 64
+    sed -n 's/.*peak memory \([0-9]*\) MB.*/\1/p' "$T/stdout" >"$T/mem$n"
+done
+m1=$(cat "$T/mem10000") m2=$(cat "$T/mem100000")
+[ -n "$m1" ] && [ -n "$m2" ] && [ "$m2" -le $((m1 + 8)) ] && ok ||
+    bad "memory grows with the VCF: $m1 MB at 10 k, $m2 MB at 100 k"
+[ "$(grep -vc '^#' "$T/big100000.tsv")" -eq 100000 ] && ok || bad "big100000: rows"
+
 # ---- --targets, --rc-average, --ref-mismatch skip ----
 expect_ok targets "$T/t.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" \
     --out "$T/t.tsv" --targets FOXA1,CTCF
@@ -222,7 +268,7 @@ expect_fail not_vcf "$OUT" "notvcf.vcf" "not a VCF" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/notvcf.vcf" --genome "$G" --out "$OUT"
 expect_fail fasta_as_vcf "$OUT" "g.fa" "not a VCF" -- \
     $BIN variants --checkpoint "$CK" --vcf "$G" --genome "$G" --out "$OUT"
-head -5 "$T/v.vcf" >"$T/past.vcf"
+{ grep '^#' "$T/v.vcf"; grep -v '^#' "$T/v.vcf" | head -1; } >"$T/past.vcf"
 printf 'chr1\t20000\tp\tAC\tA\t.\t.\t.\n' >>"$T/past.vcf"
 expect_fail past_end "$OUT" "past.vcf: record 2" "past the end of chr1" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/past.vcf" --genome "$G" --out "$OUT"
@@ -237,7 +283,7 @@ elif head -1 "$T/stderr" | grep -q "past the end of chr1" && [ ! -e "$OUT" ] &&
 else
     bad "past_end_np2: $(cat "$T/stderr")"
 fi
-head -5 "$T/v.vcf" >"$T/trunc.vcf"
+{ grep '^#' "$T/v.vcf"; grep -v '^#' "$T/v.vcf" | head -1; } >"$T/trunc.vcf"
 printf 'chr1\tnotanumber\tp\tA\tC\n' >>"$T/trunc.vcf"
 expect_fail bad_record "$OUT" "trunc.vcf: record 2" "POS 0 on chr1" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/trunc.vcf" --genome "$G" --out "$OUT"
@@ -247,6 +293,12 @@ expect_fail target_name "$OUT" "--targets" "no target 'NOPE'" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out "$OUT" --targets CTCF,NOPE
 expect_fail target_range "$OUT" "--targets 2:9" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out "$OUT" --targets 2:9
+expect_fail out_dir "/proc/gseq/e.tsv" "/proc/gseq/e.tsv" "cannot write" -- \
+    $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out /proc/gseq/e.tsv
+expect_fail no_genome "$OUT" "nothere.fa" -- \
+    $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$T/nothere.fa" --out "$OUT"
+expect_fail not_checkpoint "$OUT" "d.h5" "checkpoint" -- \
+    $BIN variants --checkpoint "$T/d.h5" --vcf "$T/v.vcf" --genome "$G" --out "$OUT"
 if $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out "$T/e.csv" 2>"$T/stderr"; then
     bad "--out e.csv accepted"
 else

@@ -209,9 +209,8 @@ static int source_row(Source *s, int k, uint8_t *ref_win, uint8_t *alt_win, VarR
     }
     if (kind == VARIANT_TOO_LONG) {
         s->too_long++;
-        source_note(s, "%s>%.20s%s too long for the model's window of %d: left out",
-                    strlen(r->ref) > 20 ? "(long REF)" : r->ref, alt, strlen(alt) > 20 ? "..." : "",
-                    s->L);
+        source_note(s, "REF of %zu bases, ALT of %zu: too long for the model's window of %d: left "
+                    "out", strlen(r->ref), strlen(alt), s->L);
         return 0;
     }
     int match;
@@ -491,10 +490,11 @@ static int job_finish(Job *j, const Trained *t, int ranks, Error *err)
     if (a->quiet)
         return 0;
     double secs = now_seconds() - j->started;
-    printf("gseq_mpi variants: %lld rows from %lld records of %s, %d target%s, %d rank%s: wrote "
-           "%s in %.1f s (%.0f variants/s)\n", (long long)s->rows, (long long)s->records, a->vcf,
-           j->n_sel, j->n_sel == 1 ? "" : "s", ranks, ranks == 1 ? "" : "s", a->out, secs,
-           secs > 0 ? (double)s->rows / secs : 0.0);
+    printf("gseq_mpi variants: %lld rows from %lld records of %s, %d target%s, %d rank%s%s: wrote "
+           "%s in %.1f s (%.0f variants/s; rank 0 peak memory %.0f MB)\n", (long long)s->rows,
+           (long long)s->records, a->vcf, j->n_sel, j->n_sel == 1 ? "" : "s", ranks,
+           ranks == 1 ? "" : "s", a->rc_average ? ", reverse-complement averaged" : "", a->out,
+           secs, secs > 0 ? (double)s->rows / secs : 0.0, (double)util_peak_rss_bytes() / 1e6);
     printf("gseq_mpi variants: left out: %lld symbolic or missing ALT%s, %lld too long for the "
            "window of %d, %lld on chromosome%s not in the genome; REF mismatches: %lld (%s); "
            "duplicate rows kept: %lld\n", (long long)s->symbolic, s->symbolic == 1 ? "" : "s",
