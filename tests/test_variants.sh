@@ -245,6 +245,9 @@ expect_ok targets "$T/t.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" -
 [ "$(grep -v '^#' "$T/t.tsv" | cut -f6 | sort -u | tr '\n' ' ')" = "CTCF FOXA1 " ] &&
     [ "$(grep -v '^#' "$T/t.tsv" | head -2 | cut -f6 | tr '\n' ' ')" = "FOXA1 CTCF " ] && ok ||
     bad "--targets FOXA1,CTCF: $(head -3 "$T/t.tsv")"
+expect_ok targets_open "$T/t2.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" \
+    --out "$T/t2.tsv" --targets 2: --quiet
+[ "$(grep -v '^#' "$T/t2.tsv" | cut -f6 | sort -u)" = "FOXA1" ] && ok || bad "--targets 2:"
 expect_ok rc_average "$T/rc.tsv" $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" \
     --out "$T/rc.tsv" --rc-average --quiet
 cmp -s "$E" "$T/rc.tsv" && bad "--rc-average changed nothing" || ok
@@ -291,7 +294,7 @@ expect_fail no_vcf "$OUT" "nothere.vcf" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/nothere.vcf" --genome "$G" --out "$OUT"
 expect_fail target_name "$OUT" "--targets" "no target 'NOPE'" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out "$OUT" --targets CTCF,NOPE
-expect_fail target_range "$OUT" "--targets 2:9" -- \
+expect_fail target_range "$OUT" "--targets" "2:9 selects no columns of the 3" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out "$OUT" --targets 2:9
 expect_fail out_dir "/proc/gseq/e.tsv" "/proc/gseq/e.tsv" "cannot write" -- \
     $BIN variants --checkpoint "$CK" --vcf "$T/v.vcf" --genome "$G" --out /proc/gseq/e.tsv

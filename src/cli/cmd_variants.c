@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "cli/variants_out.h"
+#include "data/convert.h"
 #include "data/dataset.h"
 #include "data/genome.h"
 #include "data/variant.h"
@@ -55,7 +56,7 @@ static int read_options(int *argc, char ***argv, VariantsArgs *a, int *status)
                      "/id, /ref, /alt (N), /ref_prob, /alt_prob, /diff, /log2_odds (N, K)"),
         OPT_STRING("targets", "NAME,...|A:B", &a->targets,
                    "only these targets: names of the checkpoint's targets, or the\n"
-                   "columns A to B-1 (0-based, as a Python slice)"),
+                   "columns A to B-1 (0-based, as a Python slice; A: to the end)"),
         OPT_FLAG("rc-average", &a->rc_average,
                  "average each window's probabilities with its reverse complement's"),
         OPT_CHOICE("ref-mismatch", "error|skip|warn", &a->mismatch, mismatch_policies,
@@ -288,13 +289,12 @@ static int parse_targets(const char *spec, char *const *names, int K, int *sel, 
             sel[(*n_sel)++] = k;
         return 0;
     }
-    int a, b, used;
-    if (sscanf(spec, "%d:%d%n", &a, &b, &used) == 2 && spec[used] == '\0') {
-        if (a < 0 || b > K || a >= b)
-            return error_set(err, "--targets %s: expected columns A:B with 0 <= A < B <= %d", spec,
-                             K);
-        for (int k = a; k < b; k++)
-            sel[(*n_sel)++] = k;
+    if (strchr(spec, ':') && spec[0] >= '0' && spec[0] <= '9') { /* A:B, as convert takes it */
+        int64_t first, count;
+        if (parse_range("targets", spec, K, &first, &count, err) != 0)
+            return -1;
+        for (int64_t k = first; k < first + count; k++)
+            sel[(*n_sel)++] = (int)k;
         return 0;
     }
     char *copy = copy_string(spec), *save = NULL;
