@@ -25,7 +25,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: gseq_mpi <command> [options]   (gseq_mpi <command> --help for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)
