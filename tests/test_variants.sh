@@ -342,6 +342,7 @@ PYEOF
         --genome "$G" --out "$T/c22.tsv"
     contains chr22_records "$T/stdout" "0 rows from 10376 records"
     contains chr22_missing "$T/stdout" "10376 on chromosomes not in the genome"
+    [ "$(wc -l <"$T/stderr")" -eq 1 ] && ok || bad "chr22: a missing chromosome listed more than once: $(head -3 "$T/stderr")"
 else
     skip "ex2.vcf, chr22.vcf.gz: r-bioc-variantannotation neither installed nor downloadable (or no numpy)"
 fi

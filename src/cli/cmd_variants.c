@@ -84,6 +84,7 @@ typedef struct {
     int pending, next_alt, chrom;      /* a record whose ALTs are being made rows */
     int64_t records, rows, mismatch, missing, symbolic, too_long, duplicates, listed;
     char here[512];                    /* "chrom:pos" of the alleles in seen */
+    char absent[256];                  /* the last chromosome found missing */
     char **seen;                       /* "REF>ALT" at that position */
     int n_seen, cap_seen;
 } Source;
@@ -131,7 +132,10 @@ static int source_check(Source *s, Error *err)
         if (stop)
             return error_set(err, "%s: record %lld: chromosome '%s' is not in %s (--ref-mismatch "
                              "error)", vcf, (long long)r->line, r->chrom, s->a->genome);
-        source_note(s, "chromosome not in %s: left out", s->a->genome);
+        if (strcmp(s->absent, r->chrom) != 0) /* listed once for a run of its records */
+            source_note(s, "chromosome not in %s: left out (and the records after it on the "
+                        "same chromosome)", s->a->genome);
+        snprintf(s->absent, sizeof s->absent, "%s", r->chrom);
         return 0;
     }
     int64_t n = (int64_t)strlen(r->ref), len = genome_length(s->g, s->chrom);
