@@ -31,8 +31,9 @@ VcfReader *vcf_reader_open(const char *path, Error *err)
     }
     const htsFormat *fmt = hts_get_format(r->fp);
     if (fmt->category != variant_data || (fmt->format != vcf && fmt->format != bcf)) {
-        error_set(err, "%s: not a VCF or BCF file (htslib sees %s)", path,
-                  hts_format_description(fmt));
+        char *what = hts_format_description(fmt); /* malloc'd */
+        error_set(err, "%s: not a VCF or BCF file (htslib sees %s)", path, what ? what : "?");
+        free(what);
         vcf_reader_close(r);
         return NULL;
     }
