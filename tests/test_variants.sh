@@ -165,6 +165,21 @@ else
     skip "effects against predict: $PY lacks numpy or h5py"
 fi
 
+# ---- an odd window (L = 101): the same rule, the centre base itself ----
+if "$PY" -c "import numpy, h5py" 2>/dev/null; then
+    $BIN synth --mode multilabel --n 100 --length 101 --targets 3 --seed 4 --out "$T/d101.h5" \
+        >/dev/null 2>&1 || bad "synth L = 101"
+    expect_ok train101 "$T/run101/best.h5" $BIN train --config "$T/tiny.ini" --data "$T/d101.h5" \
+        --out "$T/run101"
+    expect_ok tsv101 "$T/e101.tsv" $BIN variants --checkpoint "$T/run101/best.h5" --vcf "$T/v.vcf" \
+        --genome "$G" --out "$T/e101.tsv"
+    n=$("$PY" $REF windows "$G" "$T/v.vcf" 101 "$T/w101.fa")
+    expect_ok predict101 "$T/p101.h5" $BIN predict --checkpoint "$T/run101/best.h5" \
+        --data "$T/w101.fa" --out "$T/p101.h5"
+    if "$PY" $REF compare "$T/e101.tsv" "$T/p101.h5" >"$T/cmp" 2>&1; then ok; else
+        bad "effects, L = 101: $(cat "$T/cmp")"; fi
+fi
+
 # ---- the same bytes for P = 1, 2, 4 (blocks of 2 variants: several steps) ----
 for P in 1 2 4; do
     expect_ok "tsv_np$P" "$T/e$P.tsv" mpirun -np $P $BIN variants --checkpoint "$CK" \

@@ -37,6 +37,8 @@ def windows(chrom, pos, ref, alt, L):
     p0, r, a = pos - 1, len(ref), len(alt)
     o = L // 2 - r // 2 - 1
     s = p0 - o
+    # Selene: center = pos + len(ref) // 2, start = center - L // 2 (0-based, on the 1-based POS)
+    assert s == pos + r // 2 - L // 2
     refw = genome_slice(chrom, s, s + L)
     refw = refw[:o] + ref + refw[o + r:]
     if a == r:

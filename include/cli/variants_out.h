@@ -1,6 +1,7 @@
 /* variants_out.h: the output of `gseq_mpi variants`, written by rank 0 as the rows come: TSV (one
  * line per variant and target) or HDF5 (datasets of N rows), chosen by the name's extension, into
- * a temporary name beside the output that is renamed when complete. The rows, the windows and the
+ * a temporary name beside the output that is renamed when complete (removed on an error, or on
+ * SIGINT, SIGTERM, SIGHUP through convert.h's guard_temp). The rows, the windows and the
  * forward pass are cmd_variants.c's. */
 #ifndef GSEQ_VARIANTS_OUT_H
 #define GSEQ_VARIANTS_OUT_H

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/convert.h"
 #include "data/h5io.h"
 
 #define VAR_OUT_CHUNK 1024
@@ -84,6 +85,7 @@ VarOut *var_out_open(const char *path, char *const *names, const int *sel, int n
     o->names = xmalloc((size_t)n_sel, sizeof *o->names);
     for (int j = 0; j < n_sel; j++)
         o->sel[j] = sel[j], o->names[j] = names[sel[j]];
+    guard_temp(o->tmp); /* removed if the run is stopped by a signal */
     if (o->h5) {
         o->row = xcalloc(VAR_OUT_CHUNK, sizeof *o->row);
         o->value = xalloc_floats((size_t)4 * VAR_OUT_CHUNK * n_sel);
@@ -220,6 +222,7 @@ int var_out_finish(VarOut *o, const char *checkpoint, const char *vcf, int lengt
         var_out_abort(o);
         return -1;
     }
+    guard_temp(NULL);
     free(o->sel), free(o->names), free(o->row), free(o->value), free(o);
     return 0;
 }
@@ -235,6 +238,7 @@ void var_out_abort(VarOut *o)
         h5_close(o->h, &ignore);
     }
     unlink(o->tmp);
+    guard_temp(NULL);
     for (int i = 0; o->row && i < o->held; i++)
         free(o->row[i].chrom), free(o->row[i].id), free(o->row[i].ref), free(o->row[i].alt);
     free(o->sel), free(o->names), free(o->row), free(o->value), free(o);
