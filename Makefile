@@ -90,6 +90,7 @@ bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz
 	tools/bench.sh
 	tools/bench_convert.sh
 	tools/bench_genome.sh
+	tools/bench_variants.sh
 
 $(BUILD)/bench_data: tools/bench_data.c $(LIB)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)

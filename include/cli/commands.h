@@ -13,5 +13,6 @@ int cmd_predict(int argc, char **argv); /* src/cli/cmd_predict.c */
 int cmd_motifs(int argc, char **argv);  /* src/cli/cmd_motifs.c */
 int cmd_mutagenesis(int argc, char **argv); /* src/cli/cmd_mutagenesis.c */
 int cmd_attribute(int argc, char **argv);   /* src/cli/cmd_attribute.c */
+int cmd_variants(int argc, char **argv); /* src/cli/cmd_variants.c */
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"motifs", cmd_motifs, "the first convolution's filters as MEME motifs, matched against JASPAR"},
     {"mutagenesis", cmd_mutagenesis, "in-silico mutagenesis: every base's effect on the targets"},
     {"attribute", cmd_attribute, "saliency or integrated gradients of the targets' logits"},
+    {"variants", cmd_variants, "VCF variants' effects on a trained model's predictions (ref, alt)"},
 };
 
 static void usage(FILE *out)
