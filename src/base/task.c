@@ -4,7 +4,7 @@
 
 #include "base/task.h"
 
-const char *const task_names[TASK_COUNT] = {"auto", "binary", "multilabel", "multiclass"};
+const char *const task_names[TASK_COUNT] = {"auto", "binary", "multilabel", "multiclass", "regression"};
 
 const char *task_name(Task t) { return t >= 0 && t < TASK_COUNT ? task_names[t] : "unknown"; }
 

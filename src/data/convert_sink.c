@@ -36,7 +36,7 @@ static int sink_check(const Sink *s, int64_t first, int64_t count, const float *
                 why = "is not a finite number";
             else if (s->task == TASK_BINARY && v != 0 && v != 1)
                 why = "is not 0 or 1 (task binary)";
-            else if (v < 0 || v > 1)
+            else if (s->task != TASK_REGRESSION && (v < 0 || v > 1))
                 why = "is outside 0..1";
             if (why)
                 return error_set(err, "%s: %s row %lld column %d: label %g %s", s->in_name,

@@ -177,7 +177,8 @@ static int open_attrs(Dataset *d, Error *err)
             return -1;
         int bad = task_parse(s, &d->info.task) != 0 || d->info.task == TASK_AUTO;
         if (bad)
-            error_set(err, "%s: attribute task = '%s', expected binary, multilabel or multiclass",
+            error_set(err, "%s: attribute task = '%s', expected binary, multilabel, "
+                      "multiclass or regression",
                       p, s);
         free(s);
         if (bad)
@@ -418,7 +419,8 @@ static int read_tokens(Dataset *d, int64_t start, int64_t count, uint8_t *tokens
                      (long long)(start + i / L), (long long)(i % L), tokens[i]);
 }
 
-/* Labels the task allows: binary 0/1, multilabel in [0, 1], multiclass rows of [0, 1] summing to 1. */
+/* Labels the task allows: binary 0/1, multilabel in [0, 1], multiclass rows of [0, 1] summing to 1,
+ * regression any finite value. */
 static int check_labels(const Dataset *d, int64_t start, int64_t count, const float *y, Error *err)
 {
     const int K = d->info.targets;
@@ -426,13 +428,16 @@ static int check_labels(const Dataset *d, int64_t start, int64_t count, const fl
         double sum = 0;
         for (int k = 0; k < K; k++) {
             float v = y[i * K + k];
-            int ok = d->info.task == TASK_BINARY ? (v == 0.0f || v == 1.0f)
-                                                  : (v >= 0.0f && v <= 1.0f); /* NaN fails */
+            Task t = d->info.task;
+            int ok = t == TASK_BINARY ? (v == 0.0f || v == 1.0f)
+                   : t == TASK_REGRESSION ? isfinite(v) : (v >= 0.0f && v <= 1.0f); /* NaN fails */
             if (!ok)
                 return error_set(err, "%s: dataset /y: row %lld column %d: label %g %s (task %s)",
                                  d->path, (long long)(start + i), k, (double)v,
-                                 d->info.task == TASK_BINARY ? "is not 0 or 1" : "is outside 0..1",
-                                 task_name(d->info.task));
+                                 t == TASK_BINARY ? "is not 0 or 1"
+                                 : t == TASK_REGRESSION ? "is not a finite number"
+                                                        : "is outside 0..1",
+                                 task_name(t));
             sum += v;
         }
         if (d->info.task == TASK_MULTICLASS && fabs(sum - 1.0) > 1e-3)
