@@ -3,7 +3,7 @@
 # repo root with the built ./gseq_mpi, on a tiny conv model trained for one epoch on `synth` data
 # (and a tiny seed LSTM for attribution through an embedding). Checked: an ISM value equals the
 # difference of `predict` on the mutated sequence (written by Python) and on the reference, within
-# 1e-6; --window and --targets give the matching slice of the full output; 0 at the reference
+# 1e-6, and what `variants` gives for the same SNV; --window and --targets give the matching slice of the full output; 0 at the reference
 # base; the same bytes for P = 1 and 2; integrated gradients sum to the logit difference within 1%;
 # saliency is 0 off the reference base; bad --window and --targets: one line, exit 1, no output.
 # Needs $PYTHON (default /usr/bin/python3) with numpy and h5py. Prints "N passed, N failed" last.
@@ -183,6 +183,44 @@ ids = [i.replace("_", ":") for i in f["id"].asstr()[:]]
 got = [f"{c}:{s}" for c, s in zip(b["chrom"].asstr()[:], b["start"][:])]
 assert ids == got, (ids[:3], got[:3])
 assert np.all(b["end"][:] - b["start"][:] == 80)'
+# ISM equals `variants` for the same SNV: the BED interval [p, p + 1) (0-based) centres its window
+# of 80 on p, as Selene's rule centres an SNV at 1-based position p (its base at window offset 39)
+"$PY" - "$T" <<'EOF'
+import sys
+T = sys.argv[1]
+seq, name = {}, None
+for line in open(f"{T}/g.fa"):
+    line = line.strip()
+    if line.startswith(">"):
+        name = line[1:].split()[0]
+        seq[name] = []
+    elif line:
+        seq[name].append(line.upper())
+seq = {k: "".join(v) for k, v in seq.items()}
+with open(f"{T}/snv.vcf", "w") as vcf, open(f"{T}/snv.bed", "w") as bed:
+    vcf.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    for i, (c, pos) in enumerate([("chr1", 500), ("chr1", 12345), ("chr2", 41), ("chr2", 19960)]):
+        ref = seq[c][pos - 1]
+        alt = "ACGT"[("ACGT".index(ref) + 1 + i % 3) % 4]
+        vcf.write(f"{c}\t{pos}\tv{i}\t{ref}\t{alt}\t.\t.\t.\n")
+        bed.write(f"{c}\t{pos}\t{pos + 1}\n")
+EOF
+run ism_snv $BIN mutagenesis --checkpoint "$CK" --genome "$T/g.fa" --data "$T/snv.bed" \
+    --out "$T/isms.h5" --quiet
+run variants_snv $BIN variants --checkpoint "$CK" --genome "$T/g.fa" --vcf "$T/snv.vcf" \
+    --out "$T/snv.tsv" --quiet
+check ism_equals_variants '
+ism = h5("isms.h5")["ism"][:]
+rows = [l.rstrip("\n").split("\t") for l in open(f"{T}/snv.tsv") if not l.startswith("#")]
+assert len(rows) == 4 * 3, len(rows)
+names = list(h5("isms.h5")["target_names"].asstr()[:])
+worst = 0.0
+for j, r in enumerate(rows):
+    i, k = j // 3, names.index(r[5])
+    got = ism[i, 39, "ACGT".index(r[4]), k]
+    worst = max(worst, abs(got - float(r[8])))
+assert worst <= 2e-6, f"ISM differs from variants by {worst}"'
+
 printf 'chr1\t0\t10\n' >"$T/edge.bed"
 expect_fail bed_off_chromosome "$T/bad.h5" \
     "edge.bed: interval 1 (chr1:0-10) centred in 80 bases runs past the start of chr1" -- \
