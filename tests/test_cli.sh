@@ -6,10 +6,7 @@
 BIN=${GSEQ_MPI:-./gseq_mpi}
 T=$(mktemp -d /tmp/gseq_cli_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 
 # --help: exit 0; every OPT_*("name", ...) entry of the command's table is listed; every listed
 # --name is known to the parser (it gives no "unknown option").
@@ -90,5 +87,4 @@ grids=""
 for i in $(seq 17); do grids="$grids --grid train.lr=$i"; done
 expect "cv: --grid at most 16" 2 "gseq_mpi cv: more than 16 --grid options" -- "$BIN" cv $grids
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -8,57 +8,7 @@
 BIN=${GSEQ_MPI:-./gseq_mpi}
 T=$(mktemp -d /tmp/gseq_convert_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_ok NAME OUT CMD...: exit 0 and OUT exists, no temporary file beside it
-expect_ok() {
-    name=$1 out=$2
-    shift 2
-    if "$@" >"$T/stdout" 2>"$T/stderr" && [ -s "$out" ] && ! ls "$out".tmp* >/dev/null 2>&1; then
-        ok
-    else
-        bad "$name: expected success and $out; stderr: $(cat "$T/stderr")"
-    fi
-}
-
-# expect_fail NAME OUT PATTERN... -- CMD...: non-zero exit, one stderr line containing every
-# PATTERN, and neither OUT nor OUT.tmp* left behind
-expect_fail() {
-    name=$1 out=$2
-    shift 2
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    rm -f "$out"
-    if "$@" >"$T/stdout" 2>"$T/stderr"; then
-        bad "$name: expected failure, got exit 0"
-        return
-    fi
-    lines=$(wc -l <"$T/stderr")
-    if [ "$lines" -ne 1 ]; then
-        bad "$name: expected one line on stderr, got $lines: $(cat "$T/stderr")"
-        return
-    fi
-    msg=$(cat "$T/stderr")
-    missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
-        [ -z "$p" ] && continue
-        case $msg in *"$p"*) ;; *) echo "'$p'" ;; esac
-    done)
-    if [ -n "$missing" ]; then
-        bad "$name: message lacks $missing: $msg"
-    elif [ -e "$out" ] || ls "$out".tmp* >/dev/null 2>&1; then
-        bad "$name: output or temporary file left behind"
-    else
-        ok
-    fi
-}
+. tests/lib.sh
 
 OUT=$T/out.h5
 printf '>s1 first\nACGTN\nacgtn\n>s2\nGGCCRY\n>s3\nTTTT\n' >"$T/a.fa"
@@ -304,5 +254,4 @@ if cmp -s "$T/m.h5" "$T/m2.h5"; then ok; else bad "synth multilabel not determin
 expect_ok synth_background "$T/bg.h5" $BIN synth --n 100 --background "$T/long.fa.gz" --out "$T/bg.h5"
 expect_fail synth_bad_mode "$OUT" "--mode 'regression'" -- $BIN synth --mode regression --out "$OUT"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,10 +9,7 @@ CLI=${CLI_DOC:-docs/cli.md}
 README_MAX=260
 T=$(mktemp -d /tmp/gseq_docs_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 
 # The commands, from the program's own list (lines "  name  what it does").
 if ! "$BIN" --help >"$T/help" 2>&1; then
@@ -93,5 +90,4 @@ else
     bad "README.md has $lines lines (at most $README_MAX: move reference material to docs/)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

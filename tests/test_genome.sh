@@ -12,61 +12,7 @@ PY=${PYTHON:-/usr/bin/python3}
 REF=tests/genome_reference.py
 T=$(mktemp -d /tmp/gseq_genome_XXXXXX)
 trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-skip() { echo "SKIP: $*"; }
-
-# expect_ok NAME OUT CMD...: exit 0 and OUT exists, no temporary file beside it; stderr in $T/stderr
-expect_ok() {
-    name=$1 out=$2
-    shift 2
-    rm -f "$out"
-    if "$@" >"$T/stdout" 2>"$T/stderr" && [ -s "$out" ] && ! ls "$out".tmp* >/dev/null 2>&1; then
-        ok
-    else
-        bad "$name: expected success and $out; stderr: $(cat "$T/stderr")"
-    fi
-}
-
-# expect_fail NAME OUT PATTERN... -- CMD...: exit 1, one stderr line containing every PATTERN,
-# and neither OUT nor OUT.tmp* left behind
-expect_fail() {
-    name=$1 out=$2
-    shift 2
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    rm -f "$out"
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-    if [ "$rc" -ne 1 ]; then
-        bad "$name: expected exit 1, got $rc: $(cat "$T/stderr")"
-        return
-    fi
-    lines=$(wc -l <"$T/stderr")
-    if [ "$lines" -ne 1 ]; then
-        bad "$name: expected one line on stderr, got $lines: $(cat "$T/stderr")"
-        return
-    fi
-    msg=$(cat "$T/stderr")
-    missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
-        [ -z "$p" ] && continue
-        case $msg in *"$p"*) ;; *) echo "'$p'" ;; esac
-    done)
-    if [ -n "$missing" ]; then
-        bad "$name: message lacks $missing: $msg"
-    elif [ -e "$out" ] || ls "$out".tmp* >/dev/null 2>&1; then
-        bad "$name: output or temporary file left behind"
-    else
-        ok
-    fi
-}
+. tests/lib.sh
 
 # ref NAME ARGS...: the reference's check of an output
 ref() {
@@ -368,5 +314,4 @@ expect_fail synth_genome_no_dir "$T/x.fa" "--genome needs --peaks-out DIR" -- \
 expect_fail synth_genome_out "$T/x.fa" "no --out" -- \
     $BIN synth --genome "$T/x.fa" --peaks-out "$T/p" --out "$T/x.h5"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

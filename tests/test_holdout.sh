@@ -13,52 +13,13 @@ export OPENBLAS_NUM_THREADS=1
 MPIRUN="mpirun --oversubscribe -np"
 T=$(mktemp -d /tmp/gseq_holdout_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 
 if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
     echo "skipped: $PY lacks h5py or numpy (apt-get install python3-h5py python3-numpy)"
     echo "0 passed, 0 failed"
     exit 0
 fi
-
-# expect_fail NAME STATUS PATTERN... -- CMD...: exit STATUS, one stderr line containing every PATTERN
-# (under mpirun: one line from gseq_mpi)
-expect_fail() {
-    name=$1 want=$2
-    shift 2
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    st=$?
-    if [ "$st" -ne "$want" ]; then
-        bad "$name: expected exit $want, got $st: $(cat "$T/stderr")"
-        return
-    fi
-    if [ "$1" = mpirun ]; then # mpirun adds its own lines about the exit status
-        grep '^gseq_mpi' "$T/stderr" >"$T/ours"
-    else
-        cp "$T/stderr" "$T/ours"
-    fi
-    lines=$(wc -l <"$T/ours")
-    if [ "$lines" -ne 1 ]; then
-        bad "$name: expected one line on stderr, got $lines: $(cat "$T/stderr")"
-        return
-    fi
-    msg=$(cat "$T/ours")
-    missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
-        [ -z "$p" ] && continue
-        case $msg in *"$p"*) ;; *) echo "'$p'" ;; esac
-    done)
-    if [ -n "$missing" ]; then bad "$name: message lacks $missing: $msg"; else ok; fi
-}
 
 # check NAME PYTHON-CODE: the code's exit status says whether the check passed (it prints why not)
 check() {
@@ -164,34 +125,34 @@ if $MPIRUN 2 $CV --folds 3 --folds-by chrom --out "$T/cv2" >"$T/cv2.out" 2>&1 &&
     cmp -s "$T/cv/folds.tsv" "$T/cv2/folds.tsv"; then ok; else bad "cv 2 ranks: $(cat "$T/cv2.out")"; fi
 
 # ---- bad requests: one line, exit 1 ----
-expect_fail "unknown test chromosome" 1 "data.test_chroms" "chr99" "$D" -- \
+expect_fail "unknown test chromosome" - "data.test_chroms" "chr99" "$D" -- \
     $TRAIN --set data.test_chroms=chr99 --out "$T/e1"
-expect_fail "unknown valid chromosome" 1 "data.valid_chroms" "chrY" "$D" -- \
+expect_fail "unknown valid chromosome" - "data.valid_chroms" "chrY" "$D" -- \
     $TRAIN --set data.valid_chroms=chrY --out "$T/e2"
-expect_fail "shared chromosome" 1 "data.valid_chroms and data.test_chroms" "chr3" -- \
+expect_fail "shared chromosome" - "data.valid_chroms and data.test_chroms" "chr3" -- \
     $TRAIN --set data.test_chroms=chr2,chr3 --set data.valid_chroms=chr3 --out "$T/e3"
-expect_fail "no /chrom" 1 "plain.h5" "no /chrom" "data.test_chroms" -- \
+expect_fail "no /chrom" - "plain.h5" "no /chrom" "data.test_chroms" -- \
     $BIN train --config "$T/conv.ini" --data "$T/plain.h5" --quiet --set data.test_chroms=chr1 --out "$T/e4"
-expect_fail "no /chrom, 2 ranks" 1 "plain.h5" "no /chrom" -- \
+expect_fail "no /chrom, 2 ranks" - "plain.h5" "no /chrom" -- \
     $MPIRUN 2 $BIN train --config "$T/conv.ini" --data "$T/plain.h5" --quiet \
     --set data.test_chroms=chr1 --out "$T/e5"
-expect_fail "cv by chrom without /chrom" 1 "plain.h5" "no /chrom" "folds_by" -- \
+expect_fail "cv by chrom without /chrom" - "plain.h5" "no /chrom" "folds_by" -- \
     $BIN cv --config "$T/conv.ini" --data "$T/plain.h5" --quiet --folds-by chrom --out "$T/e6"
-expect_fail "more folds than chromosomes" 1 "8 folds by chromosome" "6 chromosomes" -- \
+expect_fail "more folds than chromosomes" - "8 folds by chromosome" "6 chromosomes" -- \
     $CV --folds 8 --folds-by chrom --out "$T/e7"
-expect_fail "valid_chroms in cv" 1 "data.valid_chroms" "folds" -- \
+expect_fail "valid_chroms in cv" - "data.valid_chroms" "folds" -- \
     $CV --folds 3 --set data.valid_chroms=chr1 --out "$T/e8"
-expect_fail "an empty name in the list" 1 "data.test_chroms" "commas" -- \
+expect_fail "an empty name in the list" - "data.test_chroms" "commas" -- \
     $TRAIN --set data.test_chroms=chr1,,chr2 --out "$T/e9"
-expect_fail "a chromosome twice" 1 "each chromosome once" -- \
+expect_fail "a chromosome twice" - "each chromosome once" -- \
     $TRAIN --set data.test_chroms=chr1,chr1 --out "$T/e10"
-expect_fail "test file and test_chroms" 1 "data.test and data.test_chroms" -- \
+expect_fail "test file and test_chroms" - "data.test and data.test_chroms" -- \
     $TRAIN --set data.test_chroms=chr1 --set data.test="$D" --out "$T/e11"
-expect_fail "bad folds-by" 2 "--folds-by" -- $CV --folds-by genes --out "$T/e12"
+expect_status "bad folds-by" 2 - "--folds-by" -- $CV --folds-by genes --out "$T/e12"
 # a malformed /chrom stops every rank when the data is loaded, naming the dataset
 cp "$T/plain.h5" "$T/short.h5"
 "$PY" -c "import h5py; f = h5py.File('$T/short.h5', 'a'); f['chrom'] = ['chr1'] * 599" || bad "short /chrom"
-expect_fail "/chrom one short" 1 "short.h5" "dataset /chrom" "(600)" -- \
+expect_fail "/chrom one short" - "short.h5" "dataset /chrom" "(600)" -- \
     $MPIRUN 2 $BIN train --config "$T/conv.ini" --data "$T/short.h5" --quiet --out "$T/e13"
 
 # ---- eval --chroms: the test chromosomes alone give train's test metrics ----
@@ -207,9 +168,9 @@ t = json.load(open('$T/p1/test_metrics.json'))
 for d in ('$T/ev', '$T/ev2'):
     e = json.load(open(d + '/metrics.json'))
     assert e['n'] == t['n'] and abs(e['loss'] - t['loss']) <= 1e-6 and abs(e['auroc_mean'] - t['auroc']) <= 1e-6, (e, t)"
-expect_fail "eval --chroms unknown" 1 "--chroms" "chrQ" "$D" -- \
+expect_fail "eval --chroms unknown" - "--chroms" "chrQ" "$D" -- \
     $BIN eval --checkpoint "$CK" --data "$D" --chroms chr5,chrQ --out "$T/ev3"
-expect_fail "eval --chroms without /chrom" 1 "plain.h5" "no /chrom" -- \
+expect_fail "eval --chroms without /chrom" - "plain.h5" "no /chrom" -- \
     $MPIRUN 2 $BIN eval --checkpoint "$CK" --data "$T/plain.h5" --chroms chr5 --out "$T/ev4"
 
 # ---- predict: the coordinates of the input in HDF5 and in the BED-like TSV ----
@@ -250,11 +211,10 @@ fi
 if $BIN predict --checkpoint "$CK" --data "$T/plain.h5" --out "$T/plain.tsv" --tsv --quiet &&
     [ "$(head -1 "$T/plain.tsv" | cut -f1)" = "id" ]; then ok; else bad "TSV without coordinates"; fi
 "$PY" -c "import h5py; f = h5py.File('$D', 'a'); del f['end']" || bad "drop /end"
-expect_fail "predict: /chrom without /end" 1 "$D" "/start and /end" -- \
+expect_fail "predict: /chrom without /end" - "$D" "/start and /end" -- \
     $BIN predict --checkpoint "$CK" --data "$D" --out "$T/bad.h5" --quiet
 "$PY" -c "import h5py; f = h5py.File('$D', 'a'); f['end'] = f['start'][:]" || bad "empty windows"
-expect_fail "predict: an empty window" 1 "$D" "row 0" "start < end" -- \
+expect_fail "predict: an empty window" - "$D" "row 0" "start < end" -- \
     $BIN predict --checkpoint "$CK" --data "$D" --out "$T/bad.h5" --quiet
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -13,22 +13,13 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 export OPENBLAS_NUM_THREADS=1
 T=$(mktemp -d /tmp/gseq_ism_XXXXXX)
 [ -n "$KEEP" ] || trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 
 if ! "$PY" -c 'import numpy, h5py' 2>/dev/null; then
     echo "skipped: $PY has no numpy or h5py"
     echo "0 passed, 0 failed"
     exit 0
 fi
-
-run() {
-    name=$1
-    shift
-    if "$@" >"$T/out" 2>&1; then ok; else bad "$name: exit $?: $(tail -3 "$T/out")"; fi
-}
 
 # check NAME PYTHON-CODE: the code (given $T as sys.argv[1] and h5py, numpy) exits 0
 check() {
@@ -40,26 +31,6 @@ def h5(name):
     return h5py.File(f"{T}/{name}", "r")
 exec(sys.argv[2])
 EOF
-}
-
-# expect_fail NAME OUT PATTERN -- CMD...: exit 1, one stderr line containing PATTERN (under
-# mpirun: one line from gseq_mpi, beside mpirun's own about the exit status), no OUT
-expect_fail() {
-    name=$1 out=$2 pat=$3
-    shift 4
-    rm -f "$out"
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    st=$?
-    if [ "$1" = mpirun ]; then grep '^gseq_mpi' "$T/stderr" >"$T/ours"; else cp "$T/stderr" "$T/ours"; fi
-    lines=$(wc -l <"$T/ours")
-    case $(cat "$T/ours") in *"$pat"*) has=1 ;; *) has=0 ;; esac
-    if [ "$st" -ne 1 ] || [ "$lines" -ne 1 ] || [ "$has" -ne 1 ]; then
-        bad "$name: expected exit 1 and one line with '$pat'; exit $st, stderr: $(cat "$T/stderr")"
-    elif [ -e "$out" ] || ls "$out".tmp* >/dev/null 2>&1; then
-        bad "$name: output or temporary file left behind"
-    else
-        ok
-    fi
 }
 
 cat >"$T/conv.ini" <<'EOF'
@@ -275,5 +246,4 @@ else
     echo "skipped the logo: $PY has no matplotlib"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -10,21 +10,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 export OPENBLAS_NUM_THREADS=1
 T=$(mktemp -d /tmp/gseq_json_XXXXXX)
 [ -n "$KEEP" ] || trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# run NAME CMD...: the command must succeed; its output is kept for the failure message
-run() {
-    name=$1
-    shift
-    if "$@" >"$T/out" 2>&1; then
-        ok
-    else
-        bad "$name: exit $?: $(tail -3 "$T/out")"
-    fi
-}
+. tests/lib.sh
 
 # check NAME PYTHON-EXPRESSION FILE: the strictly parsed FILE (a JSON value, or for .jsonl the list
 # of its records) as `d`; the expression must be true
@@ -100,5 +86,4 @@ check "eval, every target skipped: null AUROCs" 'd["auroc_mean"] is None
     and d["auprc_median"] is None and d["targets"][0]["auroc"] is None
     and d["targets_evaluated"] == 0 and d["skipped"][0]["target"] == '"$NAME" "$T/evs/metrics.json"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

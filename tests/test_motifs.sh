@@ -15,55 +15,13 @@ trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_odls_base_sigkill_timeout=0 OPENBLAS_NUM_THREADS=1
 MPIRUN="mpirun --oversubscribe -np"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 
 if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
     echo "skipped: $PY lacks h5py or numpy (apt-get install python3-h5py python3-numpy)"
     echo "0 passed, 0 failed"
     exit 0
 fi
-
-# expect_fail NAME STATUS OUT PATTERN... -- CMD...: exit STATUS, one gseq_mpi line on stderr
-# containing every PATTERN (mpirun adds lines of its own), and OUT not there
-expect_fail() {
-    name=$1 want=$2 out=$3
-    shift 3
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    rm -rf "$out"
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    st=$?
-    if [ "$st" -ne "$want" ]; then
-        bad "$name: expected exit $want, got $st: $(cat "$T/stderr")"
-        return
-    fi
-    grep '^gseq_mpi' "$T/stderr" >"$T/ours"
-    lines=$(wc -l <"$T/ours")
-    if [ "$lines" -ne 1 ] || { [ "$1" != mpirun ] && [ "$(wc -l <"$T/stderr")" -ne 1 ]; }; then
-        bad "$name: expected one line on stderr, got: $(cat "$T/stderr")"
-        return
-    fi
-    msg=$(cat "$T/ours")
-    missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
-        [ -z "$p" ] && continue
-        case $msg in *"$p"*) ;; *) echo "'$p'" ;; esac
-    done)
-    if [ -n "$missing" ]; then
-        bad "$name: message lacks $missing: $msg"
-    elif [ -e "$out" ]; then
-        bad "$name: $out left behind"
-    else
-        ok
-    fi
-}
 
 # check NAME PYTHON-CODE ARGS...: the code's exit status says whether the check passed
 check() {
@@ -171,30 +129,29 @@ printf '[train]\nepochs = 1\n\n[onehot]\n\n[flatten]\n\n[output]\ntype = dense\n
 $BIN train --config "$T/dense.ini" --data "$D" --out "$T/dense" --quiet >/dev/null 2>&1 || bad "train dense"
 $BIN synth --mode multilabel --n 50 --length 150 --targets 3 --seed 4 --out "$T/short.h5" >/dev/null
 O=$T/bad
-expect_fail "first layer not a convolution" 1 "$O" "$T/dense/best.h5" "onehot, flatten" "conv1d" -- \
+expect_fail "first layer not a convolution" "$O" "$T/dense/best.h5" "onehot, flatten" "conv1d" -- \
     $BIN motifs --checkpoint "$T/dense/best.h5" --data "$D" --out "$O"
-expect_fail "first layer not a convolution, 2 ranks" 1 "$O" "onehot, flatten" -- \
+expect_fail "first layer not a convolution, 2 ranks" "$O" "onehot, flatten" -- \
     $MPIRUN 2 $BIN motifs --checkpoint "$T/dense/best.h5" --data "$D" --out "$O"
-expect_fail "data of another length" 1 "$O" "short.h5" "150" "200" -- \
+expect_fail "data of another length" "$O" "short.h5" "150" "200" -- \
     $BIN motifs --checkpoint "$C" --data "$T/short.h5" --out "$O"
-expect_fail "data of another length, 2 ranks" 1 "$O" "short.h5" "150" "200" -- \
+expect_fail "data of another length, 2 ranks" "$O" "short.h5" "150" "200" -- \
     $MPIRUN 2 $BIN motifs --checkpoint "$C" --data "$T/short.h5" --out "$O"
-expect_fail "missing checkpoint" 1 "$O" "nope.h5" -- \
+expect_fail "missing checkpoint" "$O" "nope.h5" -- \
     $BIN motifs --checkpoint "$T/nope.h5" --data "$D" --out "$O"
-expect_fail "data file as checkpoint" 1 "$O" "not a gseq_mpi checkpoint" -- \
+expect_fail "data file as checkpoint" "$O" "not a gseq_mpi checkpoint" -- \
     $BIN motifs --checkpoint "$D" --data "$D" --out "$O"
-expect_fail "missing motif file" 1 "$O" "nope.pfm" -- \
+expect_fail "missing motif file" "$O" "nope.pfm" -- \
     $BIN motifs --checkpoint "$C" --data "$D" --out "$O" --motif-file "$T/nope.pfm"
 printf 'MEME version 4\n\nMOTIF a\nletter-probability matrix: alength= 4 w= 3\n0.1 0.2 0.3 0.4\n' >"$T/cut.meme"
-expect_fail "MEME file cut short" 1 "$O" "cut.meme line 6" "motif a row 2" -- \
+expect_fail "MEME file cut short" "$O" "cut.meme line 6" "motif a row 2" -- \
     $BIN motifs --checkpoint "$C" --data "$D" --out "$O" --motif-file "$T/cut.meme"
 touch "$T/afile"
-expect_fail "--out is a file" 1 "$T/nothing" "--out $T/afile" "not a directory" -- \
+expect_fail "--out is a file" "$T/nothing" "--out $T/afile" "not a directory" -- \
     $BIN motifs --checkpoint "$C" --data "$D" --out "$T/afile"
-expect_fail "--threshold 1" 2 "$O" "--threshold" -- \
+expect_status "--threshold 1" 2 "$O" "--threshold" -- \
     $BIN motifs --checkpoint "$C" --data "$D" --out "$O" --threshold 1
 [ -f "$T/afile" ] && [ ! -s "$T/afile" ] || bad "--out is a file: the file was changed"
 
 echo "($(($(date +%s) - started)) s)"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -8,10 +8,7 @@
 cd "$(dirname "$0")/.." || exit 1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OPENBLAS_NUM_THREADS=1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 if ! command -v Rscript >/dev/null 2>&1; then
     echo "skipped: Rscript is missing (Debian: apt-get install r-base-core r-cran-kernlab)"
     echo "0 passed, 0 failed"
@@ -48,5 +45,4 @@ if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.925) }'; then
 else
     bad "10-fold mean validation accuracy ${acc:-missing}, expected at least 0.925"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -5,10 +5,7 @@
 # uninterrupted job; the scripts refuse to run outside SLURM. Prints "N passed, N failed" last.
 cd "$(dirname "$0")/.." || exit 1
 . tests/slurm_cluster.sh
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
 T=$(mktemp -d /tmp/gseq_slurm_XXXXXX)
 cleanup() {
     slurm_stop
@@ -108,5 +105,4 @@ else
     bad "preemption: state $state, restarts $restarts"; tail -20 "$T/pre.out"; tail -5 "$T/pre/train.log"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
