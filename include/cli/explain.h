@@ -12,6 +12,26 @@
 #include "parallel/par.h"
 #include "train/infer.h"
 
+/* The option rows both commands' tables start and end with (options.h); `a` points to their
+ * arguments, which have these fields. */
+#define EXPLAIN_INPUT_OPTIONS(a)                                                                  \
+    OPT_REQUIRED("checkpoint", "CKPT", &(a)->checkpoint, "a checkpoint written by train"),        \
+    OPT_REQUIRED("data", "FILE", &(a)->data,                                                      \
+                 "a gseq HDF5 file (its length and targets must be the model's)\n"                \
+                 "or FASTA, plain or gzip (padded and trimmed to the model's length)\n"           \
+                 "or, with --genome, a BED file of intervals"),                                   \
+    OPT_STRING("genome", "FASTA", &(a)->genome,                                                   \
+               "--data is a BED file: each interval centred in a window of the\n"                 \
+               "model's length from this genome (strand -: reverse complement)")
+#define EXPLAIN_RUN_OPTIONS(a)                                                                    \
+    OPT_STRING("targets", "NAMES|A:B", &(a)->targets,                                             \
+               "only these targets: names, comma-separated, or indices A to B-1"),                \
+    OPT_CHOICE("padding", "pre|post", &(a)->padding, padding_choices,                             \
+               "FASTA: the side padded and trimmed (default as predict)")
+#define EXPLAIN_END_OPTIONS(a)                                                                    \
+    OPT_INT("threads", "N", &(a)->threads, 1, 1000000, "BLAS threads per rank (default as train)"), \
+    OPT_FLAG("quiet", &(a)->quiet, "no summary line"), OPT_END
+
 /* The chosen targets: all (spec NULL), "NAME,NAME" (the target names) or "A:B" (indices A to
  * B - 1). Parsed on rank 0, the same on every rank after; K2 >= 1. */
 typedef struct {

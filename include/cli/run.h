@@ -1,13 +1,16 @@
 /* run.h: what the commands that run on every rank (train, cv, eval, predict) share: starting MPI
  * and reading the options, ending the run on every rank after an error, making the output
  * directory, and the frame of eval and predict (a checkpoint, input rows, the forward pass on every
- * rank, rank 0's outputs). Option tables are options.h's; the model and the rows are infer.h's. */
+ * rank, rank 0's outputs), and the --padding choices. Option tables are options.h's; the model and the rows are infer.h's. */
 #ifndef GSEQ_RUN_H
 #define GSEQ_RUN_H
 
 #include "cli/options.h"
 #include "parallel/par.h"
 #include "train/infer.h"
+
+/* The choices of a --padding option: pre, post (dataset.h Padding). */
+extern const OptChoice padding_choices[];
 
 /* Starts MPI and reads the options (rank 0 prints --help or the mistake): 1 to go on, else 0 with
  * MPI finalized and *status the exit status (0 after --help, 2 after a mistake). */

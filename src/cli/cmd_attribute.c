@@ -6,6 +6,7 @@
  * (model_build_input_grad); for an embedding model the input is the one-hot row the embedding
  * multiplies (model.h). Sequences are split over the ranks; the frame is explain.c's. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -28,7 +29,6 @@ typedef struct {
 static const char attribute_usage[] =
     "usage: gseq_mpi attribute --checkpoint CKPT --data FILE --out A.h5 [options]\n";
 
-static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
 static const OptChoice methods[] = {{"saliency", METHOD_SALIENCY}, {"ig", METHOD_IG}, {NULL, 0}};
 static const OptChoice baselines[] = {{"zeros", BASELINE_ZEROS}, {"shuffle", BASELINE_SHUFFLE},
                                       {NULL, 0}};
@@ -36,14 +36,7 @@ static const OptChoice baselines[] = {{"zeros", BASELINE_ZEROS}, {"shuffle", BAS
 static int read_options(int *argc, char ***argv, AttrArgs *a, int *status)
 {
     const Option options[] = {
-        OPT_REQUIRED("checkpoint", "CKPT", &a->checkpoint, "a checkpoint written by train"),
-        OPT_REQUIRED("data", "FILE", &a->data,
-                     "a gseq HDF5 file (its length and targets must be the model's)\n"
-                     "or FASTA, plain or gzip (padded and trimmed to the model's length)\n"
-                     "or, with --genome, a BED file of intervals"),
-        OPT_STRING("genome", "FASTA", &a->genome,
-                   "--data is a BED file: each interval centred in a window of the\n"
-                   "model's length from this genome (strand -: reverse complement)"),
+        EXPLAIN_INPUT_OPTIONS(a),
         OPT_REQUIRED("out", "FILE", &a->out,
                      "HDF5: /attributions (N, L, 4, K2), /logit (N, K2), for ig\n"
                      "/baseline_logit (N, K2); /id, /target_names"),
@@ -53,15 +46,10 @@ static int read_options(int *argc, char ***argv, AttrArgs *a, int *status)
         OPT_CHOICE("baseline", "zeros|shuffle", &a->baseline, baselines,
                    "ig: all-zero input, or a dinucleotide shuffle of the sequence (zeros)"),
         OPT_INT64("seed", "S", &a->seed, 0, INT64_MAX, "the shuffle's seed (1)"),
-        OPT_STRING("targets", "NAMES|A:B", &a->targets,
-                   "only these targets: names, comma-separated, or indices A to B-1"),
-        OPT_CHOICE("padding", "pre|post", &a->padding, paddings,
-                   "FASTA: the side padded and trimmed (default as predict)"),
+        EXPLAIN_RUN_OPTIONS(a),
         OPT_INT("batch", "N", &a->batch, 1, 1000000,
                 "rows (path points x targets) per gradient pass (default 100)"),
-        OPT_INT("threads", "N", &a->threads, 1, 1000000, "BLAS threads per rank (default as train)"),
-        OPT_FLAG("quiet", &a->quiet, "no summary line"),
-        OPT_END,
+        EXPLAIN_END_OPTIONS(a),
     };
     const OptCommand cmd = {"attribute", attribute_usage, options};
     return run_start(&cmd, argc, argv, status);

@@ -6,6 +6,7 @@
  * the ranks in contiguous blocks; mutants of one or several sequences share a forward batch.
  * The computation is attribution.c's; the frame (targets, window, output) explain.c's. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -25,37 +26,24 @@ typedef struct {
 static const char mutagenesis_usage[] =
     "usage: gseq_mpi mutagenesis --checkpoint CKPT --data FILE --out ISM.h5 [options]\n";
 
-static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
 
 static int read_options(int *argc, char ***argv, IsmArgs *a, int *status)
 {
     const Option options[] = {
-        OPT_REQUIRED("checkpoint", "CKPT", &a->checkpoint, "a checkpoint written by train"),
-        OPT_REQUIRED("data", "FILE", &a->data,
-                     "a gseq HDF5 file (its length and targets must be the model's)\n"
-                     "or FASTA, plain or gzip (padded and trimmed to the model's length)\n"
-                     "or, with --genome, a BED file of intervals"),
-        OPT_STRING("genome", "FASTA", &a->genome,
-                   "--data is a BED file: each interval centred in a window of the\n"
-                   "model's length from this genome (strand -: reverse complement)"),
+        EXPLAIN_INPUT_OPTIONS(a),
         OPT_REQUIRED("out", "FILE", &a->out,
                      "HDF5: /ism (N, W, 4, K2): target k's output with base b at\n"
                      "position window_start + w minus the reference's (0 at the\n"
                      "reference base); /reference (N, K2), /id, /target_names"),
-        OPT_STRING("targets", "NAMES|A:B", &a->targets,
-                   "only these targets: names, comma-separated, or indices A to B-1"),
+        EXPLAIN_RUN_OPTIONS(a),
         OPT_STRING("window", "A:B", &a->window,
                    "mutate only positions A to B-1 of each sequence (from 0)"),
         OPT_FLAG("logit", &a->logit,
                  "differences of logits (log-odds) instead of probabilities"),
-        OPT_CHOICE("padding", "pre|post", &a->padding, paddings,
-                   "FASTA: the side padded and trimmed (default as predict)"),
         OPT_INT("batch", "N", &a->batch, 1, 1000000,
                 "rows (mutants and references) per forward pass (default 512;\n"
                 "several sequences share one when their mutants fit)"),
-        OPT_INT("threads", "N", &a->threads, 1, 1000000, "BLAS threads per rank (default as train)"),
-        OPT_FLAG("quiet", &a->quiet, "no summary line"),
-        OPT_END,
+        EXPLAIN_END_OPTIONS(a),
     };
     const OptCommand cmd = {"mutagenesis", mutagenesis_usage, options};
     return run_start(&cmd, argc, argv, status);

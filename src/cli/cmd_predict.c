@@ -26,7 +26,6 @@ typedef struct {
 static const char predict_usage[] =
     "usage: gseq_mpi predict --checkpoint CKPT --data FILE --out P.h5 [options]\n";
 
-static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
 
 /* Starts MPI and reads predict's options into a: 1 to go on, else 0 with the exit status. */
 static int read_options(int *argc, char ***argv, PredictArgs *a, int *status)
@@ -46,7 +45,7 @@ static int read_options(int *argc, char ***argv, PredictArgs *a, int *status)
         OPT_FLAG("tsv", &a->tsv, "write TSV instead of HDF5"),
         OPT_FLAG("rc-average", &a->rc_average,
                  "average each sequence's probabilities with its reverse complement's"),
-        OPT_CHOICE("padding", "pre|post", &a->padding, paddings,
+        OPT_CHOICE("padding", "pre|post", &a->padding, padding_choices,
                    "FASTA: the side padded and trimmed (default: the side the\n"
                    "checkpoint's training data used, else pre, as Keras)"),
         OPT_INT("batch", "N", &a->batch, 1, 1000000,

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/run.h"
 #include "data/convert.h"
 #include "data/motif.h"
 #include "data/synth.h"
@@ -45,7 +46,6 @@ int cmd_synth(int argc, char **argv)
     SynthGenomeSettings g = {.chroms = 4, .length = 1000000, .peaks_per_mb = 50,
                              .peak_width = 300};
     static const OptChoice modes[] = {{"binary", 0}, {"multilabel", 1}, {NULL, 0}};
-    static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
     const Option options[] = {
         OPT_STRING("out", "FILE", &st.out, "output file (required)"),
         OPT_CHOICE("mode", "MODE", &st.multilabel, modes,
@@ -68,7 +68,7 @@ int cmd_synth(int argc, char **argv)
         OPT_DOUBLE("gc", "F", &st.gc, 0, 1, "GC content of the random background (0.41)"),
         OPT_STRING("background", "FASTA", &st.background,
                    "draw background windows from real sequences instead"),
-        OPT_CHOICE("padding", "pre|post", &padding, paddings,
+        OPT_CHOICE("padding", "pre|post", &padding, padding_choices,
                    "where padding goes in shorter sequences (pre)"),
         OPT_INT("compress", "0-9", &st.gzip, 0, 9, "gzip level of the HDF5 chunks, 0 = none (0)"),
         OPT_FLAG("progress", &st.progress, "show progress even when stderr is not a terminal"),

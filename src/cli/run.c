@@ -11,6 +11,8 @@
 
 #include "nn/kernels.h"
 
+const OptChoice padding_choices[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
+
 int run_start(const OptCommand *cmd, int *argc, char ***argv, int *status)
 {
     par_init(argc, argv);
