@@ -4,7 +4,11 @@
  * as one line naming the file. The chromosome table is genome.h's ChromTable.
  * Sums: the file's intervals of a stretch of a chromosome come in groups of blocks
  * (bwOverlappingIntervalsIterator); the windows are walked with two pointers against them, so
- * each interval is looked at once plus once per window it overlaps. */
+ * each interval is looked at once plus once per window it overlaps. A block that does not
+ * decompress makes the iterator's first step come back empty with blocks to read, and a later
+ * step NULL: both are errors here (libBigWig would otherwise give "no data", zeros).
+ * Not caught: a damaged header or chromosome tree can crash libBigWig's bwOpen itself (it trusts
+ * the counts it reads). */
 #include "data/bigwig.h"
 
 #include <errno.h>
@@ -171,6 +175,10 @@ static int walk_stretch(BigWig *bw, int chrom, int64_t lo, int64_t hi, Walk *k, 
     int q = quiet_begin();
     bwOverlapIterator_t *it = bwOverlappingIntervalsIterator(bw->fp, name, (uint32_t)lo,
                                                              (uint32_t)hi, BLOCKS_PER_STEP);
+    if (it && !it->intervals && it->blocks && ((bwOverlapBlock_t *)it->blocks)->n > 0) {
+        bwIteratorDestroy(it); /* blocks to read, none read: libBigWig's sign of an error */
+        it = NULL;
+    }
     int bad = 0;
     while (it && it->data && !bad) {
         const bwOverlappingIntervals_t *o = it->intervals;
