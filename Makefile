@@ -90,7 +90,7 @@ demo: deps gseq_mpi
 	@tools/demo_verdict.sh $(DEMO_DIR)/run 0.02
 
 # Benchmarks (never part of make test): see tools/bench.sh.
-bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so
+bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so $(BUILD)/bedgraph_to_bigwig
 	tools/bench.sh
 	tools/bench_convert.sh
 	tools/bench_genome.sh
