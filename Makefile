@@ -125,7 +125,8 @@ SAN_CFLAGS ?= -std=c11 -O1 -g -fsanitize=address,undefined,float-cast-overflow -
               -fno-omit-frame-pointer -Wall -Wextra -Wshadow -Wno-unused-parameter
 sanitize: deps
 	$(MAKE) --no-print-directory BUILD=$(SAN_DIR) CFLAGS="$(SAN_CFLAGS)" \
-	    $(SAN_DIR)/gseq_mpi $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS)) $(SAN_DIR)/nodlclose.so
+	    $(SAN_DIR)/gseq_mpi $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS)) $(SAN_DIR)/nodlclose.so \
+	    $(SAN_DIR)/bedgraph_to_bigwig
 	tools/sanitize.sh $(SAN_DIR) $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS))
 
 $(BUILD)/nodlclose.so: tools/nodlclose.c | $(BUILD)

@@ -107,5 +107,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         rc = -1;
     }
+    free(r.start);
+    free(r.end);
+    free(r.value);
+    for (int i = 0; i < s.n; i++)
+        free(s.name[i]);
+    free(s.name);
+    free(s.length);
     return rc == 0 ? 0 : 1;
 }
