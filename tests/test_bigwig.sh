@@ -207,6 +207,8 @@ expect_fail window_no_bigwig "$OUT" "--signal-window needs --bigwig" -- \
 expect_fail regions_peaks "$OUT" "--regions with --bigwig" "leave out --peaks" -- \
     $BIN convert --genome "$G" --bigwig "$D/a.bw" --peaks "$D/CTCF.bed" --regions "$D/regions.bed" \
     --out "$OUT"
+expect_fail negatives_no_peaks "$OUT" "--negatives draws negatives against peaks" -- \
+    $BIN convert --genome "$G" --bigwig "$D/a.bw" --negatives 2 --out "$OUT"
 expect_fail task_binary "$OUT" "--task binary: bigWig targets are signal (task regression)" -- \
     $BIN convert --genome "$G" --bigwig "$D/a.bw" --task binary --out "$OUT"
 expect_fail task_regression_peaks "$OUT" "--task regression: peaks give binary or multilabel" -- \

@@ -32,7 +32,8 @@ typedef struct {
                "more targets: lines 'name<TAB>peak file' (paths relative to the TSV)"),           \
     OPT_LIST("bigwig", "NAME=BW", &(ga).bigwig, OPT_LIST_MAX,                                     \
              "a signal target: the mean of a bigWig track over each example's\n"                  \
-             "signal window (repeatable; without NAME= named after the file); task regression"),  \
+             "signal window; task regression (repeatable; without NAME= named\n"                 \
+             "after the file)"),                                                                  \
     OPT_STRING("bigwig-file", "TSV", &(ga).bigwig_file,                                           \
                "more signal targets: lines 'name<TAB>bigWig' (paths relative to the TSV)"),       \
     OPT_INT("signal-window", "BP", &(ga).signal_window, 1, 1 << 30,                               \

@@ -30,6 +30,10 @@ int genome_check_args(const GenomeArgs *ga, Error *err)
                               "--bigwig NAME=FILE (or --bigwig-file TSV)");
     if (ga->signal_window && !tracks)
         return error_set(err, "--signal-window needs --bigwig NAME=FILE (the signal to average)");
+    if (tracks && !peaks && (ga->negatives >= 0 || ga->gc_match))
+        return error_set(err, "--%s draws negatives against peaks: give --peaks, or leave it out "
+                              "(with --bigwig alone every bin is an example)",
+                         ga->gc_match ? "gc-match" : "negatives");
     if (ga->regions && peaks && tracks)
         return error_set(err, "--regions with --bigwig: every region is an example, labelled by "
                               "the signal; leave out --peaks (they choose bins only)");
