@@ -4,6 +4,8 @@
 #   make BLAS_CFLAGS=-I$OPENBLAS_DIR/include BLAS_LIBS="-L$OPENBLAS_DIR/lib -lopenblas"
 #   make JSON_CFLAGS=-I$JANSSON_DIR/include JSON_LIBS="-L$JANSSON_DIR/lib -ljansson"
 #   make HTS_CFLAGS=-I$HTSLIB_DIR/include HTS_LIBS="-L$HTSLIB_DIR/lib -lhts"
+#   make BIGWIG_CFLAGS=-I$LIBBIGWIG_DIR/include BIGWIG_LIBS="-L$LIBBIGWIG_DIR/lib -lBigWig"
+# libBigWig has no pkg-config file: its default is the system's -lBigWig (Debian libbigwig-dev).
 # MPI comes from the mpicc wrapper (MPICC=...). ARCH= clears -march=native for mixed-CPU clusters.
 
 MPICC   ?= mpicc
@@ -21,12 +23,14 @@ JSON_CFLAGS ?= $(shell $(PKG) --cflags jansson 2>/dev/null)
 JSON_LIBS   ?= $(shell $(PKG) --libs jansson 2>/dev/null)
 HTS_CFLAGS  ?= $(shell $(PKG) --cflags htslib 2>/dev/null)
 HTS_LIBS    ?= $(shell $(PKG) --libs htslib 2>/dev/null)
+BIGWIG_CFLAGS ?=
+BIGWIG_LIBS   ?= -lBigWig
 TEST_CFLAGS ?= $(shell $(PKG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   ?= $(shell $(PKG) --libs cmocka 2>/dev/null)
 
 CFLAGS  ?= -std=c11 $(OPT) $(ARCH) -g -Wall -Wextra -Wshadow -Wno-unused-parameter
-CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L $(HDF5_CFLAGS) $(BLAS_CFLAGS) $(INIH_CFLAGS) $(JSON_CFLAGS) $(HTS_CFLAGS)
-LDLIBS  += $(HDF5_LIBS) $(BLAS_LIBS) $(INIH_LIBS) $(JSON_LIBS) $(HTS_LIBS) -lz -lm
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L $(HDF5_CFLAGS) $(BLAS_CFLAGS) $(INIH_CFLAGS) $(JSON_CFLAGS) $(HTS_CFLAGS) $(BIGWIG_CFLAGS)
+LDLIBS  += $(HDF5_LIBS) $(BLAS_LIBS) $(INIH_LIBS) $(JSON_LIBS) $(HTS_LIBS) $(BIGWIG_LIBS) -lz -lm
 
 BUILD   := build
 # The folders of src/ are the floors of the program, each using only those before it:
@@ -74,7 +78,7 @@ $(BUILD):
 	@mkdir -p $(BUILD)
 
 # Every test binary runs; the summary line counts them. Shell tests (tests/*.sh) run after.
-test: deps gseq_mpi $(TESTS)
+test: deps gseq_mpi $(TESTS) $(BUILD)/bedgraph_to_bigwig
 	@tools/run-tests.sh $(TESTS)
 
 demo: deps gseq_mpi
@@ -86,11 +90,15 @@ demo: deps gseq_mpi
 	@tools/demo_verdict.sh $(DEMO_DIR)/run 0.02
 
 # Benchmarks (never part of make test): see tools/bench.sh.
-bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so
+bench: deps gseq_mpi $(BUILD)/bench_data $(BUILD)/bench_model $(BUILD)/bench_ftz.so $(BUILD)/bedgraph_to_bigwig
 	tools/bench.sh
 	tools/bench_convert.sh
 	tools/bench_genome.sh
 	tools/bench_variants.sh
+
+# bigWig files for tests/test_bigwig.sh and the benchmarks, from bedGraph text (no UCSC tool needed).
+$(BUILD)/bedgraph_to_bigwig: tools/bedgraph_to_bigwig.c $(LIB)
+	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/bench_data: tools/bench_data.c $(LIB)
 	$(MPICC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
@@ -117,7 +125,8 @@ SAN_CFLAGS ?= -std=c11 -O1 -g -fsanitize=address,undefined,float-cast-overflow -
               -fno-omit-frame-pointer -Wall -Wextra -Wshadow -Wno-unused-parameter
 sanitize: deps
 	$(MAKE) --no-print-directory BUILD=$(SAN_DIR) CFLAGS="$(SAN_CFLAGS)" \
-	    $(SAN_DIR)/gseq_mpi $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS)) $(SAN_DIR)/nodlclose.so
+	    $(SAN_DIR)/gseq_mpi $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS)) $(SAN_DIR)/nodlclose.so \
+	    $(SAN_DIR)/bedgraph_to_bigwig
 	tools/sanitize.sh $(SAN_DIR) $(patsubst $(BUILD)/%,$(SAN_DIR)/%,$(TESTS))
 
 $(BUILD)/nodlclose.so: tools/nodlclose.c | $(BUILD)

@@ -6,13 +6,13 @@
 # Arguments name more packages, for the tools that only some targets use (make fuzz: clang
 # libclang-rt-14-dev; make valgrind: valgrind; make cppcheck: cppcheck).
 set -eu
-PKGS="make gcc pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libinih-dev libjansson-dev libhts-dev libcmocka-dev zlib1g-dev python3 python3-numpy python3-h5py bowtie2-examples tabix $*"
+PKGS="make gcc pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools libinih-dev libjansson-dev libhts-dev libbigwig-dev libcmocka-dev zlib1g-dev python3 python3-numpy python3-h5py bowtie2-examples tabix $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-    echo "deps: ✓ mpicc, OpenBLAS, HDF5, inih, jansson, htslib, cmocka, python3, bowtie2-examples, tabix${*:+, $*} found"
+    echo "deps: ✓ mpicc, OpenBLAS, HDF5, inih, jansson, htslib, libBigWig, cmocka, python3, bowtie2-examples, tabix${*:+, $*} found"
     exit 0
 fi
 echo "deps: installing$missing"

@@ -22,6 +22,7 @@ for f in README.md LICENSE; do # tests/test_docs.sh reads README.md and docs/, a
     ln -sf "$REPO/$f" "$ROOT/$f"
 done
 ln -sfn "$REPO/$DIR/tests" "$ROOT/build/tests" # tests that launch themselves (build/tests/test_par)
+ln -sf "$REPO/$DIR/bedgraph_to_bigwig" "$ROOT/build/bedgraph_to_bigwig" # tests/test_bigwig.sh
 tests=""
 for t in "$@"; do
     tests="$tests $REPO/$t"

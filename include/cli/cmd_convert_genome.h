@@ -1,6 +1,6 @@
-/* cmd_convert_genome.h: the genome options of `gseq_mpi convert` (--genome, --peaks, ...): their
- * entries in convert's one option table, the checks between them, the target list (NAME=FILE,
- * --targets-file) and the log of what the conversion did. The conversion is data/converter.h's. */
+/* cmd_convert_genome.h: the genome options of `gseq_mpi convert` (--genome, --peaks, --bigwig,
+ * ...): their entries in convert's one option table, the checks between them, the target lists
+ * (NAME=FILE, --targets-file, --bigwig-file) and the log of what the conversion did. The conversion is data/converter.h's. */
 #ifndef GSEQ_CMD_CONVERT_GENOME_H
 #define GSEQ_CMD_CONVERT_GENOME_H
 
@@ -11,9 +11,9 @@
 #include "data/converter.h"
 
 typedef struct {
-    const char *genome, *regions, *blacklist, *chroms, *targets_file;
-    OptList peaks;
-    int bin, window, gc_match, skip_unknown;
+    const char *genome, *regions, *blacklist, *chroms, *targets_file, *bigwig_file;
+    OptList peaks, bigwig;
+    int bin, window, gc_match, skip_unknown, signal_window; /* signal_window 0: not given */
     double min_overlap, negatives, max_n; /* negatives < 0: not given */
     int64_t seed;
 } GenomeArgs;
@@ -30,6 +30,14 @@ typedef struct {
              "(repeatable; without NAME= named after the file)"),                                 \
     OPT_STRING("targets-file", "TSV", &(ga).targets_file,                                         \
                "more targets: lines 'name<TAB>peak file' (paths relative to the TSV)"),           \
+    OPT_LIST("bigwig", "NAME=BW", &(ga).bigwig, OPT_LIST_MAX,                                     \
+             "a signal target: the mean of a bigWig track over each example's\n"                  \
+             "signal window; task regression (repeatable; without NAME= named\n"                 \
+             "after the file)"),                                                                  \
+    OPT_STRING("bigwig-file", "TSV", &(ga).bigwig_file,                                           \
+               "more signal targets: lines 'name<TAB>bigWig' (paths relative to the TSV)"),       \
+    OPT_INT("signal-window", "BP", &(ga).signal_window, 1, 1 << 30,                               \
+            "bases of signal averaged, centred on the bin (region) (the --bin size)"),            \
     OPT_STRING("regions", "BED", &(ga).regions,                                                   \
                "regions mode: one example per region, centred (else bins of the genome)"),        \
     OPT_INT("bin", "BP", &(ga).bin, 1, 1 << 24, "bin size (200)"),                              \

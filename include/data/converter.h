@@ -74,6 +74,10 @@ typedef struct {
     double max_n;                   /* most N in a window, as a fraction */
     int skip_unknown;               /* skip BED lines on chromosomes not in the genome */
     uint64_t seed;                  /* of the negatives' sample */
+    int tracks;                     /* T bigWig signal targets (regression); 0: the peaks label */
+    const char *const *track_name;  /* (T) */
+    const char *const *track_path;  /* (T) bigWig files */
+    int signal_window;              /* bp of signal averaged, centred on the bin (region) */
 } GenomeSettings;
 
 /* What a genome conversion did, for the log. */
@@ -88,7 +92,8 @@ typedef struct {
     int64_t *target_pos;             /* (K) rows positive for each target */
 } GenomeReport;
 
-/* Bins (DeepSEA) or regions (Basset) of a genome, labelled by the peak files; rows in genome
+/* Bins (DeepSEA) or regions (Basset) of a genome, labelled by the peak files, or by the mean
+ * signal of bigWig tracks (the peaks, if any, then only choose the bins); rows in genome
  * order with /id "chr:start-end" and the coordinates (dataset.h). rep is filled (free its arrays
  * with genome_report_free), also for the log on failure. */
 int convert_genome(const ConvertSettings *s, const GenomeSettings *g, GenomeReport *rep,

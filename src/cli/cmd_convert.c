@@ -24,7 +24,9 @@ static const char *convert_usage =
     "  --npy-x FILE [--npy-y FILE]              NumPy arrays (.npy, or a zip holding one); y may\n"
     "                                           be in X (structured, or (N, 2) strings)\n"
     "  --genome FASTA --peaks NAME=BED ...      a genome (plain or bgzip, .fai) and peak files:\n"
-    "                                           bins (DeepSEA), or --regions BED (Basset)\n\n";
+    "                                           bins (DeepSEA), or --regions BED (Basset)\n"
+    "  --genome FASTA --bigwig NAME=BW ...      a genome and bigWig tracks: the mean signal of\n"
+    "                                           each bin (region), task regression\n\n";
 
 /* The input flags, once parsed. */
 typedef struct {
@@ -67,19 +69,21 @@ static int same_file(const char *a, const char *b)
     return a && stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-/* --out names none of the inputs (peak files included, with or without NAME=). */
+/* --out names none of the inputs (peak and bigWig files included, with or without NAME=). */
 static int check_not_input(const Inputs *in, const char *out, Error *err)
 {
     const char *files[] = {in->fasta, in->labels, in->deepsea, in->basset, in->npz, in->npyx,
                            in->npyy, in->ga->genome, in->ga->regions, in->ga->blacklist,
-                           in->ga->targets_file};
+                           in->ga->targets_file, in->ga->bigwig_file};
     int clash = 0;
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         clash |= same_file(files[i], out);
-    for (int i = 0; i < in->ga->peaks.n; i++) {
-        const char *item = in->ga->peaks.item[i], *eq = strchr(item, '=');
-        clash |= same_file(item, out) || (eq && same_file(eq + 1, out));
-    }
+    const OptList *lists[] = {&in->ga->peaks, &in->ga->bigwig};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < lists[l]->n; i++) {
+            const char *item = lists[l]->item[i], *eq = strchr(item, '=');
+            clash |= same_file(item, out) || (eq && same_file(eq + 1, out));
+        }
     if (clash)
         return error_set(err, "--out %s is also an input", out);
     return 0;
@@ -89,7 +93,8 @@ static int check_not_input(const Inputs *in, const char *out, Error *err)
 static int read_task_option(const char *text, Task *task, Error *err)
 {
     if (text && (task_parse(text, task) != 0 || *task == TASK_AUTO))
-        return error_set(err, "--task: '%s', expected binary, multilabel or multiclass", text);
+        return error_set(err, "--task: '%s', expected binary, multilabel, multiclass or "
+                              "regression", text);
     return 0;
 }
 
@@ -131,7 +136,8 @@ int cmd_convert(int argc, char **argv)
         OPT_STRING("x-name", "NAME", &xname, "dataset, array or field of the sequences (DeepSEA, NumPy)"),
         OPT_STRING("y-name", "NAME", &yname, "dataset, array or field of the labels (DeepSEA, NumPy)"),
         OPT_STRING("targets", "A:B", &targets, "keep label columns A..B-1 (DeepSEA TFs: 125:815)"),
-        OPT_STRING("task", "TASK", &task, "binary, multilabel or multiclass (default: inferred)"),
+        OPT_STRING("task", "TASK", &task,
+                   "binary, multilabel, multiclass or regression (default: inferred)"),
         OPT_INT("length", "L", &length, 1, 1 << 30, "FASTA, NumPy strings: pad or trim to L (the longest)"),
         OPT_CHOICE("padding", "pre|post", &padding, paddings,
                    "side that padding (and FASTA trimming) goes on (pre)"),

@@ -1,6 +1,7 @@
 /* cmd_convert_genome.c: `gseq_mpi convert --genome`: the checks between the genome options, the
- * list of targets (--peaks NAME=FILE, --peaks FILE named after the file, --targets-file), the
- * chromosome list, and the log of what the conversion did (data/converter.h does the work). */
+ * lists of targets (--peaks NAME=FILE, --peaks FILE named after the file, --targets-file; the
+ * same for bigWig tracks: --bigwig, --bigwig-file), the chromosome list, and the log of what the
+ * conversion did (data/converter.h does the work). */
 #include "cli/cmd_convert_genome.h"
 
 #include <stdio.h>
@@ -9,19 +10,33 @@
 
 #include "base/util.h"
 #include "data/bed.h"
+#include "data/bigwig.h"
 
 int genome_check_args(const GenomeArgs *ga, Error *err)
 {
+    int peaks = ga->peaks.n || ga->targets_file, tracks = ga->bigwig.n || ga->bigwig_file;
     if (!ga->genome) {
         const char *flag = ga->peaks.n ? "--peaks" : ga->targets_file ? "--targets-file" :
+                           ga->bigwig.n ? "--bigwig" : ga->bigwig_file ? "--bigwig-file" :
+                           ga->signal_window ? "--signal-window" :
                            ga->regions ? "--regions" : ga->blacklist ? "--blacklist" :
                            ga->chroms ? "--chroms" : NULL;
         if (flag)
             return error_set(err, "%s needs --genome FASTA", flag);
         return 0;
     }
-    if (ga->peaks.n == 0 && !ga->targets_file)
-        return error_set(err, "--genome needs --peaks NAME=FILE (or --targets-file TSV)");
+    if (!peaks && !tracks)
+        return error_set(err, "--genome needs --peaks NAME=FILE (or --targets-file TSV), or "
+                              "--bigwig NAME=FILE (or --bigwig-file TSV)");
+    if (ga->signal_window && !tracks)
+        return error_set(err, "--signal-window needs --bigwig NAME=FILE (the signal to average)");
+    if (tracks && !peaks && (ga->negatives >= 0 || ga->gc_match))
+        return error_set(err, "--%s draws negatives against peaks: give --peaks, or leave it out "
+                              "(with --bigwig alone every bin is an example)",
+                         ga->gc_match ? "gc-match" : "negatives");
+    if (ga->regions && peaks && tracks)
+        return error_set(err, "--regions with --bigwig: every region is an example, labelled by "
+                              "the signal; leave out --peaks (they choose bins only)");
     if (ga->regions && (ga->negatives >= 0 || ga->gc_match))
         return error_set(err, "--%s applies to bins, not to --regions (every region is an "
                               "example)", ga->gc_match ? "gc-match" : "negatives");
@@ -73,31 +88,35 @@ static void targets_free(Targets *t)
     free(t->path);
 }
 
-/* --peaks NAME=FILE or FILE (named after the file; a '=' after a '/' is part of the path). */
-static int add_peaks_option(Targets *t, const char *item, Error *err)
+/* --peaks (--bigwig) NAME=FILE or FILE (named after the file, by name_of; a '=' after a '/' is
+ * part of the path). */
+static int add_named_option(Targets *t, const char *flag, const char *item,
+                            char *(*name_of)(const char *), Error *err)
 {
     const char *eq = strchr(item, '='), *slash = strchr(item, '/');
     if (eq && (!slash || eq < slash)) {
         char *name = xmalloc((size_t)(eq - item) + 1, 1);
         memcpy(name, item, (size_t)(eq - item));
         name[eq - item] = '\0';
-        int rc = targets_add(t, name, eq + 1, "--peaks", err);
+        int rc = targets_add(t, name, eq + 1, flag, err);
         free(name);
         return rc;
     }
-    char *name = bed_target_name(item);
-    int rc = targets_add(t, name, item, "--peaks", err);
+    char *name = name_of(item);
+    int rc = targets_add(t, name, item, flag, err);
     free(name);
     return rc;
 }
 
-/* A line "name<TAB>path" of the targets file; a relative path is taken from the TSV's folder. */
-static int add_targets_line(Targets *t, const char *tsv, int64_t lineno, char *line, Error *err)
+/* A line "name<TAB>path" of a targets file (of `what` files); a relative path is taken from the
+ * TSV's folder. */
+static int add_targets_line(Targets *t, const char *tsv, const char *what, int64_t lineno,
+                            char *line, Error *err)
 {
     char *tab = strchr(line, '\t'), where[600];
     snprintf(where, sizeof where, "%s line %lld", tsv, (long long)lineno);
     if (!tab || !tab[1] || tab == line)
-        return error_set(err, "%s: expected 'name<TAB>peak file'", where);
+        return error_set(err, "%s: expected 'name<TAB>%s'", where, what);
     *tab = '\0';
     const char *path = tab + 1, *slash = strrchr(tsv, '/');
     if (path[0] == '/' || !slash)
@@ -111,11 +130,13 @@ static int add_targets_line(Targets *t, const char *tsv, int64_t lineno, char *l
     return rc;
 }
 
-static int read_targets_file(Targets *t, const char *tsv, Error *err)
+/* The targets file of option `flag`, lines "name<TAB>`what`". */
+static int read_targets_file(Targets *t, const char *flag, const char *tsv, const char *what,
+                             Error *err)
 {
     FILE *f = fopen(tsv, "r");
     if (!f)
-        return error_set(err, "--targets-file %s: cannot open", tsv);
+        return error_set(err, "%s %s: cannot open", flag, tsv);
     char line[8192];
     int64_t lineno = 0;
     int rc = 0;
@@ -125,13 +146,13 @@ static int read_targets_file(Targets *t, const char *tsv, Error *err)
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len && line[0] != '#')
-            rc = add_targets_line(t, tsv, lineno, line, err);
+            rc = add_targets_line(t, tsv, what, lineno, line, err);
     }
     if (rc == 0 && ferror(f))
         rc = error_set(err, "%s: read error near line %lld", tsv, (long long)lineno);
     fclose(f);
     if (rc == 0 && t->n == 0)
-        rc = error_set(err, "%s: no target (expected lines 'name<TAB>peak file')", tsv);
+        rc = error_set(err, "%s: no target (expected lines 'name<TAB>%s')", tsv, what);
     return rc;
 }
 
@@ -158,25 +179,43 @@ static int split_chroms(const char *text, char **copy, char ***names, int *n, Er
 
 static void percent(char *buf, size_t len, double f) { snprintf(buf, len, "%g%%", f * 100); }
 
-/* What the conversion did, on stderr: counts, what was left out and why, empty targets. */
-static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
-                      const GenomeReport *r, double sec)
+/* The first lines of the log: what was read, the rows written and what was left out. */
+static void print_counts(const GenomeArgs *ga, const Targets *t, const Targets *tracks,
+                         const GenomeReport *r)
 {
     char nfrac[32];
     percent(nfrac, sizeof nfrac, ga->max_n);
     const char *unit = ga->regions ? "regions" : "bins";
-    fprintf(stderr, "convert: %s: %lld chromosomes, %lld %s; %d targets\n", ga->genome,
-            (long long)r->chroms, (long long)r->bins, unit, t->n);
-    fprintf(stderr, "convert: wrote %lld rows: %lld positive for a target, %lld %s\n",
-            (long long)(r->positives + r->negatives), (long long)r->positives,
-            (long long)r->negatives, ga->regions ? "positive for none" : "negatives drawn");
-    for (int p = 0; p < 2; p++) {
+    fprintf(stderr, "convert: %s: %lld chromosomes, %lld %s; %d targets", ga->genome,
+            (long long)r->chroms, (long long)r->bins, unit, tracks->n ? tracks->n : t->n);
+    if (tracks->n)
+        fprintf(stderr, " (bigWig signal over %d bp)", ga->signal_window);
+    if (tracks->n && t->n)
+        fprintf(stderr, ", the bins chosen by %d peak files", t->n);
+    fputc('\n', stderr);
+    if (t->n == 0)
+        fprintf(stderr, "convert: wrote %lld rows: every %s not left out\n",
+                (long long)(r->positives + r->negatives), ga->regions ? "region" : "bin");
+    else
+        fprintf(stderr, "convert: wrote %lld rows: %lld positive for a %s, %lld %s\n",
+                (long long)(r->positives + r->negatives), (long long)r->positives,
+                tracks->n ? "peak file" : "target", (long long)r->negatives,
+                ga->regions ? "positive for none" : "negatives drawn");
+    for (int p = t->n ? 0 : 1; p < 2; p++) {
         const int64_t *left = p ? r->neg_left : r->pos_left;
-        fprintf(stderr, "convert: left out of the %s %s: %lld overlapping the blacklist, %lld "
+        fprintf(stderr, "convert: left out of the %s%s: %lld overlapping the blacklist, %lld "
                         "with a window past a chromosome end, %lld with more than %s N\n",
-                p ? "other" : "positive", unit, (long long)left[0], (long long)left[1],
-                (long long)left[2], nfrac);
+                t->n == 0 ? "" : p ? "other " : "positive ", unit, (long long)left[0],
+                (long long)left[1], (long long)left[2], nfrac);
     }
+}
+
+/* What the conversion did, on stderr: counts, what was left out and why, empty targets. */
+static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
+                      const Targets *tracks, const GenomeReport *r, double sec)
+{
+    const char *unit = ga->regions ? "regions" : "bins";
+    print_counts(ga, t, tracks, r);
     if (r->neg_short)
         fprintf(stderr, "convert: %lld negatives short: the chromosome%s had too few\n",
                 (long long)r->neg_short, ga->gc_match ? " (GC bin)" : "");
@@ -191,15 +230,30 @@ static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
             (double)r->bins / (sec + 1e-9), unit);
 }
 
-int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga, Error *err)
+/* The peak targets (t) and the bigWig tracks (tracks) the options name. */
+static int collect_targets(const GenomeArgs *ga, Targets *t, Targets *tracks, Error *err)
 {
-    Targets t = {0};
-    char *copy = NULL, **chroms = NULL;
-    int nchroms = 0, rc = 0;
+    int rc = 0;
     for (int i = 0; i < ga->peaks.n && rc == 0; i++)
-        rc = add_peaks_option(&t, ga->peaks.item[i], err);
+        rc = add_named_option(t, "--peaks", ga->peaks.item[i], bed_target_name, err);
     if (rc == 0 && ga->targets_file)
-        rc = read_targets_file(&t, ga->targets_file, err);
+        rc = read_targets_file(t, "--targets-file", ga->targets_file, "peak file", err);
+    for (int i = 0; i < ga->bigwig.n && rc == 0; i++)
+        rc = add_named_option(tracks, "--bigwig", ga->bigwig.item[i], bigwig_target_name, err);
+    if (rc == 0 && ga->bigwig_file)
+        rc = read_targets_file(tracks, "--bigwig-file", ga->bigwig_file, "bigWig", err);
+    return rc;
+}
+
+int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga_in, Error *err)
+{
+    Targets t = {0}, tracks = {0};
+    char *copy = NULL, **chroms = NULL;
+    int nchroms = 0;
+    GenomeArgs args = *ga_in, *ga = &args;
+    if (!ga->signal_window)
+        ga->signal_window = ga->bin;
+    int rc = collect_targets(ga, &t, &tracks, err);
     if (rc == 0 && ga->chroms)
         rc = split_chroms(ga->chroms, &copy, &chroms, &nchroms, err);
     GenomeSettings g = {.genome = ga->genome, .targets = t.n,
@@ -210,15 +264,19 @@ int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga, Error
                         .window = ga->window, .min_overlap = ga->min_overlap,
                         .negatives = ga->negatives < 0 ? 1.0 : ga->negatives,
                         .gc_match = ga->gc_match, .max_n = ga->max_n,
-                        .skip_unknown = ga->skip_unknown, .seed = (uint64_t)ga->seed};
+                        .skip_unknown = ga->skip_unknown, .seed = (uint64_t)ga->seed,
+                        .tracks = tracks.n, .track_name = (const char *const *)tracks.name,
+                        .track_path = (const char *const *)tracks.path,
+                        .signal_window = ga->signal_window};
     GenomeReport rep = {0};
     double t0 = now_seconds();
     if (rc == 0)
         rc = convert_genome(s, &g, &rep, err);
     if (rc == 0)
-        print_log(ga, s->out, &t, &rep, now_seconds() - t0);
+        print_log(ga, s->out, &t, &tracks, &rep, now_seconds() - t0);
     genome_report_free(&rep);
     targets_free(&t);
+    targets_free(&tracks);
     free(copy);
     free(chroms);
     return rc;

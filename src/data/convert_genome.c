@@ -11,6 +11,9 @@
  * not depend on the order of anything.
  * Regions mode (Basset): each region of the BED is one example (in the order of their centres),
  * the window centred on start + (end - start) / 2, positive for a target when its peaks cover at least min_overlap of the region.
+ * With bigWig tracks (convert_signal.h) the labels are the tracks' mean signals instead: rows are
+ * queued, a block at a time, their means computed in one walk of each track, then written. The
+ * peaks, if any, still choose the bins; without peaks every bin (region) not left out is a row.
  * Memory: one chromosome's tokens and per-bin counts, its positives' label bits (K / 8 bytes
  * each), the merged peaks, one block of rows. */
 #include <math.h>
@@ -20,6 +23,7 @@
 
 #include "base/rng.h"
 #include "data/bed.h"
+#include "data/convert_signal.h"
 #include "data/convert_sink.h"
 #include "data/genome.h"
 
@@ -41,6 +45,11 @@ typedef struct {
     const char **chrom; /* the block's coordinates */
     int64_t *start, *end;
     const char **strand;
+    SignalSet sig;      /* sig.T tracks: the labels (else the peaks') */
+    int64_t npend;      /* rows queued for their signal (at most blk.B) */
+    int64_t *pend_centre; /* (blk.B) their window centres */
+    char *pend_strand;  /* (blk.B) */
+    float *pend_y;      /* (blk.B, T) */
 } Conv;
 
 /* One chromosome at work (bins mode). */
@@ -79,26 +88,57 @@ static int flush_rows(Conv *v, Error *err)
 
 static int bit_of(const uint8_t *bits, int k) { return bits[k >> 3] >> (k & 7) & 1; }
 
-/* A row: the window [ws, ws + window) of chromosome c (tokens tok of the chromosome from 0) and
- * its label bits (NULL: a negative). */
-static int emit_row(Conv *v, int c, const uint8_t *tok, int64_t ws, const uint8_t *lab,
-                    char strand, Error *err)
+/* The block's next row: the window [ws, ws + window) of chromosome c (tokens tok of the
+ * chromosome from 0); its labels are already at blk.y + blk.b * blk.K. */
+static int put_row(Conv *v, int c, const uint8_t *tok, int64_t ws, char strand, Error *err)
 {
-    const int W = v->gs->window, K = v->K;
+    const int W = v->gs->window;
     const char *name = genome_name(v->g, c);
     char id[512];
     snprintf(id, sizeof id, "%s:%lld-%lld", name, (long long)ws, (long long)(ws + W));
     int64_t b = v->blk.b;
-    for (int k = 0; k < K; k++)
-        v->blk.y[b * K + k] = lab ? (float)bit_of(lab, k) : 0.0f;
     sink_block_add(&v->blk, PAD_PRE, id, tok + ws, W);
     v->chrom[b] = name;
     v->start[b] = ws;
     v->end[b] = ws + W;
     v->strand[b] = strand == '+' ? "+" : strand == '-' ? "-" : ".";
+    return v->blk.b == v->blk.B ? flush_rows(v, err) : 0;
+}
+
+/* The queued rows of chromosome c with their mean signals (the queue is emptied). */
+static int flush_signal(Conv *v, int c, const uint8_t *tok, Error *err)
+{
+    const int T = v->sig.T, half = v->gs->window / 2;
+    int64_t n = v->npend;
+    v->npend = 0;
+    if (n == 0)
+        return 0;
+    if (signal_means(&v->sig, v->g, c, n, v->pend_centre, v->pend_y, err) != 0)
+        return -1;
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(v->blk.y + v->blk.b * T, v->pend_y + i * T, (size_t)T * sizeof *v->pend_y);
+        if (put_row(v, c, tok, v->pend_centre[i] - half, v->pend_strand[i], err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A row: the window [ws, ws + window) of chromosome c (tokens tok of the chromosome from 0) and
+ * its label bits (NULL: a negative); with tracks, queued for its signal. */
+static int emit_row(Conv *v, int c, const uint8_t *tok, int64_t ws, const uint8_t *lab,
+                    char strand, Error *err)
+{
+    const int K = v->K;
     for (int k = 0; lab && k < K; k++)
         v->rep->target_pos[k] += bit_of(lab, k);
-    return v->blk.b == v->blk.B ? flush_rows(v, err) : 0;
+    if (v->sig.T) {
+        v->pend_centre[v->npend] = ws + v->gs->window / 2;
+        v->pend_strand[v->npend++] = strand;
+        return v->npend == v->blk.B ? flush_signal(v, c, tok, err) : 0;
+    }
+    for (int k = 0; k < K; k++)
+        v->blk.y[v->blk.b * K + k] = lab ? (float)bit_of(lab, k) : 0.0f;
+    return put_row(v, c, tok, ws, strand, err);
 }
 
 /* ---- bins mode ---- */
@@ -259,7 +299,7 @@ static int write_bins(Conv *v, Chrom *ch, Error *err)
             (pos ? r->pos_left : r->neg_left)[ch->left[b] - 1]++;
             continue;
         }
-        if (!pos && !ch->sel[b])
+        if (!pos && !ch->sel[b] && v->K > 0) /* without peaks, every bin */
             continue;
         const uint8_t *lab = pos ? ch->lab + (int64_t)ch->row[b] * v->KB : NULL;
         if (emit_row(v, ch->c, ch->tok, b * bin + off, lab, '.', err) != 0)
@@ -269,7 +309,7 @@ static int write_bins(Conv *v, Chrom *ch, Error *err)
         else
             r->negatives++;
     }
-    return 0;
+    return flush_signal(v, ch->c, ch->tok, err);
 }
 
 static int chrom_bins(Conv *v, int c, uint8_t *tok, int64_t len, Error *err)
@@ -285,7 +325,8 @@ static int chrom_bins(Conv *v, int c, uint8_t *tok, int64_t len, Error *err)
     for (int t = 0; t < v->K; t++)
         add_target(v, &ch, t);
     judge_bins(v, &ch);
-    draw_negatives(v, &ch);
+    if (v->K > 0)
+        draw_negatives(v, &ch);
     int rc = write_bins(v, &ch, err);
     free(ch.row);
     free(ch.lab);
@@ -358,7 +399,7 @@ static int chrom_regions(Conv *v, int c, const uint8_t *tok, int64_t len, Error 
             v->rep->negatives++;
     }
     free(lab);
-    return rc;
+    return rc == 0 ? flush_signal(v, c, tok, err) : rc;
 }
 
 /* ---- the whole conversion ---- */
@@ -445,24 +486,50 @@ static int load_inputs(Conv *v, Error *err)
         return -1;
     if (v->regions.n > 1) /* windows in genome order: by centre */
         qsort(v->regions.iv, (size_t)v->regions.n, sizeof *v->regions.iv, cmp_centre);
+    if (gs->tracks &&
+        signal_open(&v->sig, gs, v->g, v->use, sink_block_rows(gs->window), err) != 0)
+        return -1;
+    return 0;
+}
+
+/* The task and targets: the peaks' (binary or multilabel), or the tracks' (regression). */
+static int output_targets(const Conv *v, const ConvertSettings *s, DatasetSpec *spec, Error *err)
+{
+    const GenomeSettings *gs = v->gs;
+    if (gs->tracks) {
+        if (s->task != TASK_AUTO && s->task != TASK_REGRESSION)
+            return error_set(err, "--task %s: bigWig targets are signal (task regression)",
+                             task_name(s->task));
+        spec->task = TASK_REGRESSION;
+        spec->targets = gs->tracks;
+        spec->target_names = (char *const *)gs->track_name;
+        spec->y_float = 1;
+        return 0;
+    }
+    if (convert_resolve_task(s, v->K, 0, &spec->task, err) != 0)
+        return -1;
+    if (spec->task == TASK_MULTICLASS || spec->task == TASK_REGRESSION)
+        return error_set(err, "--task %s: peaks give binary or multilabel labels (signal: "
+                              "--bigwig)", task_name(spec->task));
+    spec->targets = v->K;
+    spec->target_names = (char *const *)gs->target_name;
     return 0;
 }
 
 static int open_output(Conv *v, const ConvertSettings *s, Error *err)
 {
-    Task task;
-    if (convert_resolve_task(s, v->K, 0, &task, err) != 0)
-        return -1;
-    if (task == TASK_MULTICLASS)
-        return error_set(err, "--task multiclass: peaks give binary or multilabel labels");
-    DatasetSpec spec = {.n = -1, .length = v->gs->window, .targets = v->K, .task = task,
-                        .with_ids = 1, .with_coords = 1,
-                        .with_strand = v->gs->regions && v->regions.stranded,
-                        .target_names = (char *const *)v->gs->target_name};
-    if (sink_open(&v->sink, s, &spec, v->gs->genome, "labels", err) != 0)
+    DatasetSpec spec = {.n = -1, .length = v->gs->window, .with_ids = 1, .with_coords = 1,
+                        .with_strand = v->gs->regions && v->regions.stranded};
+    if (output_targets(v, s, &spec, err) != 0 ||
+        sink_open(&v->sink, s, &spec, v->gs->genome, v->sig.T ? "signal" : "labels", err) != 0)
         return -1;
     int64_t B = sink_block_rows(v->gs->window);
-    sink_block_alloc(&v->blk, B, v->gs->window, v->K, 1);
+    sink_block_alloc(&v->blk, B, v->gs->window, spec.targets, 1);
+    if (v->sig.T) {
+        v->pend_centre = xmalloc((size_t)B, sizeof *v->pend_centre);
+        v->pend_strand = xmalloc((size_t)B, 1);
+        v->pend_y = xmalloc((size_t)B * (size_t)v->sig.T, sizeof *v->pend_y);
+    }
     v->chrom = xmalloc((size_t)B, sizeof *v->chrom);
     v->start = xmalloc((size_t)B, sizeof *v->start);
     v->end = xmalloc((size_t)B, sizeof *v->end);
@@ -490,6 +557,24 @@ static int run_chroms(Conv *v, Error *err)
     return flush_rows(v, err);
 }
 
+/* The signal window and the bigWig files (one a line, in the order of /target_names). */
+static int write_signal_provenance(Conv *v, Error *err)
+{
+    const GenomeSettings *gs = v->gs;
+    size_t len = 1;
+    for (int t = 0; t < gs->tracks; t++)
+        len += strlen(gs->track_path[t]) + 1;
+    char *files = xmalloc(len, 1), *p = files;
+    for (int t = 0; t < gs->tracks; t++)
+        p += sprintf(p, "%s%s", t ? "\n" : "", gs->track_path[t]);
+    int rc = dataset_writer_attr_double(v->sink.w, "signal_window", gs->signal_window, err) != 0 ||
+             dataset_writer_attr_string(v->sink.w, "bigwig_files", files, err) != 0 ||
+             dataset_writer_attr_string(v->sink.w, "signal", "mean over the signal window; bases "
+                                        "without data and NaN count as 0", err) != 0;
+    free(files);
+    return rc ? -1 : 0;
+}
+
 static int write_provenance(Conv *v, Error *err)
 {
     DatasetWriter *w = v->sink.w;
@@ -499,11 +584,12 @@ static int write_provenance(Conv *v, Error *err)
         dataset_writer_attr_double(w, "min_overlap", gs->min_overlap, err) != 0 ||
         dataset_writer_attr_double(w, "max_n", gs->max_n, err) != 0)
         return -1;
-    if (!gs->regions && (dataset_writer_attr_double(w, "negatives", gs->negatives, err) != 0 ||
-                         dataset_writer_attr_double(w, "seed", (double)gs->seed, err) != 0 ||
-                         dataset_writer_attr_double(w, "gc_match", gs->gc_match, err) != 0))
+    if (!gs->regions && gs->targets > 0 &&
+        (dataset_writer_attr_double(w, "negatives", gs->negatives, err) != 0 ||
+         dataset_writer_attr_double(w, "seed", (double)gs->seed, err) != 0 ||
+         dataset_writer_attr_double(w, "gc_match", gs->gc_match, err) != 0))
         return -1;
-    return 0;
+    return gs->tracks ? write_signal_provenance(v, err) : 0;
 }
 
 static void conv_free(Conv *v)
@@ -525,7 +611,22 @@ static void conv_free(Conv *v)
     free(v->start);
     free(v->end);
     free(v->strand);
+    signal_close(&v->sig);
+    free(v->pend_centre);
+    free(v->pend_strand);
+    free(v->pend_y);
     genome_close(v->g);
+}
+
+static int no_example(const Conv *v, Error *err)
+{
+    const char *unit = v->gs->regions ? "region" : "bin";
+    if (v->K == 0)
+        return error_set(err, "%s: no example: every %s is left out (blacklist, chromosome ends, "
+                              "--max-n)", v->gs->genome, unit);
+    return error_set(err, "%s: no example: no %s is positive for a target nor drawn as a "
+                          "negative (do the peak files name this genome's chromosomes?)",
+                     v->gs->genome, unit);
 }
 
 int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeReport *rep,
@@ -541,9 +642,7 @@ int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeRep
     if (rc == 0)
         rc = run_chroms(&v, err);
     if (rc == 0 && dataset_writer_rows(v.sink.w) == 0)
-        rc = error_set(err, "%s: no example: no %s is positive for a target nor drawn as a "
-                            "negative (do the peak files name this genome's chromosomes?)",
-                       gs->genome, gs->regions ? "region" : "bin");
+        rc = no_example(&v, err);
     if (rc == 0)
         rc = write_provenance(&v, err);
     if (rc == 0)
