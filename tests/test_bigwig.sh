@@ -14,53 +14,7 @@ PY=${PYTHON:-/usr/bin/python3}
 REF=tests/bigwig_reference.py
 T=$(mktemp -d /tmp/gseq_bigwig_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_ok NAME OUT CMD...: exit 0 and OUT exists, no temporary file beside it; stderr in $T/stderr
-expect_ok() {
-    name=$1 out=$2
-    shift 2
-    rm -f "$out"
-    if "$@" >"$T/stdout" 2>"$T/stderr" && [ -s "$out" ] && ! ls "$out".tmp* >/dev/null 2>&1; then
-        ok
-    else
-        bad "$name: expected success and $out; stderr: $(cat "$T/stderr")"
-    fi
-}
-
-# expect_fail NAME OUT PATTERN... -- CMD...: exit 1, one stderr line containing every PATTERN,
-# and neither OUT nor OUT.tmp* left behind
-expect_fail() {
-    name=$1 out=$2
-    shift 2
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    rm -f "$out"
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-    msg=$(cat "$T/stderr")
-    if [ "$rc" -ne 1 ]; then
-        bad "$name: expected exit 1, got $rc: $msg"
-    elif [ "$(wc -l <"$T/stderr")" -ne 1 ]; then
-        bad "$name: expected one line on stderr, got: $msg"
-    elif [ -e "$out" ] || ls "$out".tmp* >/dev/null 2>&1; then
-        bad "$name: output or temporary file left behind"
-    else
-        missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
-            [ -z "$p" ] && continue
-            case $msg in *"$p"*) ;; *) echo "'$p'" ;; esac
-        done)
-        [ -z "$missing" ] && ok || bad "$name: message lacks $missing: $msg"
-    fi
-}
+. tests/lib.sh
 
 # ref NAME ARGS...: the reference's check of an output
 ref() {
@@ -226,5 +180,4 @@ printf 'chrShort\t0\t700\n' >"$D/black_all.bed"
 expect_fail all_left_out "$OUT" "no example: every bin is left out" -- \
     $BIN convert --genome "$G" --bigwig "$D/a.bw" --out "$OUT" --chroms chrShort --window 100 \
     --blacklist "$D/black_all.bed"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

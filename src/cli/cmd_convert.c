@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/cmd_convert_genome.h"
 #include "cli/options.h"
+#include "cli/run.h"
 #include "data/convert.h"
 #include "data/converter.h"
 
@@ -120,7 +121,6 @@ int cmd_convert(int argc, char **argv)
     int classes = 0, progress = 0, length = 0, padding = PAD_PRE, zeros = -1, gzip = 0;
     int64_t limit = 0;
     GenomeArgs ga = GENOME_ARGS_DEFAULT;
-    static const OptChoice paddings[] = {{"pre", PAD_PRE}, {"post", PAD_POST}, {NULL, 0}};
     static const OptChoice zero_kinds[] = {{"padding", 0}, {"n", 1}, {NULL, 0}};
     const Option options[] = {
         OPT_STRING("out", "FILE", &out, "output gseq HDF5 file (required)"),
@@ -139,7 +139,7 @@ int cmd_convert(int argc, char **argv)
         OPT_STRING("task", "TASK", &task,
                    "binary, multilabel, multiclass or regression (default: inferred)"),
         OPT_INT("length", "L", &length, 1, 1 << 30, "FASTA, NumPy strings: pad or trim to L (the longest)"),
-        OPT_CHOICE("padding", "pre|post", &padding, paddings,
+        OPT_CHOICE("padding", "pre|post", &padding, padding_choices,
                    "side that padding (and FASTA trimming) goes on (pre)"),
         OPT_CHOICE("zeros", "padding|n", &zeros, zero_kinds,
                    "an all-zero one-hot position means (DeepSEA n, others padding)"),
