@@ -7,8 +7,9 @@
  * each interval is looked at once plus once per window it overlaps. A block that does not
  * decompress makes the iterator's first step come back empty with blocks to read, and a later
  * step NULL: both are errors here (libBigWig would otherwise give "no data", zeros).
- * Not caught: a damaged header or chromosome tree can crash libBigWig's bwOpen itself (it trusts
- * the counts it reads). */
+ * libBigWig trusts the header's offsets and the chromosome tree's counts (a file cut short can
+ * crash bwOpen), so they are checked against the file's size first (check_layout); a file damaged
+ * inside its chromosome tree in a way that keeps them plausible is not caught. */
 #include "data/bigwig.h"
 
 #include <errno.h>
@@ -67,6 +68,49 @@ static void quiet_end(int saved)
     close(saved);
 }
 
+static uint64_t le_bytes(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The bigWig header (64 bytes), its zoom headers (24 each) and the chromosome tree's header
+ * (32) against the file's size: every offset inside the file, the tree's magic and sizes sane,
+ * and the magic number again in the last 4 bytes. */
+static int check_layout(FILE *f, const char *path, Error *err)
+{
+    unsigned char h[64], z[24], t[32];
+    if (fseek(f, 0, SEEK_END) != 0)
+        return error_set(err, "%s: cannot read: %s", path, strerror(errno));
+    uint64_t size = (uint64_t)ftell(f);
+    rewind(f);
+    if (fread(h, 1, sizeof h, f) != sizeof h || le_bytes(h, 4) != BIGWIG_MAGIC)
+        return error_set(err, "%s: not a bigWig file (or cannot be read)", path);
+    const char *cut = "%s: a bigWig cut short or damaged: its %s points past the end (%llu bytes)";
+    unsigned char tail[4]; /* the writers end the file with the magic again */
+    if (fseek(f, -4, SEEK_END) != 0 || fread(tail, 1, 4, f) != 4 || le_bytes(tail, 4) != BIGWIG_MAGIC)
+        return error_set(err, "%s: a bigWig cut short or damaged: it does not end with the bigWig "
+                              "magic number (%llu bytes)", path, (unsigned long long)size);
+    fseek(f, (long)sizeof h, SEEK_SET);
+    uint64_t levels = le_bytes(h + 6, 2), offsets[4] = {le_bytes(h + 8, 8), le_bytes(h + 16, 8),
+                                                        le_bytes(h + 24, 8), le_bytes(h + 44, 8)};
+    static const char *const what[4] = {"chromosome tree", "data", "index", "summary"};
+    for (int i = 0; i < 4; i++)
+        if (offsets[i] >= size && !(i == 3 && offsets[i] == 0))
+            return error_set(err, cut, path, what[i], (unsigned long long)size);
+    for (uint64_t l = 0; l < levels; l++)
+        if (fread(z, 1, sizeof z, f) != sizeof z || le_bytes(z + 8, 8) >= size ||
+            le_bytes(z + 16, 8) >= size)
+            return error_set(err, cut, path, "zoom level table", (unsigned long long)size);
+    if (fseek(f, (long)offsets[0], SEEK_SET) != 0 || fread(t, 1, sizeof t, f) != sizeof t ||
+        le_bytes(t, 4) != 0x78CA8C91u || le_bytes(t + 8, 4) > 255 || le_bytes(t + 12, 4) != 8 ||
+        le_bytes(t + 16, 8) > size)
+        return error_set(err, "%s: a bigWig whose chromosome tree is damaged", path);
+    return 0;
+}
+
 static char *dup_string(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -84,7 +128,10 @@ BigWig *bigwig_open(const char *path, Error *err)
         error_set(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
         return NULL;
     }
+    int bad = check_layout(f, path, err);
     fclose(f);
+    if (bad)
+        return NULL;
     int q = quiet_begin();
     bigWigFile_t *fp = bwOpen(path, NULL, "r");
     quiet_end(q);
