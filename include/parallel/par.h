@@ -42,6 +42,7 @@ void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n);
 void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_max_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n);
+void par_allreduce_sum_i64(ParComm *c, int64_t *buf, size_t n);
 /* The sum over the ranks of the block buf[displs[r] .. + counts[r]) lands on rank r, in place
  * (the other blocks of buf are left partly summed); tmp holds tmp_n floats of scratch. With
  * `last`, the pieces of the final step are handed to it instead of being added: buf[at .. at+n)
@@ -98,6 +99,17 @@ void par_buckets_start(ParBuckets *b, int bucket); /* its range is final: start 
 void par_buckets_poke(ParBuckets *b);              /* lets MPI progress the started ones */
 void par_buckets_wait(ParBuckets *b);              /* all started buckets are summed */
 void par_buckets_free(ParBuckets *b);
+
+/* A rank that fails while the others work on tells them without waiting for them: it raises the
+ * alarm (a message to every other rank, not waited for), the others hear it when they poll
+ * between two pieces of work and stop early. par_alarm_settle ends it, collectively: every rank's
+ * rc, as par_any_failed (the lowest failing rank's message on every rank), and the messages
+ * received. Created collectively (its own communicator, so no other message is taken for it). */
+typedef struct ParAlarm ParAlarm;
+ParAlarm *par_alarm_create(ParComm *c);
+void par_alarm_raise(ParAlarm *a);
+int par_alarm_heard(ParAlarm *a); /* another rank has raised it (does not wait) */
+int par_alarm_settle(ParAlarm *a, int rc, Error *err); /* frees a */
 
 /* Ends every rank now with the status (used by die()). */
 void par_abort(int status);

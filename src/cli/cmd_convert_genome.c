@@ -1,6 +1,8 @@
 /* cmd_convert_genome.c: `gseq_mpi convert --genome`: the checks between the genome options, the
  * list of targets (--peaks NAME=FILE, --peaks FILE named after the file, --targets-file), the
- * chromosome list, and the log of what the conversion did (data/converter.h does the work). */
+ * chromosome list, the MPI between the steps of a conversion over ranks (agreed errors, the counts
+ * summed, rank 0's merge) and the log of what the conversion did (data/converter.h does the
+ * work). */
 #include "cli/cmd_convert_genome.h"
 
 #include <stdio.h>
@@ -9,6 +11,7 @@
 
 #include "base/util.h"
 #include "data/bed.h"
+#include "data/genome.h"
 
 int genome_check_args(const GenomeArgs *ga, Error *err)
 {
@@ -160,7 +163,7 @@ static void percent(char *buf, size_t len, double f) { snprintf(buf, len, "%g%%"
 
 /* What the conversion did, on stderr: counts, what was left out and why, empty targets. */
 static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
-                      const GenomeReport *r, double sec)
+                      const GenomeReport *r, int ranks, double sec)
 {
     char nfrac[32];
     percent(nfrac, sizeof nfrac, ga->max_n);
@@ -187,11 +190,72 @@ static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
         if (r->target_pos[k] == 0)
             fprintf(stderr, "convert: warning: target %s (%s): %s\n", t->name[k], t->path[k],
                     r->peaks[k] ? "no positive row" : "no peaks (an empty peak file)");
-    fprintf(stderr, "convert: wrote %s in %.2f s (%.0f %s/s)\n", out, sec,
-            (double)r->bins / (sec + 1e-9), unit);
+    fprintf(stderr, "convert: wrote %s in %.2f s (%.0f %s/s, %d rank%s)\n", out, sec,
+            (double)r->bins / (sec + 1e-9), unit, ranks, ranks > 1 ? "s" : "");
 }
 
-int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga, Error *err)
+/* Every rank's counts summed onto every rank; the peaks and skipped lines (of the inputs, which
+ * every rank read) stay as they are. */
+static void report_sum(ParComm *c, GenomeReport *r, int K)
+{
+    int64_t *f[] = {&r->chroms, &r->bins, &r->positives, &r->negatives, &r->pos_left[0],
+                    &r->pos_left[1], &r->pos_left[2], &r->neg_left[0], &r->neg_left[1],
+                    &r->neg_left[2], &r->neg_short};
+    const int F = (int)(sizeof f / sizeof *f);
+    int64_t *buf = xmalloc((size_t)(F + K), sizeof *buf);
+    for (int i = 0; i < F; i++)
+        buf[i] = *f[i];
+    memcpy(buf + F, r->target_pos, (size_t)K * sizeof *buf);
+    par_allreduce_sum_i64(c, buf, (size_t)(F + K));
+    for (int i = 0; i < F; i++)
+        *f[i] = buf[i];
+    memcpy(r->target_pos, buf + F, (size_t)K * sizeof *buf);
+    free(buf);
+}
+
+static int alarm_heard(void *alarm) { return par_alarm_heard(alarm); }
+
+/* The genome opened once by rank 0 alone, so that a missing index is built by one process. */
+static int index_genome(const char *path, Error *err)
+{
+    Genome *g = genome_open(path, err);
+    genome_close(g);
+    return g ? 0 : -1;
+}
+
+/* convert_genome over the ranks of c: the same deal on every rank, each rank's chromosomes into
+ * its part (a failing rank stops the others at their next chromosome), rank 0's merge. */
+static int convert_over_ranks(ParComm *c, const ConvertSettings *s, const GenomeSettings *g,
+                              GenomeReport *rep, Error *err)
+{
+    const int root = par_rank(c) == 0;
+    if (par_root_verdict(c, root ? index_genome(g->genome, err) : 0) != 0)
+        return -1;
+    GenomeJob *j = genome_job_open(s, g, par_rank(c), par_size(c), rep, err);
+    if (par_any_failed(c, j ? 0 : -1, err) != 0) {
+        genome_job_close(j);
+        return -1;
+    }
+    const int C = genome_job_chroms(j);
+    int64_t *rows = xcalloc((size_t)C, sizeof *rows);
+    ParAlarm *alarm = par_alarm_create(c);
+    int stopped = 0;
+    int rc = genome_job_run(j, rows, alarm_heard, alarm, &stopped, err);
+    if (rc != 0)
+        par_alarm_raise(alarm);
+    rc = par_alarm_settle(alarm, rc, err);
+    if (rc == 0) {
+        par_allreduce_sum_i64(c, rows, (size_t)C);
+        report_sum(c, rep, g->targets);
+        rc = par_root_verdict(c, root ? genome_job_merge(j, rows, err) : 0);
+    }
+    genome_job_close(j); /* every rank is past the merge: the parts can go */
+    free(rows);
+    return rc;
+}
+
+int convert_genome_command(ParComm *c, const ConvertSettings *s, const GenomeArgs *ga,
+                           Error *err)
 {
     Targets t = {0};
     char *copy = NULL, **chroms = NULL;
@@ -213,10 +277,13 @@ int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga, Error
                         .skip_unknown = ga->skip_unknown, .seed = (uint64_t)ga->seed};
     GenomeReport rep = {0};
     double t0 = now_seconds();
+    const int ranks = c ? par_size(c) : 1;
+    if (ranks > 1)
+        rc = par_any_failed(c, rc, err);
     if (rc == 0)
-        rc = convert_genome(s, &g, &rep, err);
-    if (rc == 0)
-        print_log(ga, s->out, &t, &rep, now_seconds() - t0);
+        rc = ranks > 1 ? convert_over_ranks(c, s, &g, &rep, err) : convert_genome(s, &g, &rep, err);
+    if (rc == 0 && (!c || par_rank(c) == 0))
+        print_log(ga, s->out, &t, &rep, ranks, now_seconds() - t0);
     genome_report_free(&rep);
     targets_free(&t);
     free(copy);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/rng.h"
 #include "data/bed.h"
@@ -470,22 +471,29 @@ static int open_output(Conv *v, const ConvertSettings *s, Error *err)
     return 0;
 }
 
-/* Every chosen chromosome in FASTA order, one at a time. */
-static int run_chroms(Conv *v, Error *err)
+/* This rank's chromosomes in FASTA order, one at a time; rows[c]: the rows each gave. */
+static int run_chroms(Conv *v, const int *owner, int rank, int64_t *rows, GenomeStopFn stop,
+                      void *stop_ctx, int *stopped, Error *err)
 {
     for (int c = 0; c < v->C; c++) {
-        if (!v->use[c] || (v->gs->regions && v->rfirst[c] == v->rfirst[c + 1]))
+        if (owner[c] != rank)
             continue;
+        if (stop && stop(stop_ctx)) {
+            *stopped = 1;
+            return 0;
+        }
         int64_t len = genome_length(v->g, c), got;
         uint8_t *tok = genome_fetch(v->g, c, 0, len, &got, err);
         if (!tok)
             return -1;
+        int64_t before = dataset_writer_rows(v->sink.w) + v->blk.b;
         v->rep->chroms++;
         int rc = v->gs->regions ? chrom_regions(v, c, tok, len, err) :
                                   chrom_bins(v, c, tok, len, err);
         free(tok);
         if (rc != 0)
             return -1;
+        rows[c] = dataset_writer_rows(v->sink.w) + v->blk.b - before;
     }
     return flush_rows(v, err);
 }
@@ -528,28 +536,34 @@ static void conv_free(Conv *v)
     genome_close(v->g);
 }
 
-int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeReport *rep,
-                   Error *err)
+/* The output's last steps: a file of no example refused, the provenance, the rename. */
+static int finish_output(Conv *v, Error *err)
 {
-    memset(rep, 0, sizeof *rep);
-    rep->peaks = xcalloc((size_t)gs->targets, sizeof *rep->peaks);
-    rep->target_pos = xcalloc((size_t)gs->targets, sizeof *rep->target_pos);
-    Conv v = {.gs = gs, .K = gs->targets, .KB = (gs->targets + 7) / 8, .rep = rep};
-    int rc = load_inputs(&v, err);
-    if (rc == 0)
-        rc = open_output(&v, s, err);
-    if (rc == 0)
-        rc = run_chroms(&v, err);
-    if (rc == 0 && dataset_writer_rows(v.sink.w) == 0)
+    const GenomeSettings *gs = v->gs;
+    int rc = 0;
+    if (dataset_writer_rows(v->sink.w) == 0)
         rc = error_set(err, "%s: no example: no %s is positive for a target nor drawn as a "
                             "negative (do the peak files name this genome's chromosomes?)",
                        gs->genome, gs->regions ? "region" : "bin");
     if (rc == 0)
-        rc = write_provenance(&v, err);
+        rc = write_provenance(v, err);
     if (rc == 0)
-        rc = sink_finish(&v.sink, gs->genome, gs->regions ? "genome regions" : "genome bins",
+        rc = sink_finish(&v->sink, gs->genome, gs->regions ? "genome regions" : "genome bins",
                          err);
-    conv_free(&v);
+    return rc;
+}
+
+int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeReport *rep,
+                   Error *err)
+{
+    GenomeJob *j = genome_job_open(s, gs, 0, 1, rep, err);
+    if (!j)
+        return -1;
+    int64_t *rows = xcalloc((size_t)genome_job_chroms(j), sizeof *rows);
+    int stopped = 0;
+    int rc = genome_job_run(j, rows, NULL, NULL, &stopped, err);
+    free(rows);
+    genome_job_close(j);
     return rc;
 }
 
@@ -558,4 +572,237 @@ void genome_report_free(GenomeReport *rep)
     free(rep->peaks);
     free(rep->target_pos);
     rep->peaks = rep->target_pos = NULL;
+}
+
+/* ---- over ranks ---- */
+
+struct GenomeJob {
+    Conv v;
+    ConvertSettings s;
+    int rank, nranks;
+    int *owner;      /* (C) genome_deal's */
+    char **part;     /* (nranks) the parts' paths */
+};
+
+typedef struct {
+    int64_t load;
+    int c;
+} Load;
+
+static int cmp_load(const void *a, const void *b)
+{
+    const Load *x = a, *y = b;
+    if (x->load != y->load)
+        return x->load > y->load ? -1 : 1;
+    return (x->c > y->c) - (x->c < y->c);
+}
+
+void genome_deal(int C, const int64_t *load, int nranks, int *owner)
+{
+    Load *order = xmalloc((size_t)(C ? C : 1), sizeof *order);
+    int64_t *sum = xcalloc((size_t)nranks, sizeof *sum);
+    int n = 0;
+    for (int c = 0; c < C; c++) {
+        owner[c] = -1;
+        if (load[c] >= 0)
+            order[n++] = (Load){load[c], c};
+    }
+    qsort(order, (size_t)n, sizeof *order, cmp_load);
+    for (int i = 0; i < n; i++) {
+        int r = 0;
+        for (int q = 1; q < nranks; q++)
+            if (sum[q] < sum[r])
+                r = q;
+        owner[order[i].c] = r;
+        sum[r] += order[i].load;
+    }
+    free(order);
+    free(sum);
+}
+
+GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, int rank,
+                           int nranks, GenomeReport *rep, Error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->peaks = xcalloc((size_t)gs->targets, sizeof *rep->peaks);
+    rep->target_pos = xcalloc((size_t)gs->targets, sizeof *rep->target_pos);
+    GenomeJob *j = xcalloc(1, sizeof *j);
+    j->v = (Conv){.gs = gs, .K = gs->targets, .KB = (gs->targets + 7) / 8, .rep = rep};
+    j->s = *s;
+    j->rank = rank;
+    j->nranks = nranks;
+    j->part = xcalloc((size_t)nranks, sizeof *j->part);
+    for (int r = 0; nranks > 1 && r < nranks; r++) {
+        j->part[r] = xmalloc(strlen(s->out) + 32, 1);
+        sprintf(j->part[r], "%s.tmp-part%d", s->out, r);
+    }
+    Conv *v = &j->v;
+    if (load_inputs(v, err) != 0) {
+        genome_job_close(j);
+        return NULL;
+    }
+    int64_t *load = xmalloc((size_t)v->C, sizeof *load); /* a chromosome's bases, -1: unused */
+    for (int c = 0; c < v->C; c++)
+        load[c] = !v->use[c] || (gs->regions && v->rfirst[c] == v->rfirst[c + 1]) ?
+                  -1 : genome_length(v->g, c);
+    j->owner = xmalloc((size_t)v->C, sizeof *j->owner);
+    genome_deal(v->C, load, nranks, j->owner);
+    free(load);
+    return j;
+}
+
+int genome_job_chroms(const GenomeJob *j) { return j->v.C; }
+
+/* The output's block and the coordinates beside it, freed (the sink closed) for another open. */
+static void output_free(Conv *v)
+{
+    sink_close(&v->sink);
+    sink_block_free(&v->blk);
+    free(v->chrom);
+    free(v->start);
+    free(v->end);
+    free(v->strand);
+    v->chrom = NULL;
+    v->start = v->end = NULL;
+    v->strand = NULL;
+}
+
+int genome_job_run(GenomeJob *j, int64_t *rows, GenomeStopFn stop, void *stop_ctx, int *stopped,
+                   Error *err)
+{
+    Conv *v = &j->v;
+    ConvertSettings ps = j->s;
+    if (j->nranks > 1) { /* a part: read back once, not worth compressing */
+        ps.out = j->part[j->rank];
+        ps.gzip = 0;
+    }
+    memset(rows, 0, (size_t)v->C * sizeof *rows);
+    *stopped = 0;
+    if (open_output(v, &ps, err) != 0 ||
+        run_chroms(v, j->owner, j->rank, rows, stop, stop_ctx, stopped, err) != 0)
+        return -1;
+    if (*stopped)
+        return 0;
+    if (j->nranks == 1)
+        return finish_output(v, err);
+    if (dataset_writer_rows(v->sink.w) == 0) { /* nothing of this rank's: no part */
+        output_free(v);
+        return 0;
+    }
+    if (sink_finish(&v->sink, v->gs->genome, "part", err) != 0)
+        return -1;
+    guard_part(j->part[j->rank]); /* until genome_job_close removes it */
+    return 0;
+}
+
+/* A part's rows, read back a block at a time. */
+typedef struct {
+    uint8_t *tok;  /* (B, W) */
+    float *y;      /* (B, K) */
+    char **ids;    /* (B) */
+    int64_t *start, *end;
+    char *strand;  /* (B) */
+} Stage;
+
+/* Rows [first, first + n) of a part, all of chromosome c, onto the output's block. */
+static int copy_rows(Conv *v, Dataset *d, Stage *st, int64_t first, int64_t n, int c, Error *err)
+{
+    const int W = v->gs->window, K = v->K;
+    const int has_strand = dataset_info(d)->has_strand;
+    for (int64_t r = first; r < first + n;) {
+        int64_t m = first + n - r < v->blk.B ? first + n - r : v->blk.B;
+        if (dataset_read_rows(d, r, m, st->tok, st->y, err) != 0 ||
+            dataset_read_ids(d, r, m, st->ids, err) != 0)
+            return -1;
+        int rc = dataset_read_coords(d, r, m, NULL, st->start, st->end, err);
+        if (rc == 0 && has_strand)
+            rc = dataset_read_strand(d, r, m, st->strand, err);
+        for (int64_t i = 0; i < m; i++) {
+            int64_t b = v->blk.b;
+            memcpy(v->blk.y + b * K, st->y + i * K, (size_t)K * sizeof *st->y);
+            sink_block_add(&v->blk, PAD_PRE, st->ids[i], st->tok + i * W, W);
+            free(st->ids[i]);
+            v->chrom[b] = genome_name(v->g, c);
+            v->start[b] = st->start[i];
+            v->end[b] = st->end[i];
+            char sc = has_strand ? st->strand[i] : '.';
+            v->strand[b] = sc == '+' ? "+" : sc == '-' ? "-" : ".";
+            if (rc == 0 && v->blk.b == v->blk.B)
+                rc = flush_rows(v, err);
+        }
+        if (rc != 0)
+            return -1;
+        r += m;
+    }
+    return 0;
+}
+
+/* The parts' rows in FASTA chromosome order onto the output's block. */
+static int copy_parts(GenomeJob *j, Dataset **part, const int64_t *rows, Error *err)
+{
+    Conv *v = &j->v;
+    const int64_t B = v->blk.B;
+    Stage st = {.tok = xmalloc((size_t)B, (size_t)v->gs->window),
+                .y = xmalloc((size_t)B * (size_t)v->K, sizeof *st.y),
+                .ids = xcalloc((size_t)B, sizeof *st.ids),
+                .start = xmalloc((size_t)B, sizeof *st.start),
+                .end = xmalloc((size_t)B, sizeof *st.end), .strand = xmalloc((size_t)B, 1)};
+    int64_t *at = xcalloc((size_t)j->nranks, sizeof *at); /* each part's next row */
+    int rc = 0;
+    for (int c = 0; c < v->C && rc == 0; c++) {
+        int o = j->owner[c];
+        if (rows[c] == 0 || o < 0)
+            continue;
+        if (!part[o] || at[o] + rows[c] > dataset_info(part[o])->n)
+            rc = error_set(err, "%s: internal: %lld rows of %s missing", j->part[o],
+                           (long long)rows[c], genome_name(v->g, c));
+        else
+            rc = copy_rows(v, part[o], &st, at[o], rows[c], c, err);
+        at[o] += rows[c];
+    }
+    free(at);
+    free(st.tok), free(st.y), free(st.ids), free(st.start), free(st.end), free(st.strand);
+    return rc;
+}
+
+int genome_job_merge(GenomeJob *j, const int64_t *rows, Error *err)
+{
+    Conv *v = &j->v;
+    output_free(v);
+    if (open_output(v, &j->s, err) != 0)
+        return -1;
+    Dataset **part = xcalloc((size_t)j->nranks, sizeof *part);
+    int64_t *has = xcalloc((size_t)j->nranks, sizeof *has);
+    for (int c = 0; c < v->C; c++)
+        if (j->owner[c] >= 0)
+            has[j->owner[c]] += rows[c];
+    int rc = 0;
+    for (int r = 0; r < j->nranks && rc == 0; r++)
+        if (has[r] && !(part[r] = dataset_open(j->part[r], err)))
+            rc = -1;
+    if (rc == 0)
+        rc = copy_parts(j, part, rows, err);
+    for (int r = 0; r < j->nranks; r++)
+        dataset_close(part[r]);
+    free(part);
+    free(has);
+    if (rc == 0)
+        rc = flush_rows(v, err);
+    return rc == 0 ? finish_output(v, err) : -1;
+}
+
+void genome_job_close(GenomeJob *j)
+{
+    if (!j)
+        return;
+    conv_free(&j->v);
+    if (j->nranks > 1 && j->part[j->rank]) {
+        unlink(j->part[j->rank]);
+        guard_part(NULL);
+    }
+    for (int r = 0; r < j->nranks; r++)
+        free(j->part[r]);
+    free(j->part);
+    free(j->owner);
+    free(j);
 }

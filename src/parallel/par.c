@@ -147,6 +147,7 @@ void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n) { allreduce(c, buf,
 void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_SUM); }
 void par_allreduce_max_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MAX); }
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MIN); }
+void par_allreduce_sum_i64(ParComm *c, int64_t *buf, size_t n) { allreduce(c, buf, n, MPI_INT64_T, 8, MPI_SUM); }
 
 void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const int *displs,
                                 float *tmp, int tmp_n, ParPieceFn last, void *ctx)
@@ -451,4 +452,63 @@ void par_buckets_free(ParBuckets *b)
     free(b->offsets);
     free(b->req);
     free(b);
+}
+
+/* ---- the alarm: point-to-point messages on a communicator of its own ---- */
+
+enum { ALARM_TAG = 17 };
+
+struct ParAlarm {
+    ParComm c;         /* a duplicate of the caller's */
+    int raised, token;
+    MPI_Request *sent; /* (size) to each other rank, once raised */
+};
+
+ParAlarm *par_alarm_create(ParComm *c)
+{
+    ParAlarm *a = xcalloc(1, sizeof *a);
+    a->c.rank = c->rank;
+    a->c.size = c->size;
+    check(MPI_Comm_dup(c->comm, &a->c.comm), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(a->c.comm, MPI_ERRORS_RETURN);
+    a->sent = xmalloc((size_t)c->size, sizeof *a->sent);
+    for (int r = 0; r < c->size; r++)
+        a->sent[r] = MPI_REQUEST_NULL;
+    return a;
+}
+
+void par_alarm_raise(ParAlarm *a)
+{
+    if (a->raised)
+        return;
+    a->raised = 1;
+    for (int r = 0; r < a->c.size; r++)
+        if (r != a->c.rank)
+            check(MPI_Isend(&a->token, 1, MPI_INT, r, ALARM_TAG, a->c.comm, &a->sent[r]),
+                  "MPI_Isend");
+}
+
+int par_alarm_heard(ParAlarm *a)
+{
+    int flag = 0;
+    check(MPI_Iprobe(MPI_ANY_SOURCE, ALARM_TAG, a->c.comm, &flag, MPI_STATUS_IGNORE),
+          "MPI_Iprobe");
+    return flag;
+}
+
+int par_alarm_settle(ParAlarm *a, int rc, Error *err)
+{
+    int64_t raised = a->raised; /* every raiser sent one message to each other rank */
+    par_allreduce_sum_i64(&a->c, &raised, 1);
+    for (int64_t i = 0; i < raised - a->raised; i++) {
+        int token;
+        check(MPI_Recv(&token, 1, MPI_INT, MPI_ANY_SOURCE, ALARM_TAG, a->c.comm,
+                       MPI_STATUS_IGNORE), "MPI_Recv");
+    }
+    check(MPI_Waitall(a->c.size, a->sent, MPI_STATUSES_IGNORE), "MPI_Waitall");
+    rc = par_any_failed(&a->c, rc, err);
+    MPI_Comm_free(&a->c.comm);
+    free(a->sent);
+    free(a);
+    return rc;
 }
