@@ -4,8 +4,8 @@
 # different lengths, the peaks past the new ends dropped) is converted with 1, 2 and 3 ranks, bins
 # mode with --gc-match and regions mode: the files must have the same bytes (cmp) as the
 # one-process conversion, and tests/genome_reference.py checks the 2-rank file's labels bin by bin.
-# A base that is no base letter in chr2 (rank 1's first chromosome with 2 ranks, rank 1's with 3)
-# must give exit 1, one line from gseq_mpi naming the chromosome, no output, no part left, an
+# A character that is no base in a chromosome of rank 1 (with 2 and 3 ranks), or of rank 0, must
+# give exit 1, one line from gseq_mpi naming the chromosome, no output, no part left, an
 # existing output untouched, and no hang (timeout). Prints "N passed, N failed" last.
 BIN=${GSEQ_MPI:-./gseq_mpi}
 PY=${PYTHON:-/usr/bin/python3}
@@ -107,15 +107,22 @@ fails() {
     fi
 }
 
-# a character that is no base in chr2 (rank 1's with 2 and 3 ranks: the deal by length)
-awk '/^>chr2/ { c = 1; print; next } /^>/ { c = 0 } { if (c && ++n == 100) $0 = "Z" substr($0, 2); print }' \
-    "$D/g.fa" >"$T/badbase.fa"
-for p in 2 3; do
-    fails "$p" "chr2 position 5940: 'Z' is not a base" "bad_base_p$p" --genome "$T/badbase.fa" \
-        $TARGETS --gc-match
-done
-fails 2 "chr2 position 5940: 'Z' is not a base" bad_base_regions --genome "$T/badbase.fa" \
+# badbase CHROM OUT: the genome with a character that is no base on line 100 of CHROM
+badbase() {
+    awk -v want=">$1" '/^>/ { c = $1 == want; print; next }
+        { if (c && ++n == 100) $0 = "Z" substr($0, 2); print }' "$D/g.fa" >"$2"
+}
+# the deal (contiguous runs by length): 2 ranks: chr1-2 | chr3-5; 3 ranks: chr1 | chr2 | chr3-5
+badbase chr3 "$T/bad3.fa"
+badbase chr2 "$T/bad2.fa"
+badbase chr1 "$T/bad1.fa"
+fails 2 "chr3 position 5940: 'Z' is not a base" bad_base_rank1_p2 --genome "$T/bad3.fa" \
+    $TARGETS --gc-match
+fails 3 "chr2 position 5940: 'Z' is not a base" bad_base_rank1_p3 --genome "$T/bad2.fa" \
+    $TARGETS --gc-match
+fails 2 "chr3 position 5940: 'Z' is not a base" bad_base_regions --genome "$T/bad3.fa" \
     $TARGETS --regions "$D/regions.bed"
+fails 2 "chr1 position 5940: 'Z' is not a base" bad_base_rank0 --genome "$T/bad1.fa" $TARGETS
 # found by every rank while loading: a peak past a chromosome's end
 cp "$D/g.fa" "$T/g2.fa"
 printf 'chr5\t49900\t50100\n' >"$T/past.bed"

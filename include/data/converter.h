@@ -97,16 +97,16 @@ void genome_report_free(GenomeReport *rep);
 
 /* ---- the same conversion over ranks (the command does the MPI between the steps) ----
  * Every rank opens the job (the inputs are loaded on every rank) and gets the same deal of the
- * chosen chromosomes (genome_deal, by length); each converts its own, in FASTA order, into its
- * part, a gseq file <out>.tmp-part<rank> (with one rank: straight into the output); rank 0 then
- * copies the parts' rows into the output in FASTA chromosome order, block by block as one rank
- * writes them, so the file has the same bytes whatever the number of ranks. */
+ * chosen chromosomes (genome_deal: contiguous runs in FASTA order, balanced by length). Rank 0
+ * (or the one process) converts its chromosomes straight into the output, then takes each other
+ * rank's chromosomes in FASTA order from the parts they wrote (one gseq file per chromosome,
+ * <out>.tmp-chrom<c>), as each is ready; the rows go to the output in the same blocks as on one
+ * process, so the file has the same bytes whatever the number of ranks. */
 typedef struct GenomeJob GenomeJob;
-/* Polled between chromosomes: non-zero to stop (another rank failed). */
-typedef int (*GenomeStopFn)(void *ctx);
 
-/* Chromosome c to rank owner[c]: the chromosomes of load[c] >= 0 (owner -1 for the others) from
- * the largest load (ties: FASTA order) each to the rank of least load so far (ties: the lowest). */
+/* Chromosome c to rank owner[c]: the chromosomes of load[c] >= 0 (owner -1 for the others) in
+ * FASTA order, cut into nranks runs of near-equal load: c goes to the rank whose share of the
+ * total holds the middle of c. */
 void genome_deal(int C, const int64_t *load, int nranks, int *owner);
 
 /* Loads the inputs (checked), deals the chromosomes. NULL + err on a bad input. rep as for
@@ -114,16 +114,18 @@ void genome_deal(int C, const int64_t *load, int nranks, int *owner);
  * of the inputs (the same on every rank). */
 GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *g, int rank,
                            int nranks, GenomeReport *rep, Error *err);
-int genome_job_chroms(const GenomeJob *j); /* C: the genome's chromosomes */
-/* This rank's chromosomes into its part (one rank: into the finished output); rows (C): the rows
- * of each chromosome this rank wrote, 0 for the others'. stop (may be NULL) is polled before
- * each chromosome; when it says stop, returns 0 with *stopped set and nothing finished. */
-int genome_job_run(GenomeJob *j, int64_t *rows, GenomeStopFn stop, void *stop_ctx, int *stopped,
-                   Error *err);
-/* Rank 0 of several, after every rank's run: the parts into the output, rows (C) every
- * chromosome's count (summed over the ranks). */
-int genome_job_merge(GenomeJob *j, const int64_t *rows, Error *err);
-/* Frees the job; removes this rank's part and any file not finished. NULL is a no-op. */
+int genome_job_chroms(const GenomeJob *j);       /* C: the genome's chromosomes */
+int genome_job_owner(const GenomeJob *j, int c); /* the rank converting c, -1: unused */
+/* Rank 0: opens the output. */
+int genome_job_begin(GenomeJob *j, Error *err);
+/* This rank's chromosome c: on rank 0 into the output, on the others into c's part (none
+ * when c has no row); *rows: its rows. */
+int genome_job_chrom(GenomeJob *j, int c, int64_t *rows, Error *err);
+/* Rank 0: chromosome c's part (of `rows` rows, as its rank said), into the output, removed. */
+int genome_job_take(GenomeJob *j, int c, int64_t rows, Error *err);
+/* Rank 0: the last rows, the provenance, the output renamed into place. */
+int genome_job_end(GenomeJob *j, Error *err);
+/* Frees the job; removes this rank's parts left and an output not finished. NULL: a no-op. */
 void genome_job_close(GenomeJob *j);
 
 #endif

@@ -100,15 +100,24 @@ void par_buckets_poke(ParBuckets *b);              /* lets MPI progress the star
 void par_buckets_wait(ParBuckets *b);              /* all started buckets are summed */
 void par_buckets_free(ParBuckets *b);
 
-/* A rank that fails while the others work on tells them without waiting for them: it raises the
- * alarm (a message to every other rank, not waited for), the others hear it when they poll
- * between two pieces of work and stop early. par_alarm_settle ends it, collectively: every rank's
- * rc, as par_any_failed (the lowest failing rank's message on every rank), and the messages
- * received. Created collectively (its own communicator, so no other message is taken for it). */
+/* Ranks working apart, each on its own pieces, and rank 0 taking the others' results as each is
+ * ready. A rank that fails tells the others without waiting for them: it raises the alarm (a
+ * message to every other rank, not waited for); the others hear it when they poll between two
+ * pieces, or while rank 0 waits for a piece, and stop early. par_alarm_settle ends it,
+ * collectively, without spinning (a rank done early leaves the core to the ones still working):
+ * every rank's rc, as par_any_failed (the lowest failing rank's message on every rank), and the
+ * messages not taken. Created collectively (its own communicator: no other message is taken for
+ * one of its). */
 typedef struct ParAlarm ParAlarm;
 ParAlarm *par_alarm_create(ParComm *c);
 void par_alarm_raise(ParAlarm *a);
 int par_alarm_heard(ParAlarm *a); /* another rank has raised it (does not wait) */
+/* A piece is ready, with a number (e.g. its rows), to rank `to` (in order: the receiver takes
+ * them in the order they were sent). */
+void par_alarm_send_ready(ParAlarm *a, int to, int64_t value);
+/* Waits (without spinning) for the next piece of rank `from`: 0 with *value, or -1 when the
+ * alarm is heard first. */
+int par_alarm_wait_ready(ParAlarm *a, int from, int64_t *value);
 int par_alarm_settle(ParAlarm *a, int rc, Error *err); /* frees a */
 
 /* Ends every rank now with the status (used by die()). */

@@ -213,8 +213,6 @@ static void report_sum(ParComm *c, GenomeReport *r, int K)
     free(buf);
 }
 
-static int alarm_heard(void *alarm) { return par_alarm_heard(alarm); }
-
 /* The genome opened once by rank 0 alone, so that a missing index is built by one process. */
 static int index_genome(const char *path, Error *err)
 {
@@ -223,8 +221,46 @@ static int index_genome(const char *path, Error *err)
     return g ? 0 : -1;
 }
 
-/* convert_genome over the ranks of c: the same deal on every rank, each rank's chromosomes into
- * its part (a failing rank stops the others at their next chromosome), rank 0's merge. */
+/* A rank other than 0: its chromosomes into their parts, each announced to rank 0 with its rows;
+ * stops when another rank has failed. */
+static int convert_parts(ParComm *c, GenomeJob *j, ParAlarm *alarm, Error *err)
+{
+    for (int k = 0; k < genome_job_chroms(j); k++) {
+        int64_t rows;
+        if (genome_job_owner(j, k) != par_rank(c))
+            continue;
+        if (par_alarm_heard(alarm))
+            return 0;
+        if (genome_job_chrom(j, k, &rows, err) != 0)
+            return -1;
+        par_alarm_send_ready(alarm, 0, rows);
+    }
+    return 0;
+}
+
+/* Rank 0: its chromosomes (the first ones) into the output, then the others' parts in FASTA
+ * order, each as it is ready; stops when another rank has failed. */
+static int convert_output(GenomeJob *j, ParAlarm *alarm, Error *err)
+{
+    if (genome_job_begin(j, err) != 0)
+        return -1;
+    for (int k = 0; k < genome_job_chroms(j); k++) {
+        int64_t rows;
+        int o = genome_job_owner(j, k);
+        if (o == 0 && par_alarm_heard(alarm))
+            return 0;
+        if (o == 0 && genome_job_chrom(j, k, &rows, err) != 0)
+            return -1;
+        if (o > 0 && par_alarm_wait_ready(alarm, o, &rows) != 0)
+            return 0;
+        if (o > 0 && genome_job_take(j, k, rows, err) != 0)
+            return -1;
+    }
+    return genome_job_end(j, err);
+}
+
+/* convert_genome over the ranks of c: the same deal on every rank, rank 0 writing the output as
+ * the others' chromosomes are ready; a failing rank stops the others at their next chromosome. */
 static int convert_over_ranks(ParComm *c, const ConvertSettings *s, const GenomeSettings *g,
                               GenomeReport *rep, Error *err)
 {
@@ -236,21 +272,14 @@ static int convert_over_ranks(ParComm *c, const ConvertSettings *s, const Genome
         genome_job_close(j);
         return -1;
     }
-    const int C = genome_job_chroms(j);
-    int64_t *rows = xcalloc((size_t)C, sizeof *rows);
     ParAlarm *alarm = par_alarm_create(c);
-    int stopped = 0;
-    int rc = genome_job_run(j, rows, alarm_heard, alarm, &stopped, err);
+    int rc = root ? convert_output(j, alarm, err) : convert_parts(c, j, alarm, err);
     if (rc != 0)
         par_alarm_raise(alarm);
     rc = par_alarm_settle(alarm, rc, err);
-    if (rc == 0) {
-        par_allreduce_sum_i64(c, rows, (size_t)C);
+    if (rc == 0)
         report_sum(c, rep, g->targets);
-        rc = par_root_verdict(c, root ? genome_job_merge(j, rows, err) : 0);
-    }
-    genome_job_close(j); /* every rank is past the merge: the parts can go */
-    free(rows);
+    genome_job_close(j); /* every rank is past rank 0's reading: the parts left can go */
     return rc;
 }
 

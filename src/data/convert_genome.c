@@ -471,31 +471,20 @@ static int open_output(Conv *v, const ConvertSettings *s, Error *err)
     return 0;
 }
 
-/* This rank's chromosomes in FASTA order, one at a time; rows[c]: the rows each gave. */
-static int run_chroms(Conv *v, const int *owner, int rank, int64_t *rows, GenomeStopFn stop,
-                      void *stop_ctx, int *stopped, Error *err)
+/* Chromosome c onto the output's block (flushed as it fills); *rows: the rows it gave. */
+static int run_chrom(Conv *v, int c, int64_t *rows, Error *err)
 {
-    for (int c = 0; c < v->C; c++) {
-        if (owner[c] != rank)
-            continue;
-        if (stop && stop(stop_ctx)) {
-            *stopped = 1;
-            return 0;
-        }
-        int64_t len = genome_length(v->g, c), got;
-        uint8_t *tok = genome_fetch(v->g, c, 0, len, &got, err);
-        if (!tok)
-            return -1;
-        int64_t before = dataset_writer_rows(v->sink.w) + v->blk.b;
-        v->rep->chroms++;
-        int rc = v->gs->regions ? chrom_regions(v, c, tok, len, err) :
-                                  chrom_bins(v, c, tok, len, err);
-        free(tok);
-        if (rc != 0)
-            return -1;
-        rows[c] = dataset_writer_rows(v->sink.w) + v->blk.b - before;
-    }
-    return flush_rows(v, err);
+    int64_t len = genome_length(v->g, c), got;
+    uint8_t *tok = genome_fetch(v->g, c, 0, len, &got, err);
+    if (!tok)
+        return -1;
+    int64_t before = dataset_writer_rows(v->sink.w) + v->blk.b;
+    v->rep->chroms++;
+    int rc = v->gs->regions ? chrom_regions(v, c, tok, len, err) :
+                              chrom_bins(v, c, tok, len, err);
+    free(tok);
+    *rows = dataset_writer_rows(v->sink.w) + v->blk.b - before;
+    return rc;
 }
 
 static int write_provenance(Conv *v, Error *err)
@@ -559,10 +548,14 @@ int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeRep
     GenomeJob *j = genome_job_open(s, gs, 0, 1, rep, err);
     if (!j)
         return -1;
-    int64_t *rows = xcalloc((size_t)genome_job_chroms(j), sizeof *rows);
-    int stopped = 0;
-    int rc = genome_job_run(j, rows, NULL, NULL, &stopped, err);
-    free(rows);
+    int rc = genome_job_begin(j, err);
+    for (int c = 0; c < genome_job_chroms(j) && rc == 0; c++) {
+        int64_t rows;
+        if (genome_job_owner(j, c) == 0)
+            rc = genome_job_chrom(j, c, &rows, err);
+    }
+    if (rc == 0)
+        rc = genome_job_end(j, err);
     genome_job_close(j);
     return rc;
 }
@@ -574,50 +567,30 @@ void genome_report_free(GenomeReport *rep)
     rep->peaks = rep->target_pos = NULL;
 }
 
+
 /* ---- over ranks ---- */
 
 struct GenomeJob {
     Conv v;
     ConvertSettings s;
     int rank, nranks;
-    int *owner;      /* (C) genome_deal's */
-    char **part;     /* (nranks) the parts' paths */
+    int *owner; /* (C) genome_deal's */
 };
-
-typedef struct {
-    int64_t load;
-    int c;
-} Load;
-
-static int cmp_load(const void *a, const void *b)
-{
-    const Load *x = a, *y = b;
-    if (x->load != y->load)
-        return x->load > y->load ? -1 : 1;
-    return (x->c > y->c) - (x->c < y->c);
-}
 
 void genome_deal(int C, const int64_t *load, int nranks, int *owner)
 {
-    Load *order = xmalloc((size_t)(C ? C : 1), sizeof *order);
-    int64_t *sum = xcalloc((size_t)nranks, sizeof *sum);
-    int n = 0;
+    double total = 0, before = 0;
+    for (int c = 0; c < C; c++)
+        total += load[c] >= 0 ? (double)load[c] : 0;
     for (int c = 0; c < C; c++) {
         owner[c] = -1;
-        if (load[c] >= 0)
-            order[n++] = (Load){load[c], c};
+        if (load[c] < 0)
+            continue;
+        double mid = before + 0.5 * (double)load[c]; /* the chromosome's middle, in bases */
+        int r = total > 0 ? (int)(mid * nranks / total) : 0;
+        owner[c] = r < nranks ? r : nranks - 1;
+        before += (double)load[c];
     }
-    qsort(order, (size_t)n, sizeof *order, cmp_load);
-    for (int i = 0; i < n; i++) {
-        int r = 0;
-        for (int q = 1; q < nranks; q++)
-            if (sum[q] < sum[r])
-                r = q;
-        owner[order[i].c] = r;
-        sum[r] += order[i].load;
-    }
-    free(order);
-    free(sum);
 }
 
 GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, int rank,
@@ -631,11 +604,6 @@ GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, i
     j->s = *s;
     j->rank = rank;
     j->nranks = nranks;
-    j->part = xcalloc((size_t)nranks, sizeof *j->part);
-    for (int r = 0; nranks > 1 && r < nranks; r++) {
-        j->part[r] = xmalloc(strlen(s->out) + 32, 1);
-        sprintf(j->part[r], "%s.tmp-part%d", s->out, r);
-    }
     Conv *v = &j->v;
     if (load_inputs(v, err) != 0) {
         genome_job_close(j);
@@ -652,6 +620,13 @@ GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, i
 }
 
 int genome_job_chroms(const GenomeJob *j) { return j->v.C; }
+int genome_job_owner(const GenomeJob *j, int c) { return j->owner[c]; }
+
+/* Chromosome c's part: <out>.tmp-chrom<c>. */
+static void part_path(const GenomeJob *j, int c, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.tmp-chrom%d", j->s.out, c);
+}
 
 /* The output's block and the coordinates beside it, freed (the sink closed) for another open. */
 static void output_free(Conv *v)
@@ -667,32 +642,36 @@ static void output_free(Conv *v)
     v->strand = NULL;
 }
 
-int genome_job_run(GenomeJob *j, int64_t *rows, GenomeStopFn stop, void *stop_ctx, int *stopped,
-                   Error *err)
+int genome_job_begin(GenomeJob *j, Error *err) { return open_output(&j->v, &j->s, err); }
+
+/* Chromosome c into its own part (read back once: not compressed); none when it has no row. */
+static int chrom_to_part(GenomeJob *j, int c, int64_t *rows, Error *err)
 {
     Conv *v = &j->v;
+    char path[4200];
+    part_path(j, c, path, sizeof path);
     ConvertSettings ps = j->s;
-    if (j->nranks > 1) { /* a part: read back once, not worth compressing */
-        ps.out = j->part[j->rank];
-        ps.gzip = 0;
-    }
-    memset(rows, 0, (size_t)v->C * sizeof *rows);
-    *stopped = 0;
-    if (open_output(v, &ps, err) != 0 ||
-        run_chroms(v, j->owner, j->rank, rows, stop, stop_ctx, stopped, err) != 0)
-        return -1;
-    if (*stopped)
-        return 0;
-    if (j->nranks == 1)
-        return finish_output(v, err);
-    if (dataset_writer_rows(v->sink.w) == 0) { /* nothing of this rank's: no part */
-        output_free(v);
-        return 0;
-    }
-    if (sink_finish(&v->sink, v->gs->genome, "part", err) != 0)
-        return -1;
-    guard_part(j->part[j->rank]); /* until genome_job_close removes it */
-    return 0;
+    ps.out = path;
+    ps.gzip = 0;
+    int rc = open_output(v, &ps, err);
+    if (rc == 0)
+        rc = run_chrom(v, c, rows, err);
+    if (rc == 0)
+        rc = flush_rows(v, err);
+    if (rc == 0 && *rows > 0)
+        rc = sink_finish(&v->sink, v->gs->genome, "part", err);
+    if (rc == 0 && *rows > 0)
+        guard_part(path); /* until rank 0 (or genome_job_close) removes it */
+    output_free(v);
+    return rc;
+}
+
+int genome_job_chrom(GenomeJob *j, int c, int64_t *rows, Error *err)
+{
+    *rows = 0;
+    if (j->rank != 0)
+        return chrom_to_part(j, c, rows, err);
+    return run_chrom(&j->v, c, rows, err);
 }
 
 /* A part's rows, read back a block at a time. */
@@ -704,13 +683,13 @@ typedef struct {
     char *strand;  /* (B) */
 } Stage;
 
-/* Rows [first, first + n) of a part, all of chromosome c, onto the output's block. */
-static int copy_rows(Conv *v, Dataset *d, Stage *st, int64_t first, int64_t n, int c, Error *err)
+/* Rows [0, n) of a part, all of chromosome c, onto the output's block. */
+static int copy_rows(Conv *v, Dataset *d, Stage *st, int64_t n, int c, Error *err)
 {
     const int W = v->gs->window, K = v->K;
     const int has_strand = dataset_info(d)->has_strand;
-    for (int64_t r = first; r < first + n;) {
-        int64_t m = first + n - r < v->blk.B ? first + n - r : v->blk.B;
+    for (int64_t r = 0; r < n;) {
+        int64_t m = n - r < v->blk.B ? n - r : v->blk.B;
         if (dataset_read_rows(d, r, m, st->tok, st->y, err) != 0 ||
             dataset_read_ids(d, r, m, st->ids, err) != 0)
             return -1;
@@ -737,72 +716,53 @@ static int copy_rows(Conv *v, Dataset *d, Stage *st, int64_t first, int64_t n, i
     return 0;
 }
 
-/* The parts' rows in FASTA chromosome order onto the output's block. */
-static int copy_parts(GenomeJob *j, Dataset **part, const int64_t *rows, Error *err)
+int genome_job_take(GenomeJob *j, int c, int64_t rows, Error *err)
 {
+    if (rows == 0)
+        return 0;
     Conv *v = &j->v;
+    char path[4200];
+    part_path(j, c, path, sizeof path);
+    Dataset *d = dataset_open(path, err);
+    if (!d)
+        return -1;
+    int rc = 0;
+    if (dataset_info(d)->n != rows)
+        rc = error_set(err, "%s: internal: %lld rows, %lld announced", path,
+                       (long long)dataset_info(d)->n, (long long)rows);
     const int64_t B = v->blk.B;
     Stage st = {.tok = xmalloc((size_t)B, (size_t)v->gs->window),
                 .y = xmalloc((size_t)B * (size_t)v->K, sizeof *st.y),
                 .ids = xcalloc((size_t)B, sizeof *st.ids),
                 .start = xmalloc((size_t)B, sizeof *st.start),
                 .end = xmalloc((size_t)B, sizeof *st.end), .strand = xmalloc((size_t)B, 1)};
-    int64_t *at = xcalloc((size_t)j->nranks, sizeof *at); /* each part's next row */
-    int rc = 0;
-    for (int c = 0; c < v->C && rc == 0; c++) {
-        int o = j->owner[c];
-        if (rows[c] == 0 || o < 0)
-            continue;
-        if (!part[o] || at[o] + rows[c] > dataset_info(part[o])->n)
-            rc = error_set(err, "%s: internal: %lld rows of %s missing", j->part[o],
-                           (long long)rows[c], genome_name(v->g, c));
-        else
-            rc = copy_rows(v, part[o], &st, at[o], rows[c], c, err);
-        at[o] += rows[c];
-    }
-    free(at);
+    if (rc == 0)
+        rc = copy_rows(v, d, &st, rows, c, err);
     free(st.tok), free(st.y), free(st.ids), free(st.start), free(st.end), free(st.strand);
+    dataset_close(d);
+    unlink(path);
     return rc;
 }
 
-int genome_job_merge(GenomeJob *j, const int64_t *rows, Error *err)
+int genome_job_end(GenomeJob *j, Error *err)
 {
-    Conv *v = &j->v;
-    output_free(v);
-    if (open_output(v, &j->s, err) != 0)
+    if (flush_rows(&j->v, err) != 0)
         return -1;
-    Dataset **part = xcalloc((size_t)j->nranks, sizeof *part);
-    int64_t *has = xcalloc((size_t)j->nranks, sizeof *has);
-    for (int c = 0; c < v->C; c++)
-        if (j->owner[c] >= 0)
-            has[j->owner[c]] += rows[c];
-    int rc = 0;
-    for (int r = 0; r < j->nranks && rc == 0; r++)
-        if (has[r] && !(part[r] = dataset_open(j->part[r], err)))
-            rc = -1;
-    if (rc == 0)
-        rc = copy_parts(j, part, rows, err);
-    for (int r = 0; r < j->nranks; r++)
-        dataset_close(part[r]);
-    free(part);
-    free(has);
-    if (rc == 0)
-        rc = flush_rows(v, err);
-    return rc == 0 ? finish_output(v, err) : -1;
+    return finish_output(&j->v, err);
 }
 
 void genome_job_close(GenomeJob *j)
 {
     if (!j)
         return;
+    for (int c = 0; j->rank != 0 && j->owner && c < j->v.C; c++)
+        if (j->owner[c] == j->rank) { /* parts rank 0 did not take (after a failure) */
+            char path[4200];
+            part_path(j, c, path, sizeof path);
+            unlink(path);
+        }
+    guard_part(NULL);
     conv_free(&j->v);
-    if (j->nranks > 1 && j->part[j->rank]) {
-        unlink(j->part[j->rank]);
-        guard_part(NULL);
-    }
-    for (int r = 0; r < j->nranks; r++)
-        free(j->part[r]);
-    free(j->part);
     free(j->owner);
     free(j);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/util.h"
 
@@ -456,12 +457,13 @@ void par_buckets_free(ParBuckets *b)
 
 /* ---- the alarm: point-to-point messages on a communicator of its own ---- */
 
-enum { ALARM_TAG = 17 };
+enum { ALARM_TAG = 17, READY_TAG = 18 };
 
 struct ParAlarm {
     ParComm c;         /* a duplicate of the caller's */
     int raised, token;
     MPI_Request *sent; /* (size) to each other rank, once raised */
+    int64_t readies_sent, readies_taken;
 };
 
 ParAlarm *par_alarm_create(ParComm *c)
@@ -496,15 +498,58 @@ int par_alarm_heard(ParAlarm *a)
     return flag;
 }
 
+/* A request completed without spinning: tested every millisecond, the core left to the rank
+ * that works meanwhile. */
+static void wait_idle(MPI_Request *req, const char *what)
+{
+    const struct timespec ms = {0, 1000000};
+    for (int done = 0;;) {
+        check(MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
+        if (done)
+            return;
+        nanosleep(&ms, NULL);
+    }
+}
+
+void par_alarm_send_ready(ParAlarm *a, int to, int64_t value)
+{
+    check(MPI_Send(&value, 1, MPI_INT64_T, to, READY_TAG, a->c.comm), "MPI_Send");
+    a->readies_sent++;
+}
+
+int par_alarm_wait_ready(ParAlarm *a, int from, int64_t *value)
+{
+    const struct timespec ms = {0, 1000000};
+    for (int flag = 0;;) {
+        check(MPI_Iprobe(from, READY_TAG, a->c.comm, &flag, MPI_STATUS_IGNORE), "MPI_Iprobe");
+        if (flag)
+            break;
+        if (par_alarm_heard(a))
+            return -1;
+        nanosleep(&ms, NULL);
+    }
+    check(MPI_Recv(value, 1, MPI_INT64_T, from, READY_TAG, a->c.comm, MPI_STATUS_IGNORE),
+          "MPI_Recv");
+    a->readies_taken++;
+    return 0;
+}
+
 int par_alarm_settle(ParAlarm *a, int rc, Error *err)
 {
-    int64_t raised = a->raised; /* every raiser sent one message to each other rank */
-    par_allreduce_sum_i64(&a->c, &raised, 1);
-    for (int64_t i = 0; i < raised - a->raised; i++) {
-        int token;
+    /* every raiser sent one alarm to each other rank; the readies not taken are taken here */
+    int64_t n[2] = {a->raised, a->readies_sent - a->readies_taken};
+    MPI_Request req;
+    check(MPI_Iallreduce(MPI_IN_PLACE, n, 2, MPI_INT64_T, MPI_SUM, a->c.comm, &req),
+          "MPI_Iallreduce");
+    wait_idle(&req, "MPI_Iallreduce");
+    int token;
+    for (int64_t i = 0; i < n[0] - a->raised; i++)
         check(MPI_Recv(&token, 1, MPI_INT, MPI_ANY_SOURCE, ALARM_TAG, a->c.comm,
                        MPI_STATUS_IGNORE), "MPI_Recv");
-    }
+    int64_t v;
+    for (int64_t i = 0; a->c.rank == 0 && i < n[1]; i++) /* readies only go to rank 0 */
+        check(MPI_Recv(&v, 1, MPI_INT64_T, MPI_ANY_SOURCE, READY_TAG, a->c.comm,
+                       MPI_STATUS_IGNORE), "MPI_Recv");
     check(MPI_Waitall(a->c.size, a->sent, MPI_STATUSES_IGNORE), "MPI_Waitall");
     rc = par_any_failed(&a->c, rc, err);
     MPI_Comm_free(&a->c.comm);
