@@ -82,6 +82,16 @@ expect_ok attrs "$OUT" $BIN convert --genome "$G" --bigwig "$D/b.bw" --bigwig "$
     --out "$OUT" --signal-window 7
 if attrs >"$T/py" 2>&1; then ok; else bad "attributes: $(tail -1 "$T/py")"; fi
 
+# ---- over ranks: the parts carry the signal as float32, the same bytes as one process ----
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+expect_ok bins_one_process "$T/one.h5" $BIN convert --genome "$G" --bigwig "$D/a.bw" \
+    --bigwig sig_b="$D/b.bw" --out "$T/one.h5"
+for p in 2 3; do
+    expect_ok "bins_np$p" "$T/np.h5" mpirun -np $p $BIN convert --genome "$G" --bigwig "$D/a.bw" \
+        --bigwig sig_b="$D/b.bw" --out "$T/np.h5"
+    cmp -s "$T/one.h5" "$T/np.h5" && ok || bad "bins over $p ranks: not the bytes of one process"
+done
+
 # ---- regions mode ----
 expect_ok regions "$OUT" $BIN convert --genome "$G" --bigwig "$D/a.bw" --bigwig "$D/b.bw" \
     --regions "$D/regions.bed" --window 400 --signal-window 300 --out "$OUT"

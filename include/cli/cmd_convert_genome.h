@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "cli/options.h"
 #include "data/converter.h"
+#include "parallel/par.h"
 
 typedef struct {
     const char *genome, *regions, *blacklist, *chroms, *targets_file, *bigwig_file;
@@ -56,7 +57,10 @@ typedef struct {
 
 /* The checks between the genome options (given without --genome, regions with negatives). */
 int genome_check_args(const GenomeArgs *ga, Error *err);
-/* Builds the targets, runs convert_genome and prints its log on stderr. */
-int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga, Error *err);
+/* Builds the targets, runs the conversion and prints its log on stderr. c: the ranks under a
+ * launcher (NULL without): with more than one, over the ranks (chromosomes dealt out, rank 0
+ * merges and alone prints); every rank returns the same rc, the message on rank 0. */
+int convert_genome_command(ParComm *c, const ConvertSettings *s, const GenomeArgs *ga,
+                           Error *err);
 
 #endif

@@ -100,4 +100,37 @@ int convert_genome(const ConvertSettings *s, const GenomeSettings *g, GenomeRepo
                    Error *err);
 void genome_report_free(GenomeReport *rep);
 
+/* ---- the same conversion over ranks (the command does the MPI between the steps) ----
+ * Every rank opens the job (the inputs are loaded on every rank) and gets the same deal of the
+ * chosen chromosomes (genome_deal: contiguous runs in FASTA order, balanced by length). Rank 0
+ * (or the one process) converts its chromosomes straight into the output, then takes each other
+ * rank's chromosomes in FASTA order from the parts they wrote (one gseq file per chromosome,
+ * <out>.tmp-chrom<c>), as each is ready; the rows go to the output in the same blocks as on one
+ * process, so the file has the same bytes whatever the number of ranks. */
+typedef struct GenomeJob GenomeJob;
+
+/* Chromosome c to rank owner[c]: the chromosomes of load[c] >= 0 (owner -1 for the others) in
+ * FASTA order, cut into nranks runs of near-equal load: c goes to the rank whose share of the
+ * total holds the middle of c. */
+void genome_deal(int C, const int64_t *load, int nranks, int *owner);
+
+/* Loads the inputs (checked), deals the chromosomes. NULL + err on a bad input. rep as for
+ * convert_genome: this rank's counts (the chromosomes it converts), the peaks and skipped lines
+ * of the inputs (the same on every rank). */
+GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *g, int rank,
+                           int nranks, GenomeReport *rep, Error *err);
+int genome_job_chroms(const GenomeJob *j);       /* C: the genome's chromosomes */
+int genome_job_owner(const GenomeJob *j, int c); /* the rank converting c, -1: unused */
+/* Rank 0: opens the output. */
+int genome_job_begin(GenomeJob *j, Error *err);
+/* This rank's chromosome c: on rank 0 into the output, on the others into c's part (none
+ * when c has no row); *rows: its rows. */
+int genome_job_chrom(GenomeJob *j, int c, int64_t *rows, Error *err);
+/* Rank 0: chromosome c's part (of `rows` rows, as its rank said), into the output, removed. */
+int genome_job_take(GenomeJob *j, int c, int64_t rows, Error *err);
+/* Rank 0: the last rows, the provenance, the output renamed into place. */
+int genome_job_end(GenomeJob *j, Error *err);
+/* Frees the job; removes this rank's parts left and an output not finished. NULL: a no-op. */
+void genome_job_close(GenomeJob *j);
+
 #endif

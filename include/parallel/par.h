@@ -42,6 +42,7 @@ void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n);
 void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_max_f64(ParComm *c, double *buf, size_t n);
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n);
+void par_allreduce_sum_i64(ParComm *c, int64_t *buf, size_t n);
 /* The sum over the ranks of the block buf[displs[r] .. + counts[r]) lands on rank r, in place
  * (the other blocks of buf are left partly summed); tmp holds tmp_n floats of scratch. With
  * `last`, the pieces of the final step are handed to it instead of being added: buf[at .. at+n)
@@ -98,6 +99,26 @@ void par_buckets_start(ParBuckets *b, int bucket); /* its range is final: start 
 void par_buckets_poke(ParBuckets *b);              /* lets MPI progress the started ones */
 void par_buckets_wait(ParBuckets *b);              /* all started buckets are summed */
 void par_buckets_free(ParBuckets *b);
+
+/* Ranks working apart, each on its own pieces, and rank 0 taking the others' results as each is
+ * ready. A rank that fails tells the others without waiting for them: it raises the alarm (a
+ * message to every other rank, not waited for); the others hear it when they poll between two
+ * pieces, or while rank 0 waits for a piece, and stop early. par_alarm_settle ends it,
+ * collectively, without spinning (a rank done early leaves the core to the ones still working):
+ * every rank's rc, as par_any_failed (the lowest failing rank's message on every rank), and the
+ * messages not taken. Created collectively (its own communicator: no other message is taken for
+ * one of its). */
+typedef struct ParAlarm ParAlarm;
+ParAlarm *par_alarm_create(ParComm *c);
+void par_alarm_raise(ParAlarm *a);
+int par_alarm_heard(ParAlarm *a); /* another rank has raised it (does not wait) */
+/* A piece is ready, with a number (e.g. its rows), to rank `to` (in order: the receiver takes
+ * them in the order they were sent). */
+void par_alarm_send_ready(ParAlarm *a, int to, int64_t value);
+/* Waits (without spinning) for the next piece of rank `from`: 0 with *value, or -1 when the
+ * alarm is heard first. */
+int par_alarm_wait_ready(ParAlarm *a, int from, int64_t *value);
+int par_alarm_settle(ParAlarm *a, int rc, Error *err); /* frees a */
 
 /* Ends every rank now with the status (used by die()). */
 void par_abort(int status);

@@ -1,7 +1,9 @@
 /* cmd_convert.c: `gseq_mpi convert`: reads and checks the options, hands one input to its converter
  * (data/converter.h: FASTA + labels TSV, DeepSEA .mat, Basset HDF5, NumPy .npy/.npz, a genome and
  * peak files) and reports what was written. The genome's targets and log are in
- * cmd_convert_genome.c. */
+ * cmd_convert_genome.c. Under a launcher (mpirun) every rank runs the command and rank 0 alone
+ * speaks: a genome is converted over the ranks, any other input by rank 0 while the others wait
+ * for its verdict. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "cli/run.h"
 #include "data/convert.h"
 #include "data/converter.h"
+#include "parallel/par.h"
 
 static const char *convert_usage =
     "usage: gseq_mpi convert INPUT --out FILE [options]\n"
@@ -99,10 +102,20 @@ static int read_task_option(const char *text, Task *task, Error *err)
     return 0;
 }
 
-static int run_converter(const ConvertSettings *s, const Inputs *in, Error *err)
+/* Whether this process prints: no launcher, or rank 0 of it. */
+static int speaks(void) { return !par_launched() || par_rank(par_world()) == 0; }
+
+/* The end of the command on every rank: rank 0's one line for an error, MPI finalized. */
+static int convert_end(int status, const Error *err)
 {
-    if (in->ga->genome)
-        return convert_genome_command(s, in->ga, err);
+    if (err && speaks())
+        report_error("convert", err);
+    par_finalize();
+    return status;
+}
+
+static int run_one_converter(const ConvertSettings *s, const Inputs *in, Error *err)
+{
     if (in->fasta)
         return convert_fasta(s, in->fasta, in->labels, in->classes, err);
     if (in->deepsea)
@@ -111,6 +124,16 @@ static int run_converter(const ConvertSettings *s, const Inputs *in, Error *err)
         return convert_basset(s, in->basset, in->split, err);
     const char *x = in->npz ? in->npz : in->npyx, *y = in->npz ? in->npz : in->npyy;
     return convert_npy(s, x, y, in->xname, in->yname, err);
+}
+
+static int run_converter(const ConvertSettings *s, const Inputs *in, Error *err)
+{
+    ParComm *c = par_launched() ? par_world() : NULL;
+    if (in->ga->genome)
+        return convert_genome_command(c, s, in->ga, err);
+    if (!c || par_size(c) == 1)
+        return run_one_converter(s, in, err);
+    return par_root_verdict(c, par_rank(c) == 0 ? run_one_converter(s, in, err) : 0);
 }
 
 int cmd_convert(int argc, char **argv)
@@ -150,16 +173,18 @@ int cmd_convert(int argc, char **argv)
         OPT_END,
     };
     const OptCommand cmd = {"convert", convert_usage, options};
-    int r = opt_read(&cmd, argc, argv, 1, 1);
+    if (par_launched())
+        par_init(&argc, &argv);
+    int r = opt_read(&cmd, argc, argv, speaks(), 1);
     if (r >= 0)
-        return r;
+        return convert_end(r, NULL);
     Error err = {{0}};
     const Inputs in = {fasta, labels, deepsea, basset, npz, npyx, npyy, xname, yname, split, classes,
                        &ga};
     ConvertSettings s = {.out = out, .progress = progress, .zeros_n = zeros,
                          .padding = (Padding)padding, .length = length, .limit = limit, .gzip = gzip};
     if (check_inputs(&in, out, &err) != 0)
-        return report_error("convert", &err);
+        return convert_end(1, &err);
     if (strcmp(split, "train") && strcmp(split, "valid") && strcmp(split, "test"))
         error_set(&err, "--split: '%s', expected train, valid or test", split);
     else if (length && (deepsea || basset || ga.genome))
@@ -170,18 +195,18 @@ int cmd_convert(int argc, char **argv)
                         "classes");
     if (err.msg[0] || check_not_input(&in, out, &err) != 0 ||
         read_task_option(task, &s.task, &err) != 0)
-        return report_error("convert", &err);
+        return convert_end(1, &err);
     s.targets = targets ? select_targets : NULL;
     s.targets_ctx = targets;
     double t0 = now_seconds();
     if (run_converter(&s, &in, &err) != 0)
-        return report_error("convert", &err);
-    if (!ga.genome && (progress || isatty(2))) {
+        return convert_end(1, &err);
+    if (!ga.genome && speaks() && (progress || isatty(2))) {
         const char *source = fasta ? fasta : deepsea ? deepsea : basset ? basset : npz ? npz : npyx;
         struct stat st;
         double mb = stat(source, &st) == 0 ? (double)st.st_size / 1e6 : 0;
         fprintf(stderr, "convert: wrote %s in %.2f s (%.1f MB of input, %.1f MB/s)\n", out,
                 now_seconds() - t0, mb, mb / (now_seconds() - t0 + 1e-9));
     }
-    return 0;
+    return convert_end(0, NULL);
 }

@@ -1,7 +1,8 @@
 /* cmd_convert_genome.c: `gseq_mpi convert --genome`: the checks between the genome options, the
  * lists of targets (--peaks NAME=FILE, --peaks FILE named after the file, --targets-file; the
- * same for bigWig tracks: --bigwig, --bigwig-file), the chromosome list, and the log of what the
- * conversion did (data/converter.h does the work). */
+ * same for bigWig tracks: --bigwig, --bigwig-file), the chromosome list, the MPI between the
+ * steps of a conversion over ranks (agreed errors, the counts summed, rank 0's merge) and the log
+ * of what the conversion did (data/converter.h does the work). */
 #include "cli/cmd_convert_genome.h"
 
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "base/util.h"
 #include "data/bed.h"
 #include "data/bigwig.h"
+#include "data/genome.h"
 
 int genome_check_args(const GenomeArgs *ga, Error *err)
 {
@@ -212,7 +214,7 @@ static void print_counts(const GenomeArgs *ga, const Targets *t, const Targets *
 
 /* What the conversion did, on stderr: counts, what was left out and why, empty targets. */
 static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
-                      const Targets *tracks, const GenomeReport *r, double sec)
+                      const Targets *tracks, const GenomeReport *r, int ranks, double sec)
 {
     const char *unit = ga->regions ? "regions" : "bins";
     print_counts(ga, t, tracks, r);
@@ -226,8 +228,97 @@ static void print_log(const GenomeArgs *ga, const char *out, const Targets *t,
         if (r->target_pos[k] == 0)
             fprintf(stderr, "convert: warning: target %s (%s): %s\n", t->name[k], t->path[k],
                     r->peaks[k] ? "no positive row" : "no peaks (an empty peak file)");
-    fprintf(stderr, "convert: wrote %s in %.2f s (%.0f %s/s)\n", out, sec,
-            (double)r->bins / (sec + 1e-9), unit);
+    fprintf(stderr, "convert: wrote %s in %.2f s (%.0f %s/s, %d rank%s)\n", out, sec,
+            (double)r->bins / (sec + 1e-9), unit, ranks, ranks > 1 ? "s" : "");
+}
+
+/* Every rank's counts summed onto every rank; the peaks and skipped lines (of the inputs, which
+ * every rank read) stay as they are. */
+static void report_sum(ParComm *c, GenomeReport *r, int K)
+{
+    int64_t *f[] = {&r->chroms, &r->bins, &r->positives, &r->negatives, &r->pos_left[0],
+                    &r->pos_left[1], &r->pos_left[2], &r->neg_left[0], &r->neg_left[1],
+                    &r->neg_left[2], &r->neg_short};
+    const int F = (int)(sizeof f / sizeof *f);
+    int64_t *buf = xmalloc((size_t)(F + K), sizeof *buf);
+    for (int i = 0; i < F; i++)
+        buf[i] = *f[i];
+    memcpy(buf + F, r->target_pos, (size_t)K * sizeof *buf);
+    par_allreduce_sum_i64(c, buf, (size_t)(F + K));
+    for (int i = 0; i < F; i++)
+        *f[i] = buf[i];
+    memcpy(r->target_pos, buf + F, (size_t)K * sizeof *buf);
+    free(buf);
+}
+
+/* The genome opened once by rank 0 alone, so that a missing index is built by one process. */
+static int index_genome(const char *path, Error *err)
+{
+    Genome *g = genome_open(path, err);
+    genome_close(g);
+    return g ? 0 : -1;
+}
+
+/* A rank other than 0: its chromosomes into their parts, each announced to rank 0 with its rows;
+ * stops when another rank has failed. */
+static int convert_parts(ParComm *c, GenomeJob *j, ParAlarm *alarm, Error *err)
+{
+    for (int k = 0; k < genome_job_chroms(j); k++) {
+        int64_t rows;
+        if (genome_job_owner(j, k) != par_rank(c))
+            continue;
+        if (par_alarm_heard(alarm))
+            return 0;
+        if (genome_job_chrom(j, k, &rows, err) != 0)
+            return -1;
+        par_alarm_send_ready(alarm, 0, rows);
+    }
+    return 0;
+}
+
+/* Rank 0: its chromosomes (the first ones) into the output, then the others' parts in FASTA
+ * order, each as it is ready; stops when another rank has failed. */
+static int convert_output(GenomeJob *j, ParAlarm *alarm, Error *err)
+{
+    if (genome_job_begin(j, err) != 0)
+        return -1;
+    for (int k = 0; k < genome_job_chroms(j); k++) {
+        int64_t rows;
+        int o = genome_job_owner(j, k);
+        if (o == 0 && par_alarm_heard(alarm))
+            return 0;
+        if (o == 0 && genome_job_chrom(j, k, &rows, err) != 0)
+            return -1;
+        if (o > 0 && par_alarm_wait_ready(alarm, o, &rows) != 0)
+            return 0;
+        if (o > 0 && genome_job_take(j, k, rows, err) != 0)
+            return -1;
+    }
+    return genome_job_end(j, err);
+}
+
+/* convert_genome over the ranks of c: the same deal on every rank, rank 0 writing the output as
+ * the others' chromosomes are ready; a failing rank stops the others at their next chromosome. */
+static int convert_over_ranks(ParComm *c, const ConvertSettings *s, const GenomeSettings *g,
+                              GenomeReport *rep, Error *err)
+{
+    const int root = par_rank(c) == 0;
+    if (par_root_verdict(c, root ? index_genome(g->genome, err) : 0) != 0)
+        return -1;
+    GenomeJob *j = genome_job_open(s, g, par_rank(c), par_size(c), rep, err);
+    if (par_any_failed(c, j ? 0 : -1, err) != 0) {
+        genome_job_close(j);
+        return -1;
+    }
+    ParAlarm *alarm = par_alarm_create(c);
+    int rc = root ? convert_output(j, alarm, err) : convert_parts(c, j, alarm, err);
+    if (rc != 0)
+        par_alarm_raise(alarm);
+    rc = par_alarm_settle(alarm, rc, err);
+    if (rc == 0)
+        report_sum(c, rep, g->targets);
+    genome_job_close(j); /* every rank is past rank 0's reading: the parts left can go */
+    return rc;
 }
 
 /* The peak targets (t) and the bigWig tracks (tracks) the options name. */
@@ -245,7 +336,8 @@ static int collect_targets(const GenomeArgs *ga, Targets *t, Targets *tracks, Er
     return rc;
 }
 
-int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga_in, Error *err)
+int convert_genome_command(ParComm *c, const ConvertSettings *s, const GenomeArgs *ga_in,
+                           Error *err)
 {
     Targets t = {0}, tracks = {0};
     char *copy = NULL, **chroms = NULL;
@@ -270,10 +362,13 @@ int convert_genome_command(const ConvertSettings *s, const GenomeArgs *ga_in, Er
                         .signal_window = ga->signal_window};
     GenomeReport rep = {0};
     double t0 = now_seconds();
+    const int ranks = c ? par_size(c) : 1;
+    if (ranks > 1)
+        rc = par_any_failed(c, rc, err);
     if (rc == 0)
-        rc = convert_genome(s, &g, &rep, err);
-    if (rc == 0)
-        print_log(ga, s->out, &t, &tracks, &rep, now_seconds() - t0);
+        rc = ranks > 1 ? convert_over_ranks(c, s, &g, &rep, err) : convert_genome(s, &g, &rep, err);
+    if (rc == 0 && (!c || par_rank(c) == 0))
+        print_log(ga, s->out, &t, &tracks, &rep, ranks, now_seconds() - t0);
     genome_report_free(&rep);
     targets_free(&t);
     targets_free(&tracks);

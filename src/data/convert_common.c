@@ -93,27 +93,33 @@ int parse_range(const char *name, const char *text, int64_t total, int64_t *firs
     return 0;
 }
 
-static char guarded_path[4096];
+static char guarded_path[4096], guarded_part[4096];
 
 static void on_signal(int sig)
 {
     if (guarded_path[0])
         unlink(guarded_path); /* async-signal-safe */
+    if (guarded_part[0])
+        unlink(guarded_part);
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-void guard_temp(const char *path)
+static void guard_slot(char *slot, size_t size, const char *path)
 {
     if (!path) {
-        guarded_path[0] = '\0';
+        slot[0] = '\0';
         return;
     }
-    snprintf(guarded_path, sizeof guarded_path, "%s", path);
+    snprintf(slot, size, "%s", path);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
 }
+
+void guard_part(const char *path) { guard_slot(guarded_part, sizeof guarded_part, path); }
+
+void guard_temp(const char *path) { guard_slot(guarded_path, sizeof guarded_path, path); }
 
 int report_error(const char *command, const Error *err)
 {

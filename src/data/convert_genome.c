@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/rng.h"
 #include "data/bed.h"
@@ -537,24 +538,20 @@ static int open_output(Conv *v, const ConvertSettings *s, Error *err)
     return 0;
 }
 
-/* Every chosen chromosome in FASTA order, one at a time. */
-static int run_chroms(Conv *v, Error *err)
+/* Chromosome c onto the output's block (flushed as it fills); *rows: the rows it gave. */
+static int run_chrom(Conv *v, int c, int64_t *rows, Error *err)
 {
-    for (int c = 0; c < v->C; c++) {
-        if (!v->use[c] || (v->gs->regions && v->rfirst[c] == v->rfirst[c + 1]))
-            continue;
-        int64_t len = genome_length(v->g, c), got;
-        uint8_t *tok = genome_fetch(v->g, c, 0, len, &got, err);
-        if (!tok)
-            return -1;
-        v->rep->chroms++;
-        int rc = v->gs->regions ? chrom_regions(v, c, tok, len, err) :
-                                  chrom_bins(v, c, tok, len, err);
-        free(tok);
-        if (rc != 0)
-            return -1;
-    }
-    return flush_rows(v, err);
+    int64_t len = genome_length(v->g, c), got;
+    uint8_t *tok = genome_fetch(v->g, c, 0, len, &got, err);
+    if (!tok)
+        return -1;
+    int64_t before = dataset_writer_rows(v->sink.w) + v->blk.b;
+    v->rep->chroms++;
+    int rc = v->gs->regions ? chrom_regions(v, c, tok, len, err) :
+                              chrom_bins(v, c, tok, len, err);
+    free(tok);
+    *rows = dataset_writer_rows(v->sink.w) + v->blk.b - before;
+    return rc;
 }
 
 /* The signal window and the bigWig files (one a line, in the order of /target_names). */
@@ -629,26 +626,36 @@ static int no_example(const Conv *v, Error *err)
                      v->gs->genome, unit);
 }
 
+/* The output's last steps: a file of no example refused, the provenance, the rename. */
+static int finish_output(Conv *v, Error *err)
+{
+    const GenomeSettings *gs = v->gs;
+    int rc = 0;
+    if (dataset_writer_rows(v->sink.w) == 0)
+        rc = no_example(v, err);
+    if (rc == 0)
+        rc = write_provenance(v, err);
+    if (rc == 0)
+        rc = sink_finish(&v->sink, gs->genome, gs->regions ? "genome regions" : "genome bins",
+                         err);
+    return rc;
+}
+
 int convert_genome(const ConvertSettings *s, const GenomeSettings *gs, GenomeReport *rep,
                    Error *err)
 {
-    memset(rep, 0, sizeof *rep);
-    rep->peaks = xcalloc((size_t)gs->targets, sizeof *rep->peaks);
-    rep->target_pos = xcalloc((size_t)gs->targets, sizeof *rep->target_pos);
-    Conv v = {.gs = gs, .K = gs->targets, .KB = (gs->targets + 7) / 8, .rep = rep};
-    int rc = load_inputs(&v, err);
+    GenomeJob *j = genome_job_open(s, gs, 0, 1, rep, err);
+    if (!j)
+        return -1;
+    int rc = genome_job_begin(j, err);
+    for (int c = 0; c < genome_job_chroms(j) && rc == 0; c++) {
+        int64_t rows;
+        if (genome_job_owner(j, c) == 0)
+            rc = genome_job_chrom(j, c, &rows, err);
+    }
     if (rc == 0)
-        rc = open_output(&v, s, err);
-    if (rc == 0)
-        rc = run_chroms(&v, err);
-    if (rc == 0 && dataset_writer_rows(v.sink.w) == 0)
-        rc = no_example(&v, err);
-    if (rc == 0)
-        rc = write_provenance(&v, err);
-    if (rc == 0)
-        rc = sink_finish(&v.sink, gs->genome, gs->regions ? "genome regions" : "genome bins",
-                         err);
-    conv_free(&v);
+        rc = genome_job_end(j, err);
+    genome_job_close(j);
     return rc;
 }
 
@@ -657,4 +664,210 @@ void genome_report_free(GenomeReport *rep)
     free(rep->peaks);
     free(rep->target_pos);
     rep->peaks = rep->target_pos = NULL;
+}
+
+
+/* ---- over ranks ---- */
+
+struct GenomeJob {
+    Conv v;
+    ConvertSettings s;
+    int rank, nranks;
+    int *owner; /* (C) genome_deal's */
+};
+
+void genome_deal(int C, const int64_t *load, int nranks, int *owner)
+{
+    double total = 0, before = 0;
+    for (int c = 0; c < C; c++)
+        total += load[c] >= 0 ? (double)load[c] : 0;
+    for (int c = 0; c < C; c++) {
+        owner[c] = -1;
+        if (load[c] < 0)
+            continue;
+        double mid = before + 0.5 * (double)load[c]; /* the chromosome's middle, in bases */
+        int r = total > 0 ? (int)(mid * nranks / total) : 0;
+        owner[c] = r < nranks ? r : nranks - 1;
+        before += (double)load[c];
+    }
+}
+
+GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, int rank,
+                           int nranks, GenomeReport *rep, Error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->peaks = xcalloc((size_t)gs->targets, sizeof *rep->peaks);
+    rep->target_pos = xcalloc((size_t)gs->targets, sizeof *rep->target_pos);
+    GenomeJob *j = xcalloc(1, sizeof *j);
+    j->v = (Conv){.gs = gs, .K = gs->targets, .KB = (gs->targets + 7) / 8, .rep = rep};
+    j->s = *s;
+    j->rank = rank;
+    j->nranks = nranks;
+    Conv *v = &j->v;
+    if (load_inputs(v, err) != 0) {
+        genome_job_close(j);
+        return NULL;
+    }
+    int64_t *load = xmalloc((size_t)v->C, sizeof *load); /* a chromosome's bases, -1: unused */
+    for (int c = 0; c < v->C; c++)
+        load[c] = !v->use[c] || (gs->regions && v->rfirst[c] == v->rfirst[c + 1]) ?
+                  -1 : genome_length(v->g, c);
+    j->owner = xmalloc((size_t)v->C, sizeof *j->owner);
+    genome_deal(v->C, load, nranks, j->owner);
+    free(load);
+    return j;
+}
+
+int genome_job_chroms(const GenomeJob *j) { return j->v.C; }
+int genome_job_owner(const GenomeJob *j, int c) { return j->owner[c]; }
+
+/* Chromosome c's part: <out>.tmp-chrom<c>. */
+static void part_path(const GenomeJob *j, int c, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.tmp-chrom%d", j->s.out, c);
+}
+
+/* The output's block and the coordinates beside it, freed (the sink closed) for another open. */
+static void output_free(Conv *v)
+{
+    sink_close(&v->sink);
+    sink_block_free(&v->blk);
+    free(v->chrom);
+    free(v->start);
+    free(v->end);
+    free(v->strand);
+    free(v->pend_centre);
+    free(v->pend_strand);
+    free(v->pend_y);
+    v->chrom = NULL;
+    v->start = v->end = NULL;
+    v->strand = NULL;
+    v->pend_centre = NULL;
+    v->pend_strand = NULL;
+    v->pend_y = NULL;
+}
+
+int genome_job_begin(GenomeJob *j, Error *err) { return open_output(&j->v, &j->s, err); }
+
+/* Chromosome c into its own part (read back once: not compressed); none when it has no row. */
+static int chrom_to_part(GenomeJob *j, int c, int64_t *rows, Error *err)
+{
+    Conv *v = &j->v;
+    char path[4200];
+    part_path(j, c, path, sizeof path);
+    ConvertSettings ps = j->s;
+    ps.out = path;
+    ps.gzip = 0;
+    int rc = open_output(v, &ps, err);
+    if (rc == 0)
+        rc = run_chrom(v, c, rows, err);
+    if (rc == 0)
+        rc = flush_rows(v, err);
+    if (rc == 0 && *rows > 0)
+        rc = sink_finish(&v->sink, v->gs->genome, "part", err);
+    if (rc == 0 && *rows > 0)
+        guard_part(path); /* until rank 0 (or genome_job_close) removes it */
+    output_free(v);
+    return rc;
+}
+
+int genome_job_chrom(GenomeJob *j, int c, int64_t *rows, Error *err)
+{
+    *rows = 0;
+    if (j->rank != 0)
+        return chrom_to_part(j, c, rows, err);
+    return run_chrom(&j->v, c, rows, err);
+}
+
+/* A part's rows, read back a block at a time. */
+typedef struct {
+    uint8_t *tok;  /* (B, W) */
+    float *y;      /* (B, K) */
+    char **ids;    /* (B) */
+    int64_t *start, *end;
+    char *strand;  /* (B) */
+} Stage;
+
+/* Rows [0, n) of a part, all of chromosome c, onto the output's block. */
+static int copy_rows(Conv *v, Dataset *d, Stage *st, int64_t n, int c, Error *err)
+{
+    const int W = v->gs->window, K = v->blk.K; /* the output's columns: targets or tracks */
+    const int has_strand = dataset_info(d)->has_strand;
+    for (int64_t r = 0; r < n;) {
+        int64_t m = n - r < v->blk.B ? n - r : v->blk.B;
+        if (dataset_read_rows(d, r, m, st->tok, st->y, err) != 0 ||
+            dataset_read_ids(d, r, m, st->ids, err) != 0)
+            return -1;
+        int rc = dataset_read_coords(d, r, m, NULL, st->start, st->end, err);
+        if (rc == 0 && has_strand)
+            rc = dataset_read_strand(d, r, m, st->strand, err);
+        for (int64_t i = 0; i < m; i++) {
+            int64_t b = v->blk.b;
+            memcpy(v->blk.y + b * K, st->y + i * K, (size_t)K * sizeof *st->y);
+            sink_block_add(&v->blk, PAD_PRE, st->ids[i], st->tok + i * W, W);
+            free(st->ids[i]);
+            v->chrom[b] = genome_name(v->g, c);
+            v->start[b] = st->start[i];
+            v->end[b] = st->end[i];
+            char sc = has_strand ? st->strand[i] : '.';
+            v->strand[b] = sc == '+' ? "+" : sc == '-' ? "-" : ".";
+            if (rc == 0 && v->blk.b == v->blk.B)
+                rc = flush_rows(v, err);
+        }
+        if (rc != 0)
+            return -1;
+        r += m;
+    }
+    return 0;
+}
+
+int genome_job_take(GenomeJob *j, int c, int64_t rows, Error *err)
+{
+    if (rows == 0)
+        return 0;
+    Conv *v = &j->v;
+    char path[4200];
+    part_path(j, c, path, sizeof path);
+    Dataset *d = dataset_open(path, err);
+    if (!d)
+        return -1;
+    int rc = 0;
+    if (dataset_info(d)->n != rows)
+        rc = error_set(err, "%s: internal: %lld rows, %lld announced", path,
+                       (long long)dataset_info(d)->n, (long long)rows);
+    const int64_t B = v->blk.B;
+    Stage st = {.tok = xmalloc((size_t)B, (size_t)v->gs->window),
+                .y = xmalloc((size_t)B * (size_t)v->blk.K, sizeof *st.y),
+                .ids = xcalloc((size_t)B, sizeof *st.ids),
+                .start = xmalloc((size_t)B, sizeof *st.start),
+                .end = xmalloc((size_t)B, sizeof *st.end), .strand = xmalloc((size_t)B, 1)};
+    if (rc == 0)
+        rc = copy_rows(v, d, &st, rows, c, err);
+    free(st.tok), free(st.y), free(st.ids), free(st.start), free(st.end), free(st.strand);
+    dataset_close(d);
+    unlink(path);
+    return rc;
+}
+
+int genome_job_end(GenomeJob *j, Error *err)
+{
+    if (flush_rows(&j->v, err) != 0)
+        return -1;
+    return finish_output(&j->v, err);
+}
+
+void genome_job_close(GenomeJob *j)
+{
+    if (!j)
+        return;
+    for (int c = 0; j->rank != 0 && j->owner && c < j->v.C; c++)
+        if (j->owner[c] == j->rank) { /* parts rank 0 did not take (after a failure) */
+            char path[4200];
+            part_path(j, c, path, sizeof path);
+            unlink(path);
+        }
+    guard_part(NULL);
+    conv_free(&j->v);
+    free(j->owner);
+    free(j);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/util.h"
 
@@ -147,6 +148,7 @@ void par_allreduce_sum_f32(ParComm *c, float *buf, size_t n) { allreduce(c, buf,
 void par_allreduce_sum_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_SUM); }
 void par_allreduce_max_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MAX); }
 void par_allreduce_min_f64(ParComm *c, double *buf, size_t n) { allreduce(c, buf, n, MPI_DOUBLE, 8, MPI_MIN); }
+void par_allreduce_sum_i64(ParComm *c, int64_t *buf, size_t n) { allreduce(c, buf, n, MPI_INT64_T, 8, MPI_SUM); }
 
 void par_reduce_scatter_sum_f32(ParComm *c, float *buf, const int *counts, const int *displs,
                                 float *tmp, int tmp_n, ParPieceFn last, void *ctx)
@@ -451,4 +453,107 @@ void par_buckets_free(ParBuckets *b)
     free(b->offsets);
     free(b->req);
     free(b);
+}
+
+/* ---- the alarm: point-to-point messages on a communicator of its own ---- */
+
+enum { ALARM_TAG = 17, READY_TAG = 18 };
+
+struct ParAlarm {
+    ParComm c;         /* a duplicate of the caller's */
+    int raised, token;
+    MPI_Request *sent; /* (size) to each other rank, once raised */
+    int64_t readies_sent, readies_taken;
+};
+
+ParAlarm *par_alarm_create(ParComm *c)
+{
+    ParAlarm *a = xcalloc(1, sizeof *a);
+    a->c.rank = c->rank;
+    a->c.size = c->size;
+    check(MPI_Comm_dup(c->comm, &a->c.comm), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(a->c.comm, MPI_ERRORS_RETURN);
+    a->sent = xmalloc((size_t)c->size, sizeof *a->sent);
+    for (int r = 0; r < c->size; r++)
+        a->sent[r] = MPI_REQUEST_NULL;
+    return a;
+}
+
+void par_alarm_raise(ParAlarm *a)
+{
+    if (a->raised)
+        return;
+    a->raised = 1;
+    for (int r = 0; r < a->c.size; r++)
+        if (r != a->c.rank)
+            check(MPI_Isend(&a->token, 1, MPI_INT, r, ALARM_TAG, a->c.comm, &a->sent[r]),
+                  "MPI_Isend");
+}
+
+int par_alarm_heard(ParAlarm *a)
+{
+    int flag = 0;
+    check(MPI_Iprobe(MPI_ANY_SOURCE, ALARM_TAG, a->c.comm, &flag, MPI_STATUS_IGNORE),
+          "MPI_Iprobe");
+    return flag;
+}
+
+/* A request completed without spinning: tested every millisecond, the core left to the rank
+ * that works meanwhile. */
+static void wait_idle(MPI_Request *req, const char *what)
+{
+    const struct timespec ms = {0, 1000000};
+    for (int done = 0;;) {
+        check(MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
+        if (done)
+            return;
+        nanosleep(&ms, NULL);
+    }
+}
+
+void par_alarm_send_ready(ParAlarm *a, int to, int64_t value)
+{
+    check(MPI_Send(&value, 1, MPI_INT64_T, to, READY_TAG, a->c.comm), "MPI_Send");
+    a->readies_sent++;
+}
+
+int par_alarm_wait_ready(ParAlarm *a, int from, int64_t *value)
+{
+    const struct timespec ms = {0, 1000000};
+    for (int flag = 0;;) {
+        check(MPI_Iprobe(from, READY_TAG, a->c.comm, &flag, MPI_STATUS_IGNORE), "MPI_Iprobe");
+        if (flag)
+            break;
+        if (par_alarm_heard(a))
+            return -1;
+        nanosleep(&ms, NULL);
+    }
+    check(MPI_Recv(value, 1, MPI_INT64_T, from, READY_TAG, a->c.comm, MPI_STATUS_IGNORE),
+          "MPI_Recv");
+    a->readies_taken++;
+    return 0;
+}
+
+int par_alarm_settle(ParAlarm *a, int rc, Error *err)
+{
+    /* every raiser sent one alarm to each other rank; the readies not taken are taken here */
+    int64_t n[2] = {a->raised, a->readies_sent - a->readies_taken};
+    MPI_Request req;
+    check(MPI_Iallreduce(MPI_IN_PLACE, n, 2, MPI_INT64_T, MPI_SUM, a->c.comm, &req),
+          "MPI_Iallreduce");
+    wait_idle(&req, "MPI_Iallreduce");
+    int token;
+    for (int64_t i = 0; i < n[0] - a->raised; i++)
+        check(MPI_Recv(&token, 1, MPI_INT, MPI_ANY_SOURCE, ALARM_TAG, a->c.comm,
+                       MPI_STATUS_IGNORE), "MPI_Recv");
+    int64_t v;
+    for (int64_t i = 0; a->c.rank == 0 && i < n[1]; i++) /* readies only go to rank 0 */
+        check(MPI_Recv(&v, 1, MPI_INT64_T, MPI_ANY_SOURCE, READY_TAG, a->c.comm,
+                       MPI_STATUS_IGNORE), "MPI_Recv");
+    check(MPI_Waitall(a->c.size, a->sent, MPI_STATUSES_IGNORE), "MPI_Waitall");
+    rc = par_any_failed(&a->c, rc, err);
+    MPI_Comm_free(&a->c.comm);
+    free(a->sent);
+    free(a);
+    return rc;
 }
