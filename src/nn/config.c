@@ -636,7 +636,16 @@ int config_loss(const Config *cfg, Task task, Activation out_act, LossKind *loss
                                          : *loss == LOSS_BCE;
     if (fits)
         return 0;
-    return error_set(err, "%s: train.loss = %s does not fit a %s task (use %s)", cfg->path,
+    char at[600];
+    snprintf(at, sizeof at, "%s", cfg->path);
+    for (int i = 0; i < cfg->n_entries; i++) /* the line that asked for it, or its --set */
+        if (!strcmp(cfg->entries[i].section, "train") && !strcmp(cfg->entries[i].key, "loss")) {
+            if (cfg->entries[i].line > 0)
+                snprintf(at, sizeof at, "%s:%d", cfg->path, cfg->entries[i].line);
+            else
+                snprintf(at, sizeof at, "--set train.loss=%s", cfg->entries[i].value);
+        }
+    return error_set(err, "%s: train.loss = %s does not fit a %s task (use %s)", at,
                      loss_name(*loss), task_name(task),
                      task == TASK_REGRESSION   ? "mse or poisson"
                      : task == TASK_MULTICLASS ? "softmax_ce or auto"
