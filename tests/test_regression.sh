@@ -173,7 +173,9 @@ for m in m1 p1; do
     check eval_$m '
 import json, sys, h5py, numpy as np
 T, m, d = sys.argv[1:4]
-e = json.load(open(f"{T}/ev_{m}/metrics.json"))
+def refuse(c):
+    raise ValueError("not JSON: " + c)
+e = json.load(open(f"{T}/ev_{m}/metrics.json"), parse_constant=refuse)
 e2 = json.load(open(f"{T}/ev2_{m}/metrics.json"))
 with h5py.File(f"{T}/pr_{m}.h5") as f:
     assert "probabilities" not in f and f.attrs["task"] == "regression"
@@ -211,6 +213,29 @@ except ImportError:
 print("    eval %s: pearson %.4f, loss %.7f (%s); worst difference from numpy %.1e" % (kind, e["pearson_mean"], e["loss"], how, worst))
 ' "$T" $m $d
 done
+
+# ---- a constant label column: no correlation, null in strict JSON ----
+"$PY" -c '
+import sys, h5py
+with h5py.File(sys.argv[1] + "/mse.h5") as f, h5py.File(sys.argv[1] + "/const.h5", "w") as g:
+    for k in ("x", "target_names"):
+        g[k] = f[k][()]
+    y = f["y"][()]
+    y[:, 1] = 3.0
+    g["y"] = y
+    g.attrs["task"] = "regression"
+' "$T" || bad "writing const.h5"
+run eval_const $BIN eval --checkpoint "$T/m1/best.h5" --data "$T/const.h5" --out "$T/ev_c" --rc-average --quiet
+check eval_const '
+import json, sys
+def refuse(c):
+    raise ValueError("not JSON: " + c)
+e = json.load(open(sys.argv[1] + "/ev_c/metrics.json"), parse_constant=refuse)
+assert e["uncorrelated"] == ["GATTC"] and e["targets_correlated"] == 1, e
+t = e["targets"][1]
+assert t["pearson"] is None and t["spearman"] is None and t["mse"] > 0, t
+assert e["pearson_mean"] == e["targets"][0]["pearson"] and e["rc_average"] is True, e
+' "$T"
 
 # ---- cv ----
 run cv $BIN cv $C --data "$T/mse.h5" --folds 2 --set train.epochs=5 --set train.monitor=val_pearson --out "$T/cv"
