@@ -29,7 +29,7 @@ static double sigmoid(double v) {
 static Activation layer_act(const Layer *l) {
     if (l->spec.kind == LAYER_DENSE && l->is_output) return ACT_LINEAR;
     Activation a = l->spec.act;
-    if (a != ACT_LINEAR && a != ACT_RELU && a != ACT_SIGMOID)
+    if (a != ACT_LINEAR && a != ACT_RELU && a != ACT_SIGMOID && a != ACT_SOFTPLUS)
         die("reference: layer '%s': activation %d not supported here", l->spec.name, (int)a);
     return a;
 }
@@ -38,6 +38,7 @@ static double act_apply(Activation a, double v) {
     switch (a) {
     case ACT_RELU: return v > 0 ? v : 0;
     case ACT_SIGMOID: return sigmoid(v);
+    case ACT_SOFTPLUS: return log(1 + exp(v));
     default: return v;
     }
 }
@@ -47,6 +48,7 @@ static double act_grad(Activation a, double y) {
     switch (a) {
     case ACT_RELU: return y > 0 ? 1 : 0;
     case ACT_SIGMOID: return y * (1 - y);
+    case ACT_SOFTPLUS: return 1 - exp(-y);
     default: return 1;
     }
 }
@@ -546,4 +548,26 @@ double ref_softmax_ce(const double *z, const double *y, int n, int K, double *dz
             dz[(size_t)r * K + k] = (exp(zr[k] - lse) * ysum - yr[k]) / n;
     }
     return sum / n;
+}
+
+double ref_mse(const double *z, const double *y, int n, int K, double *dz) {
+    size_t m = (size_t)n * K;
+    double sum = 0;
+    for (size_t e = 0; e < m; e++) {
+        sum += (z[e] - y[e]) * (z[e] - y[e]);
+        dz[e] = 2 * (z[e] - y[e]) / (double)m;
+    }
+    return sum / (double)m;
+}
+
+/* p = log(1 + e^z) written plainly (fine for the |z| < 30 the tests use). */
+double ref_poisson_softplus(const double *z, const double *y, int n, int K, double eps, double *dz) {
+    size_t m = (size_t)n * K;
+    double sum = 0;
+    for (size_t e = 0; e < m; e++) {
+        double p = log(1 + exp(z[e]));
+        sum += p - y[e] * log(p + eps);
+        dz[e] = (1 - y[e] / (p + eps)) * sigmoid(z[e]) / (double)m;
+    }
+    return sum / (double)m;
 }

@@ -24,5 +24,8 @@ void ref_backward(const Layer *l, int n, const uint8_t *tokens, const uint8_t *m
  * softmax cross-entropy: over the n rows) and writes dz (n, K) = d(mean loss)/dz. */
 double ref_bce_logits(const double *z, const double *y, int n, int K, double *dz);
 double ref_softmax_ce(const double *z, const double *y, int n, int K, double *dz);
+/* Mean squared error and Poisson on softplus(z) (mean over n K, dz of the mean). */
+double ref_mse(const double *z, const double *y, int n, int K, double *dz);
+double ref_poisson_softplus(const double *z, const double *y, int n, int K, double eps, double *dz);
 
 #endif

@@ -126,7 +126,12 @@ static const BadConfig bad[] = {
     {"not INI", LAYERS "this is not ini\n" TAIL, "bad.ini:6:", "not INI syntax", 0},
     {"no layers", "[train]\nbatch = 4\n", "bad.ini", "no layers", 0},
     {"unknown data key", "[data]\nwidth = 3\n" LAYERS TAIL, "bad.ini:2:", "unknown key 'width'", 0},
-    {"bad task", "[data]\ntask = regression\n" LAYERS TAIL, "bad.ini:2:", "binary, multilabel or multiclass", 0},
+    {"bad task", "[data]\ntask = ranking\n" LAYERS TAIL, "bad.ini:2:", "binary, multilabel, multiclass or regression", 0},
+    {"bad loss", "[train]\nloss = huber\n" LAYERS TAIL, "bad.ini:2:", "auto, bce, softmax_ce, mse or poisson", 0},
+    {"bad monitor", "[train]\nmonitor = val_r2\n" LAYERS TAIL, "bad.ini:2:", "val_accuracy or val_pearson", 0},
+    {"poisson on a binary task", "[train]\nloss = poisson\n" LAYERS TAIL, "bad.ini:", "train.loss = poisson does not fit a binary task", 1},
+    {"softplus on a binary task", LAYERS "[lambda]\ntype = pool_time\n[output]\ntype = dense\nactivation = softplus\n", "bad.ini:8:", "activation softplus does not fit a binary task", 1},
+    {"softplus on a conv1d", "[onehot]\n[conv1d]\nfilters = 4\nwidth = 3\nactivation = softplus\n" TAIL, "bad.ini:2:", "relu, sigmoid or linear", 1},
     {"conv after flatten", "[onehot]\n[flatten]\n[conv1d]\nfilters = 4\nwidth = 3\n" TAIL, "bad.ini:3:", "[conv1d] conv1d width 3 is longer than its input of 1 steps", 1},
     {"pool larger than the sequence", "[onehot]\n[maxpool1d]\npool = 50\n[flatten]\n[output]\ntype = dense\n", "bad.ini:2:", "pool 50 is larger than its input of 40 steps", 1},
     {"conv wider than the sequence", "[onehot]\n[conv1d]\nfilters = 4\nwidth = 41\n[flatten]\n[output]\ntype = dense\n", "bad.ini:2:", "width 41 is longer", 1},
@@ -175,14 +180,68 @@ static void test_missing_file(void **state)
     config_free(&cfg);
 }
 
+/* Regression: train.loss and the output activation resolve each other (auto: mse and linear, or
+ * poisson when the output asks for softplus); the wrong pairs fail; the monitors fit the task. */
+static void test_regression_losses(void **state)
+{
+    static const struct {
+        const char *train, *act;
+        int ok;
+        LossKind loss;
+        Activation out;
+    } cases[] = {
+        {"", "auto", 1, LOSS_MSE, ACT_LINEAR},          {"", "linear", 1, LOSS_MSE, ACT_LINEAR},
+        {"", "softplus", 1, LOSS_POISSON, ACT_SOFTPLUS}, {"loss = poisson\n", "auto", 1, LOSS_POISSON, ACT_SOFTPLUS},
+        {"loss = mse\n", "auto", 1, LOSS_MSE, ACT_LINEAR}, {"loss = mse\n", "softplus", 0, 0, 0},
+        {"loss = poisson\n", "linear", 0, 0, 0},        {"", "sigmoid", 0, 0, 0},
+        {"loss = bce\n", "auto", 0, 0, 0},              {"loss = softmax_ce\n", "auto", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "[train]\n%s[onehot]\n[conv1d]\nfilters = 4\nwidth = 3\n"
+                 "[pool]\ntype = pool_time\nmode = mean\n[output]\ntype = dense\nactivation = %s\n",
+                 cases[i].train, cases[i].act);
+        Config cfg;
+        Model m;
+        Error err = {{0}};
+        assert_int_equal(config_load_text(&cfg, text, "reg.ini", &err), 0);
+        int rc = model_build(&m, &cfg, 20, 2, TASK_REGRESSION, 2, &err);
+        printf("    regression, %.*s, activation %s -> %s\n", (int)strcspn(cases[i].train, "\n"),
+               *cases[i].train ? cases[i].train : "loss auto", cases[i].act,
+               rc ? err.msg : loss_name(m.loss));
+        assert_int_equal(rc == 0, cases[i].ok);
+        if (rc == 0) {
+            assert_int_equal(m.loss, cases[i].loss);
+            assert_int_equal(m.out_act, cases[i].out);
+            assert_int_equal(m.layers[m.n_layers - 1].spec.act, cases[i].out);
+            model_free(&m);
+        } else {
+            assert_null(strchr(err.msg, '\n'));
+        }
+        assert_int_equal(config_check_monitor(&cfg, TASK_REGRESSION, &err), 0);
+        config_free(&cfg);
+    }
+    Config cfg;
+    Error err;
+    assert_int_equal(config_load_text(&cfg, "[train]\nmonitor = val_auroc\n[onehot]\n[pool]\ntype = pool_time\n[output]\ntype = dense\n", "m.ini", &err), 0);
+    assert_int_not_equal(config_check_monitor(&cfg, TASK_REGRESSION, &err), 0);
+    assert_non_null(strstr(err.msg, "train.monitor = val_auroc"));
+    assert_int_equal(config_check_monitor(&cfg, TASK_BINARY, &err), 0);
+    assert_int_equal(config_set(&cfg, "train.monitor=val_pearson", &err), 0);
+    assert_int_equal(config_check_monitor(&cfg, TASK_REGRESSION, &err), 0);
+    assert_int_not_equal(config_check_monitor(&cfg, TASK_MULTICLASS, &err), 0);
+    config_free(&cfg);
+}
+
 int main(void)
 {
-    enum { NBAD = sizeof bad / sizeof bad[0], NFIXED = 6 };
+    enum { NBAD = sizeof bad / sizeof bad[0], NFIXED = 7 };
     struct CMUnitTest tests[NBAD + NFIXED] = {
         cmocka_unit_test(test_danq_book_counts), cmocka_unit_test(test_danq_counts),
         cmocka_unit_test(test_seed_lstm_counts), cmocka_unit_test(test_short_conv_counts),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_regression_losses),
     };
     for (int i = 0; i < NBAD; i++)
         tests[NFIXED + i] = (struct CMUnitTest){bad[i].name, run_bad, NULL, NULL, (void *)&bad[i]};

@@ -184,6 +184,7 @@ static Case cases[] = {
     {"bilstm sequences masked, 40 units", .in = {5, 3}, 1, 0, 7},
     {"lstm sequences masked, 136 units (dz U^T in blocks of terms)", .in = {4, 3}, 1, 0, 5},
     {"maxpool1d 13, 37 channels (vectors of 16 and a tail)", .in = {28, 37}, 0, 0, 2},
+    {"dense softplus", .in = {1, 7}, 0, 0, 4},
 };
 
 static void fill_case_specs(void)
@@ -226,6 +227,7 @@ static void fill_case_specs(void)
     cases[31].spec = lstm_spec(40, 1, 1); /* units not a multiple of the panel's 16 */
     cases[32].spec = lstm_spec(136, 1, 0); /* 4 x 144 packed gate columns: over 4 x BACK_KB */
     cases[33].spec = pool_spec(LAYER_MAXPOOL1D, 13, POOL_LAST);
+    cases[34].spec = with_act(LAYER_DENSE, ACT_SOFTPLUS);
 }
 
 /* ---- losses ---- */
@@ -265,6 +267,60 @@ static void check_loss(LossKind kind)
     for (int i = 0; i < N * K; i++)
         assert_true(isfinite(dz[i]));
 }
+
+static double ref_regression(LossKind kind, const double *z, const double *y, int n, int K,
+                             double *dz)
+{
+    return kind == LOSS_MSE ? ref_mse(z, y, n, K, dz)
+                            : ref_poisson_softplus(z, y, n, K, LOSS_POISSON_EPS, dz);
+}
+
+/* MSE and Poisson: the loss and its gradient against the double reference, the reference's
+ * gradient against central differences of it, then logits of +-60 and +-1000 (p = softplus
+ * underflows to 0 or is z itself) finite with the reference's values where it still holds. */
+static void check_regression_loss(LossKind kind)
+{
+    enum { N = 6, K = 3 };
+    float z[N * K], y[N * K], dz[N * K];
+    double zd[N * K], yd[N * K], dzd[N * K], g[N * K], worst = 0.0;
+    fill_uniform(z, N * K, 3.0f, 23);
+    fill_uniform(y, N * K, 2.0f, 29);
+    for (int i = 0; kind == LOSS_POISSON && i < N * K; i++) /* counts, zeros among them */
+        y[i] = (float)(i % 5 == 0 ? 0 : (int)(fabsf(y[i]) * 3.0f) + i % 3);
+    to_double(z, zd, N * K);
+    to_double(y, yd, N * K);
+    double norm = loss_count(kind, N, K);
+    assert_true(norm == N * K);
+    double mean = loss_sum(kind, z, y, N, K, dz, norm) / norm;
+    double ref = ref_regression(kind, zd, yd, N, K, dzd);
+    assert_true(compare_fd("loss", (float[]){(float)mean}, &ref, 1, 1e-6, 1e-6) <= 1.0);
+    assert_true(compare_fd("dloss/dz", dz, dzd, N * K, 1e-7, 1e-5) <= 1.0);
+    for (int i = 0; i < N * K; i++) {
+        double keep = zd[i];
+        zd[i] = keep + 1e-6;
+        double up = ref_regression(kind, zd, yd, N, K, g);
+        zd[i] = keep - 1e-6;
+        double down = ref_regression(kind, zd, yd, N, K, g);
+        zd[i] = keep;
+        double fd = (up - down) / 2e-6;
+        worst = fmax(worst, fabs(fd - dzd[i]));
+        assert_true(compare_dd("loss finite differences", &dzd[i], &fd, 1, 1e-9, 1e-6) <= 1.0);
+    }
+    float big[4] = {60.0f, -60.0f, 1000.0f, -1000.0f}, yb[4] = {3, 3, 3, 3}, db[4];
+    double s = loss_sum(kind, big, yb, 1, 4, db, 4.0);
+    assert_true(isfinite(s));
+    for (int i = 0; i < 4; i++)
+        assert_true(isfinite(db[i]));
+    if (kind == LOSS_POISSON) { /* z = 60: p = 60, d = 1 - 3/60; z = -60: p ~ e^-60 */
+        assert_true(fabs(db[0] * 4.0 - (1.0 - 3.0 / 60.0)) < 1e-6 && fabs(db[2] * 4.0 - 0.997) < 1e-6);
+        assert_true(fabs(s - (60 - 3 * log(60.0) + 1000 - 3 * log(1000.0) + 2 * 3 * 18.420680743952367)) < 1e-3);
+    }
+    printf("    %s: mean loss %.8f (reference %.8f); reference gradient vs central differences: "
+           "worst |error| %.2e\n", loss_name(kind), mean, ref, worst);
+}
+
+static void test_mse(void **state) { check_regression_loss(LOSS_MSE); }
+static void test_poisson(void **state) { check_regression_loss(LOSS_POISSON); }
 
 static void test_bce_logits(void **state) { check_loss(LOSS_BCE); }
 static void test_softmax_ce(void **state) { check_loss(LOSS_SOFTMAX_CE); }
@@ -547,7 +603,7 @@ int main(void)
 {
     fill_case_specs();
     enum { NCASES = sizeof cases / sizeof cases[0] };
-    struct CMUnitTest tests[NCASES + 12];
+    struct CMUnitTest tests[NCASES + 14];
     for (int i = 0; i < NCASES; i++)
         tests[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
     tests[NCASES + 0] = (struct CMUnitTest)cmocka_unit_test(test_bce_logits);
@@ -562,5 +618,7 @@ int main(void)
     tests[NCASES + 9] = (struct CMUnitTest)cmocka_unit_test(test_maxpool_ties);
     tests[NCASES + 10] = (struct CMUnitTest)cmocka_unit_test(test_bce_weighted);
     tests[NCASES + 11] = (struct CMUnitTest)cmocka_unit_test(test_softmax_weighted);
-    return _cmocka_run_group_tests("layers", tests, NCASES + 12, NULL, NULL);
+    tests[NCASES + 12] = (struct CMUnitTest)cmocka_unit_test(test_mse);
+    tests[NCASES + 13] = (struct CMUnitTest)cmocka_unit_test(test_poisson);
+    return _cmocka_run_group_tests("layers", tests, NCASES + 14, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 /* test_metrics.c: gseq_mpi's metrics against scikit-learn 1.2 (tests/fixtures/metrics.h5, written by
  * tools/make_metric_fixtures.py): AUROC, AUPRC and both curves of binary cases full of ties, the
  * per-target metrics and their means and medians with targets skipped for too few positives, and a
- * multiclass confusion matrix. Every number must agree to 1e-6; the worst element is printed. */
+ * multiclass confusion matrix. Regression: Pearson, Spearman and MSE per target and their means
+ * against numpy (tests/fixtures/regression_metrics.h5, tools/make_regression_metric_fixtures.py),
+ * with ties and constant columns (undefined correlation: NaN). Every number must agree to 1e-6;
+ * the worst element is printed. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -247,6 +250,55 @@ static void test_curve_thin(void **state)
     curve_free(&c);
 }
 
+/* One regression case: per-target metrics and the means, directly and through metrics_summarise. */
+static void check_regression_case(const char *name)
+{
+    char path[128];
+    size_t n, m, K;
+#define AT(ds) (snprintf(path, sizeof path, "%s/%s", name, ds), path)
+    double *want_r = read_f64(AT("pearson"), &K), *want_s = read_f64(AT("spearman"), &m);
+    double *want_mse = read_f64(AT("mse"), &m), *means = read_f64(AT("means"), &m);
+    float *pred = read_f32(AT("pred"), &n), *labels = read_f32(AT("labels"), &m);
+    n /= K;
+    RegressionMetrics r;
+    metrics_regression(pred, labels, n, (int)K, &r);
+    expect_close("pearson", r.pearson, want_r, K);
+    expect_close("spearman", r.spearman, want_s, K);
+    expect_close("mse", r.mse, want_mse, K);
+    double got[3] = {r.pearson_mean, r.spearman_mean, r.mse_mean};
+    expect_close("means", got, means, 3);
+    EvalSummary e;
+    metrics_summarise(TASK_REGRESSION, pred, labels, n, (int)K, &e);
+    double via[3] = {e.pearson_mean, e.spearman_mean, e.mse_mean};
+    expect_close("summary means", via, means, 3);
+    assert_true(isnan(e.auroc_mean) && isnan(e.accuracy));
+    for (size_t k = 0; k < K; k++) /* the column functions give the same numbers */
+        assert_true(metric_pearson(pred + k, labels + k, n, K) == r.pearson[k] ||
+                    (isnan(r.pearson[k]) && isnan(metric_pearson(pred + k, labels + k, n, K))));
+    printf("    %-12s n %4zu, %zu targets: pearson mean %.9f (numpy %.9f), spearman mean %.9f "
+           "(numpy %.9f), %d correlated\n", name, n, K, r.pearson_mean, means[0], r.spearman_mean,
+           means[1], r.correlated);
+    regression_metrics_free(&r);
+    free(want_r), free(want_s), free(want_mse), free(means), free(pred), free(labels);
+#undef AT
+}
+
+static void test_regression(void **state)
+{
+    Error err;
+    H5File *classification = fixture;
+    fixture = h5_open("tests/fixtures/regression_metrics.h5", 0, &err);
+    if (!fixture)
+        fail_msg("%s", err.msg);
+    check_regression_case("six_columns");
+    check_regression_case("two_rows");
+    check_regression_case("all_constant");
+    h5_close(fixture, &err);
+    fixture = classification;
+    float one = 1.0f;
+    assert_true(isnan(metric_pearson(&one, &one, 1, 1)) && isnan(metric_mse(&one, &one, 0, 1)));
+}
+
 static int setup(void **state)
 {
     Error err;
@@ -274,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_multilabel_targets),
         cmocka_unit_test(test_confusion),
         cmocka_unit_test(test_curve_thin),
+        cmocka_unit_test(test_regression),
     };
     return cmocka_run_group_tests_name("metrics", tests, setup, teardown);
 }

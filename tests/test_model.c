@@ -195,7 +195,7 @@ static void check_model_gradient(const char *name, const char *ini, Task task, i
             printf("      parameter %zu (offsets: layer 1 at %zu, 4 at %zu, 7 at %zu)\n", i, m.layers[1].offset, m.layers[4].offset, m.layers[7].offset);
         worst = fmax(worst, r);
     }
-    printf("    %s: worst %.3f of tolerance over %d parameters\n", name, worst, PROBES);
+    printf("    %s (loss %s): worst %.3f of tolerance over %d parameters\n", name, loss_name(m.loss), worst, PROBES);
     assert_true(worst <= 1.0);
     model_free(&m);
     config_free(&cfg);
@@ -208,6 +208,19 @@ static void test_seed_model_gradient(void **state)
 static void test_danq_model_gradient(void **state)
 {
     check_model_gradient("DanQ-style, multilabel", danq_ini, TASK_MULTILABEL, 4);
+}
+/* Regression: the same model with mse (linear output) and poisson (softplus output); the layers
+ * between are the same, so this is the losses' wiring into backward. */
+static void test_regression_model_gradient(void **state)
+{
+    char ini[1024];
+    snprintf(ini, sizeof ini, "%s", danq_ini);
+    check_model_gradient("DanQ-style, regression mse", ini, TASK_REGRESSION, 4);
+    snprintf(ini, sizeof ini, "%s", danq_ini);
+    char *at = strstr(ini, "[onehot]");
+    memmove(at + 15, at, strlen(at) + 1);
+    memcpy(at, "loss = poisson\n", 15);
+    check_model_gradient("DanQ-style, regression poisson", ini, TASK_REGRESSION, 4);
 }
 
 /* conv1d absorbs the maxpool1d after it (one-hot input, relu): the pooled output is exactly what
@@ -274,7 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_padding_last),        cmocka_unit_test(test_padding_mean),
         cmocka_unit_test(test_padding_max_bidirectional), cmocka_unit_test(test_seed_model_gradient),
-        cmocka_unit_test(test_danq_model_gradient), cmocka_unit_test(test_seed_family_learns),
+        cmocka_unit_test(test_danq_model_gradient), cmocka_unit_test(test_regression_model_gradient), cmocka_unit_test(test_seed_family_learns),
         cmocka_unit_test(test_danq_family_learns), cmocka_unit_test(test_conv_absorbs_maxpool),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

@@ -59,7 +59,8 @@ void rowset_free(RowSet *r);
 
 /* Splits `from` into kept and held-out rows, `fraction` of each stratum held out, seeded; strata
  * are the label (binary), the class (multiclass) or the number of positive targets, capped at 3
- * (multilabel). Both outputs keep increasing row order. */
+ * (multilabel); regression has one stratum (a plain seeded split: its labels are not classes).
+ * Both outputs keep increasing row order. */
 void split_stratified(const DataTable *t, const RowSet *from, double fraction, uint64_t seed,
                       uint32_t stream, RowSet *kept, RowSet *held);
 

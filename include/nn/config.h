@@ -17,6 +17,7 @@
 
 #include "nn/adam.h"
 #include "nn/layer.h"
+#include "nn/loss.h"
 #include "base/task.h"
 #include "base/util.h"
 
@@ -34,7 +35,12 @@ typedef struct {
     uint64_t seed;
     int patience;     /* early stopping: epochs without improvement; 0 = off */
     float min_delta;  /* smallest change that counts as an improvement */
-    char monitor[32]; /* val_loss, val_auroc or val_accuracy */
+    char monitor[32]; /* val_loss, val_auroc, val_accuracy or val_pearson */
+    /* loss = auto (bce for binary and multilabel, softmax_ce for multiclass, mse for regression,
+     * or poisson when the output layer asks for softplus) or one of loss.h's; config_loss checks
+     * it against the task */
+    int loss_auto;
+    LossKind loss;
     Schedule schedule;
     int warmup_steps;      /* the rate rises linearly over the first steps; 0 = off */
     float plateau_factor;  /* plateau: the rate is multiplied by this ... */
@@ -79,6 +85,16 @@ int config_load_text(Config *cfg, const char *text, const char *path, Error *err
 /* Applies "section.key=value" and re-resolves. */
 int config_set(Config *cfg, const char *assignment, Error *err);
 void config_free(Config *cfg);
+/* The loss of a model of `task` whose output layer has activation `out_act` (ACT_AUTO when the
+ * config leaves it to the task): train.loss, or auto's choice. -1 with a one-line message when the
+ * loss does not fit the task (bce: binary, multilabel; softmax_ce: multiclass; mse, poisson:
+ * regression). */
+int config_loss(const Config *cfg, Task task, Activation out_act, LossKind *loss, Error *err);
+/* The output activation a loss implies: sigmoid, softmax, linear, softplus. */
+Activation loss_activation(LossKind loss);
+/* A monitor that fits the task (val_auroc and val_accuracy: not regression; val_pearson: only
+ * regression); -1 with a message naming train.monitor otherwise. */
+int config_check_monitor(const Config *cfg, Task task, Error *err);
 /* The config as run: every section and entry, --set overrides applied, as INI text (malloc'd). */
 char *config_effective_text(const Config *cfg);
 

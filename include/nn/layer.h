@@ -18,7 +18,7 @@
 
 #include "base/util.h"
 
-typedef enum { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_AUTO } Activation;
+typedef enum { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_SOFTPLUS, ACT_AUTO } Activation;
 typedef enum { POOL_LAST, POOL_MEAN, POOL_MAX } PoolMode;
 typedef enum {
     LAYER_EMBEDDING,
@@ -43,7 +43,7 @@ typedef struct {
     int pool;             /* maxpool1d: pool size = stride */
     int dim;              /* embedding width */
     float rate;           /* dropout */
-    Activation act;       /* conv1d, dense; ACT_AUTO on the last dense = from the data's task */
+    Activation act;       /* conv1d, dense; ACT_AUTO on the last dense = from the task and loss */
     PoolMode mode;        /* pool_time (the lambda layer) */
     int return_sequences; /* lstm */
     int bidirectional;    /* lstm */

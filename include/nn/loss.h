@@ -1,10 +1,31 @@
-/* loss.h: losses on logits, numerically stable. Keras reductions: binary cross-entropy is the mean
- * over every (sample, target) element; softmax cross-entropy the mean over samples. The caller gives
- * the count to divide by, so that data-parallel ranks can divide by the global batch. */
+/* loss.h: losses on logits (the output layer's values before its activation), numerically stable.
+ * Keras reductions: binary cross-entropy, mean squared error and Poisson are the mean over every
+ * (sample, target) element; softmax cross-entropy the mean over samples. The caller gives the count
+ * to divide by, so that data-parallel ranks can divide by the global batch.
+ *   bce         sigmoid output:  max(z,0) - z y + log(1 + e^-|z|)
+ *   softmax_ce  softmax output:  -sum_k y_k log softmax(z)_k
+ *   mse         linear output:   (z - y)^2
+ *   poisson     softplus output: p - y log(p + eps), p = softplus(z), eps = LOSS_POISSON_EPS
+ *               (PyTorch's PoissonNLLLoss(log_input=False) on softplus(z)) */
 #ifndef GSEQ_LOSS_H
 #define GSEQ_LOSS_H
 
-typedef enum { LOSS_BCE, LOSS_SOFTMAX_CE } LossKind;
+typedef enum { LOSS_BCE, LOSS_SOFTMAX_CE, LOSS_MSE, LOSS_POISSON, LOSS_KIND_COUNT } LossKind;
+
+#define LOSS_POISSON_EPS 1e-8 /* PyTorch's PoissonNLLLoss default (Keras: 1e-7) */
+
+extern const char *const loss_names[LOSS_KIND_COUNT]; /* "bce", "softmax_ce", "mse", "poisson" */
+const char *loss_name(LossKind kind);
+
+/* The loss of a sum of terms per (sample, target) element: all but softmax_ce. */
+static inline int loss_per_element(LossKind kind) { return kind != LOSS_SOFTMAX_CE; }
+
+/* The Poisson term and its derivative in z, p = softplus(z): finite for any z and y >= 0. */
+double loss_poisson_term(double z, double y, double *dz);
+/* The loss sum of outputs p (the activation's values, not logits) against y, as Keras computes
+ * it from probabilities: cross-entropies with p clipped to [1e-7, 1 - 1e-7]; mse and poisson as
+ * above. For reverse-complement averaged outputs, which have no logits. */
+double loss_sum_of_outputs(LossKind kind, const float *p, const float *y, int n, int K);
 
 /* Number of terms the mean runs over for n samples of K targets. */
 double loss_count(LossKind kind, int n, int K);

@@ -28,8 +28,8 @@ typedef struct {
     int length;  /* input tokens per sample */
     int targets; /* K */
     Task task;
-    LossKind loss;
-    Activation out_act; /* sigmoid or softmax, applied by model_probabilities */
+    LossKind loss;      /* config_loss: train.loss checked against the task */
+    Activation out_act; /* the loss's: sigmoid, softmax, linear or softplus (model_probabilities) */
     size_t n_params;
     float *params, *grads; /* (n_params) each, 64-byte aligned */
     int lent_buffers;      /* params and grads belong to the caller (model_place) */
@@ -87,7 +87,8 @@ void model_zero_grads(Model *m);
  * (its parameter gradients are cleared and left meaningless). */
 const float *model_forward_input(Model *m, Pass *p, const float *x);
 void model_input_gradient(Model *m, Pass *p, const float *x, const int *target, float *grad);
-/* Probabilities from logits (sigmoid or softmax per the task). */
+/* Outputs from logits: probabilities (sigmoid or softmax) for classification, the predicted values
+ * (linear: the logits themselves; softplus) for regression. */
 void model_probabilities(const Model *m, const float *logits, float *probs, int n);
 
 /* Floats held by training at batch B: parameters, gradients, two Adam moments are 4 * n_params;

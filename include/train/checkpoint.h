@@ -2,7 +2,8 @@
  *   /params, /adam/m, /adam/v      float32 (P): the flat buffers, in the model's layout
  *   /config                        the config as run (INI text)
  *   attributes on /: format_version, step, epoch, step_in_epoch, seed, best_metric, best_epoch,
- *   bad_epochs, n_params, length, targets, task, data_fingerprint;
+ *   bad_epochs, n_params, length, targets, task, loss (since regression; older checkpoints have
+ *   none: their loss is their task's), data_fingerprint;
  *   since version 2 the learning-rate schedule's state: lr, plateau_best, plateau_bad (a version 1
  *   checkpoint has none and resumes with the schedule's start, which is what version 1 ran).
  * Written to a temporary name in the same directory, forced to disk (fsync) and renamed, so a

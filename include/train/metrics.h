@@ -1,5 +1,6 @@
 /* metrics.h: evaluation metrics over predicted probabilities, exact and with ties handled as
- * scikit-learn 1.2 does: AUROC as roc_auc_score (tied scores count one half), AUPRC as
+ * scikit-learn 1.2 does (regression: Pearson, Spearman and MSE of predicted values, as scipy.stats
+ * pearsonr and spearmanr and numpy compute them): AUROC as roc_auc_score (tied scores count one half), AUPRC as
  * average_precision_score (the step-wise sum over distinct thresholds, tied scores forming one
  * threshold), the curves as roc_curve and precision_recall_curve. A label counts as positive when it
  * is above 0.5. tests/test_metrics.c holds all of it against fixtures that scikit-learn wrote
@@ -40,12 +41,17 @@ void curve_free(Curve *c);
 
 typedef struct {
     double loss;       /* mean loss */
-    double accuracy;   /* binary: threshold 0.5 on every target; multiclass: argmax; NaN for multilabel */
-    double auroc_mean; /* mean over targets with both classes; NaN if none */
+    double accuracy;   /* binary: threshold 0.5 on every target; multiclass: argmax; NaN for multilabel
+                        * and regression */
+    double auroc_mean; /* mean over targets with both classes; NaN if none (and for regression) */
     int auroc_targets; /* targets that entered the mean */
+    /* regression (NaN for the other tasks): means over the targets; a correlation's over the
+     * targets where it is defined (neither column constant), NaN if none */
+    double pearson_mean, spearman_mean, mse_mean;
 } EvalSummary;
 
-/* Accuracy and mean AUROC of probabilities (n, K) against labels (n, K); loss is left to the caller. */
+/* Accuracy and mean AUROC (regression: the means of Pearson, Spearman and MSE) of outputs (n, K)
+ * against labels (n, K); loss is left to the caller. */
 void metrics_summarise(Task task, const float *probs, const float *labels, size_t n, int K,
                        EvalSummary *out);
 
@@ -67,6 +73,29 @@ typedef struct {
 void metrics_per_target(const float *probs, const float *labels, size_t n, int K, int min_count,
                         TargetMetrics *out);
 void target_metrics_free(TargetMetrics *t);
+
+/* ---- regression ---- */
+
+/* Pearson's correlation of predictions and labels (read as metric_auroc reads them), in double
+ * with the means taken first; NaN when n < 2 or either column is constant (undefined). */
+double metric_pearson(const float *pred, const float *labels, size_t n, size_t stride);
+/* Spearman's: Pearson's of the ranks, tied values sharing their average rank (scipy's
+ * spearmanr); NaN as metric_pearson. */
+double metric_spearman(const float *pred, const float *labels, size_t n, size_t stride);
+/* Mean of (pred - label)^2; NaN when n is 0. */
+double metric_mse(const float *pred, const float *labels, size_t n, size_t stride);
+
+typedef struct {
+    int K;
+    double *pearson, *spearman, *mse; /* (K); a correlation NaN where undefined */
+    int correlated;                   /* targets whose Pearson correlation is defined */
+    double pearson_mean, spearman_mean; /* over the targets where each is defined; NaN if none */
+    double mse_mean;                    /* over all targets */
+} RegressionMetrics;
+
+void metrics_regression(const float *pred, const float *labels, size_t n, int K,
+                        RegressionMetrics *out);
+void regression_metrics_free(RegressionMetrics *r);
 
 /* Confusion matrix as scikit-learn's confusion_matrix: counts (C, C), row = true class, column =
  * predicted class. Multiclass: C = K, argmax of the labels and of the probabilities (first maximum

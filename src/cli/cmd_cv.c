@@ -38,7 +38,28 @@ typedef struct {
     int n;
 } GridAxis;
 
-enum { R_EPOCH, R_LOSS, R_AUROC, R_ACCURACY, R_DONE, R_FIELDS };
+/* One fold's results. The two scores are AUROC and accuracy, or for regression Pearson and
+ * Spearman (then R_MSE too): FieldNames says which. */
+enum { R_EPOCH, R_LOSS, R_SCORE, R_SCORE2, R_MSE, R_DONE, R_FIELDS };
+
+typedef struct {
+    int regression;
+    const char *score, *score2; /* "val_auroc", "val_accuracy" or "val_pearson", "val_spearman" */
+} FieldNames;
+
+static FieldNames field_names(Task task)
+{
+    return task == TASK_REGRESSION ? (FieldNames){1, "val_pearson", "val_spearman"}
+                                   : (FieldNames){0, "val_auroc", "val_accuracy"};
+}
+
+/* The result field a monitor reads (config_check_monitor made it fit the task). */
+static int monitor_field(const char *monitor)
+{
+    return !strcmp(monitor, "val_auroc") || !strcmp(monitor, "val_pearson") ? R_SCORE
+           : !strcmp(monitor, "val_accuracy")                               ? R_SCORE2
+                                                                            : R_LOSS;
+}
 
 /* Starts MPI and reads the options: 1 to go on, else 0 with the exit status. */
 static int read_options(int *argc, char ***argv, CvArgs *a, int *status)
@@ -201,6 +222,8 @@ static int check_all(const CvArgs *a, const GridAxis *axes, int n_axes, int n_co
             rc = error_set(err, "cv: configuration %d (%s) monitors %s but configuration 1 (%s) %s: "
                            "the folds' means would not compare; give --set train.monitor=...",
                            c + 1, cfg.path, cfg.train.monitor, first.path, first.train.monitor);
+        if (rc == 0)
+            rc = config_check_monitor(&cfg, task, err);
         if (rc == 0 && (rc = model_build(&m, &cfg, data->length, data->targets, task, 1, err)) == 0)
             model_free(&m);
         config_free(&cfg);
@@ -227,8 +250,10 @@ static void run_task(ParComm *g, const CvArgs *a, const GridAxis *axes, int n_ax
         die("configuration %d fold %d diverged at step %ld", c + 1, f + 1, t.state.step + 1);
     result[R_EPOCH] = t.state.best_epoch + 1;
     result[R_LOSS] = t.best_val.loss;
-    result[R_AUROC] = t.best_val.auroc_mean;
-    result[R_ACCURACY] = t.best_val.accuracy;
+    int regression = t.model.task == TASK_REGRESSION;
+    result[R_SCORE] = regression ? t.best_val.pearson_mean : t.best_val.auroc_mean;
+    result[R_SCORE2] = regression ? t.best_val.spearman_mean : t.best_val.accuracy;
+    result[R_MSE] = t.best_val.mse_mean;
     result[R_DONE] = 1;
     trainer_free(&t); /* frees the train and valid rows, which it took from the plan */
     rowset_free(&plan.test);
@@ -285,12 +310,13 @@ static void close_out(FILE *f, const char *dir, const char *name)
 
 /* Rank 0: cv.tsv and summary.tsv; returns the chosen configuration. */
 static int report_cv(const CvArgs *a, const GridAxis *axes, int n_axes, int n_configs,
-                     const double *res, const char *monitor)
+                     const double *res, const char *monitor, FieldNames names)
 {
     FILE *t = open_out(a->out, "cv.tsv"), *s = open_out(a->out, "summary.tsv");
-    fprintf(t, "config\tsettings\tfold\tbest_epoch\tval_loss\tval_auroc\tval_accuracy\n");
+    fprintf(t, "config\tsettings\tfold\tbest_epoch\tval_loss\t%s\t%s%s\n", names.score,
+            names.score2, names.regression ? "\tval_mse" : "");
     fprintf(s, "config\tsettings\t%s_mean\t%s_sd\tmedian_best_epoch\n", monitor, monitor);
-    int field = !strcmp(monitor, "val_auroc") ? R_AUROC : !strcmp(monitor, "val_accuracy") ? R_ACCURACY : R_LOSS;
+    int field = monitor_field(monitor);
     int lower = field == R_LOSS, best = 0;
     double best_mean = 0;
     printf("cross-validation, %d folds, monitored %s (mean ± sd over folds):\n", a->folds, monitor);
@@ -300,8 +326,11 @@ static int report_cv(const CvArgs *a, const GridAxis *axes, int n_axes, int n_co
         const double *r = res + (size_t)c * a->folds * R_FIELDS;
         for (int f = 0; f < a->folds; f++) {
             const double *x = r + f * R_FIELDS;
-            fprintf(t, "%d\t%s\t%d\t%d\t%.9g\t%.9g\t%.9g\n", c + 1, desc, f + 1, (int)x[R_EPOCH],
-                    x[R_LOSS], x[R_AUROC], x[R_ACCURACY]);
+            fprintf(t, "%d\t%s\t%d\t%d\t%.9g\t%.9g\t%.9g", c + 1, desc, f + 1, (int)x[R_EPOCH],
+                    x[R_LOSS], x[R_SCORE], x[R_SCORE2]);
+            if (names.regression)
+                fprintf(t, "\t%.9g", x[R_MSE]);
+            fputc('\n', t);
         }
         double sd, mean = mean_of(r, a->folds, field, &sd);
         fprintf(s, "%d\t%s\t%.9g\t%.9g\t%d\n", c + 1, desc, mean, sd, median_epoch(r, a->folds));
@@ -320,7 +349,7 @@ static int report_cv(const CvArgs *a, const GridAxis *axes, int n_axes, int n_co
 /* Rank 0: every configuration, best first by the mean of the monitored metric over the folds
  * (ties: the earlier configuration first), with the means of all three metrics. */
 static json_t *ranking_json(const CvArgs *a, const GridAxis *axes, int n_axes, int n_configs,
-                            const double *res, int field)
+                            const double *res, int field, FieldNames names)
 {
     int *order = xmalloc((size_t)n_configs, sizeof(int));
     double *key = xmalloc((size_t)n_configs, sizeof(double)), sd;
@@ -341,14 +370,20 @@ static json_t *ranking_json(const CvArgs *a, const GridAxis *axes, int n_axes, i
         const double *r = res + (size_t)c * a->folds * R_FIELDS;
         char desc[512];
         describe(axes, n_axes, c, desc, sizeof desc);
-        double m = mean_of(r, a->folds, field, &sd), loss_sd, auroc_sd, acc_sd;
-        json_out_push(list, json_out_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
+        double m = mean_of(r, a->folds, field, &sd), other_sd;
+        char score[40], score2[40];
+        snprintf(score, sizeof score, "%s_mean", names.score);
+        snprintf(score2, sizeof score2, "%s_mean", names.score2);
+        json_t *entry = json_out_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
             "rank", i + 1, "config", c + 1, "settings", json_out_string(desc),
             "mean", json_out_number(m), "sd", json_out_number(sd),
-            "val_loss_mean", json_out_number(mean_of(r, a->folds, R_LOSS, &loss_sd)),
-            "val_auroc_mean", json_out_number(mean_of(r, a->folds, R_AUROC, &auroc_sd)),
-            "val_accuracy_mean", json_out_number(mean_of(r, a->folds, R_ACCURACY, &acc_sd)),
-            "median_best_epoch", median_epoch(r, a->folds)));
+            "val_loss_mean", json_out_number(mean_of(r, a->folds, R_LOSS, &other_sd)),
+            score, json_out_number(mean_of(r, a->folds, R_SCORE, &other_sd)),
+            score2, json_out_number(mean_of(r, a->folds, R_SCORE2, &other_sd)),
+            "median_best_epoch", median_epoch(r, a->folds));
+        if (names.regression)
+            json_out_set(entry, "val_mse_mean", json_out_number(mean_of(r, a->folds, R_MSE, &other_sd)));
+        json_out_push(list, entry);
     }
     free(order);
     free(key);
@@ -367,6 +402,11 @@ static void write_report(const CvArgs *a, int choice, const char *desc, const ch
     json_t *test = json_out_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)n,
         "loss", json_out_number(s->loss), "auroc", json_out_number(s->auroc_mean),
         "accuracy", json_out_number(s->accuracy), "oracle_auroc", json_out_number(oracle));
+    if (!isnan(s->mse_mean)) { /* regression */
+        json_out_set(test, "pearson", json_out_number(s->pearson_mean));
+        json_out_set(test, "spearman", json_out_number(s->spearman_mean));
+        json_out_set(test, "mse", json_out_number(s->mse_mean));
+    }
     json_t *report = json_out_pack("{s:i, s:o, s:o, s:o, s:i, s:i, s:o}", "chosen_config",
         choice + 1, "settings", json_out_string(desc), "monitor", json_out_string(monitor),
         "cv_mean", json_out_number(cv_mean), "epochs", epochs, "folds", a->folds, "test", test);
@@ -411,10 +451,15 @@ static void final_model(ParComm *w, const CvArgs *a, const GridAxis *axes, int n
             oracle = os.auroc_mean;
         }
         write_report(a, choice, desc, monitor, best_mean, epochs, out.n, &s, oracle, ranking);
+        int regression = data->task == TASK_REGRESSION;
         printf("chosen: configuration %d (%s) by mean %s %.4f; final model trained on %lld rows for "
-               "%d epochs\ntest (%lld held-out samples): loss %.4f, auroc %.4f, accuracy %.4f",
+               "%d epochs\ntest (%lld held-out samples): loss %.4f, %s %.4f, %s %.4f",
                choice + 1, *desc ? desc : "as given", monitor, best_mean, (long long)t.train.n,
-               epochs, (long long)out.n, s.loss, s.auroc_mean, s.accuracy);
+               epochs, (long long)out.n, s.loss, regression ? "pearson" : "auroc",
+               regression ? s.pearson_mean : s.auroc_mean, regression ? "spearman" : "accuracy",
+               regression ? s.spearman_mean : s.accuracy);
+        if (regression)
+            printf(", mse %.4g", s.mse_mean);
         if (!isnan(oracle))
             printf("; the planted motifs' oracle reaches auroc %.4f", oracle);
         printf("\noutputs in %s: cv.tsv, summary.tsv, best.h5, report.json%s\n", a->out,
@@ -528,9 +573,9 @@ static double *cv_run_tasks(ParComm *w, const CvArgs *a, const Cv *v)
         if (par_rank(g) == 0)
             memcpy(res + (size_t)task * R_FIELDS, r, sizeof r);
         if (rank == 0 && !a->quiet)
-            printf("  task %d/%d (configuration %d, fold %d): best epoch %d, val loss %.4f, val auroc %.4f\n",
+            printf("  task %d/%d (configuration %d, fold %d): best epoch %d, val loss %.4f, %s %.4f\n",
                    task + 1, tasks, task / a->folds + 1, task % a->folds + 1, (int)r[R_EPOCH], r[R_LOSS],
-                   r[R_AUROC]);
+                   field_names(v->data.task).score, r[R_SCORE]);
     }
     par_allreduce_sum_f64(w, res, (size_t)tasks * R_FIELDS);
     par_comm_free(g);
@@ -575,13 +620,13 @@ int cmd_cv(int argc, char **argv)
     double best_mean = 0.0, sd;
     json_t *ranking = NULL;
     if (par_rank(w) == 0) {
-        choice = report_cv(&a, v.axes, v.n_axes, v.n_configs, res, v.base.train.monitor);
+        FieldNames names = field_names(v.data.task);
+        choice = report_cv(&a, v.axes, v.n_axes, v.n_configs, res, v.base.train.monitor, names);
         const double *r = res + (size_t)choice * a.folds * R_FIELDS;
         epochs = median_epoch(r, a.folds);
-        int field = !strcmp(v.base.train.monitor, "val_auroc") ? R_AUROC
-                    : !strcmp(v.base.train.monitor, "val_accuracy") ? R_ACCURACY : R_LOSS;
+        int field = monitor_field(v.base.train.monitor);
         best_mean = mean_of(r, a.folds, field, &sd);
-        ranking = ranking_json(&a, v.axes, v.n_axes, v.n_configs, res, field);
+        ranking = ranking_json(&a, v.axes, v.n_axes, v.n_configs, res, field, names);
     }
     par_bcast(w, &choice, sizeof choice, 0);
     par_bcast(w, &epochs, sizeof epochs, 0);

@@ -7,7 +7,8 @@
  *   DIR/pr.tsv         precision-recall points per target (recall, precision, threshold)
  *   DIR/confusion.tsv  binary and multiclass tasks: counts, rows the true class
  * The metrics are metrics.c's (exact, ties as scikit-learn). --chroms keeps the rows on some
- * chromosomes only (the test chromosomes of a chromosome hold-out). */
+ * chromosomes only (the test chromosomes of a chromosome hold-out). A regression checkpoint gets
+ * Pearson, Spearman and MSE instead (eval_regression.c): metrics.json and targets.tsv only. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "base/json_out.h"
 #include "cli/commands.h"
+#include "cli/eval_regression.h"
 #include "cli/run.h"
 #include "train/infer.h"
 #include "train/metrics.h"
@@ -37,7 +39,8 @@ static int read_options(int *argc, char ***argv, EvalArgs *a, int *status)
                      "labelled gseq HDF5 data with the model's length, targets and task"),
         OPT_REQUIRED("out", "DIR", &a->out,
                      "output directory (created): metrics.json, targets.tsv, roc.tsv,\n"
-                     "pr.tsv, and confusion.tsv for binary and multiclass tasks"),
+                     "pr.tsv, and confusion.tsv for binary and multiclass tasks\n"
+                     "(regression: metrics.json and targets.tsv)"),
         OPT_STRING("chroms", "LIST", &a->chroms,
                    "only the rows on these chromosomes (the file's /chrom), e.g. the\n"
                    "test chromosomes of training: --chroms chr8,chr9"),
@@ -295,6 +298,13 @@ static int finish(void *ctx, const Trained *t, const InferInput *in, const Infer
                   Error *err)
 {
     const EvalArgs *a = ctx;
+    if (t->task == TASK_REGRESSION) {
+        EvalRegressionRun run = {a->checkpoint, a->out, a->chroms, a->rc_average, res->ranks,
+                                 a->quiet, res->loss, res->started};
+        return run_make_dir(a->out, err) != 0
+                   ? -1
+                   : eval_regression_report(&run, t, in, res->probs, res->labels, err);
+    }
     Report r = {.args = a, .t = t, .in = in, .ranks = res->ranks, .probs = res->probs,
                 .labels = res->labels, .oracle = res->oracle, .loss = res->loss,
                 .started = res->started};

@@ -17,7 +17,8 @@ typedef struct {
 } InfoArgs;
 
 static const OptChoice tasks[] = {
-    {"binary", TASK_BINARY}, {"multilabel", TASK_MULTILABEL}, {"multiclass", TASK_MULTICLASS}, {NULL, 0}};
+    {"binary", TASK_BINARY},         {"multilabel", TASK_MULTILABEL},
+    {"multiclass", TASK_MULTICLASS}, {"regression", TASK_REGRESSION}, {NULL, 0}};
 
 /* 1 to go on, else 0 with the exit status (after --help or a mistake). */
 static int read_options(int argc, char **argv, InfoArgs *a, int *status)
@@ -79,8 +80,8 @@ static double layer_macs(const Layer *l)
 static void print_summary(const Model *m, const Config *cfg, int batch)
 {
     char count[32], shape[48];
-    printf("Model: %s  (input %d tokens, %d target%s, %s)\n", cfg->path, m->length, m->targets,
-           m->targets == 1 ? "" : "s", task_name(m->task));
+    printf("Model: %s  (input %d tokens, %d target%s, %s, loss %s)\n", cfg->path, m->length,
+           m->targets, m->targets == 1 ? "" : "s", task_name(m->task), loss_name(m->loss));
     printf("%-24s %-20s %15s\n", "Layer (type)", "Output shape", "Param #");
     printf("%.61s\n", "=============================================================");
     double macs = 0.0;

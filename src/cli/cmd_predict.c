@@ -1,5 +1,5 @@
 /* cmd_predict.c: `gseq_mpi predict --checkpoint C --data D --out P.h5 [--tsv] [--rc-average]`:
- * probabilities (N, K) of a trained model for every row of a gseq HDF5 file or every record of a
+ * probabilities (N, K) (a regression model: the predicted values) of a trained model for every row of a gseq HDF5 file or every record of a
  * FASTA file (padded and trimmed to the model's length), each rank taking a contiguous block of
  * rows; rank 0 writes them with the sequence ids, the genome coordinates when the input has them,
  * and the target names, as HDF5 (readable with h5py alone) or as TSV (BED-like with coordinates). The model, the input and the forward pass are infer.c's; the frame it shares
@@ -37,7 +37,8 @@ static int read_options(int *argc, char ***argv, PredictArgs *a, int *status)
                      "a gseq HDF5 file (its length and targets must be the model's)\n"
                      "or FASTA, plain or gzip (padded and trimmed to the model's length)"),
         OPT_REQUIRED("out", "FILE", &a->out,
-                     "where to write: HDF5 with /probabilities (N, K), /id (N),\n"
+                     "where to write: HDF5 with /probabilities (N, K) (regression:\n"
+                     "/values, the output activation's), /id (N),\n"
                      "/target_names (K), and /chrom, /start, /end (/strand) when the\n"
                      "input has them; with --tsv, text: id then one column a target,\n"
                      "or for input with coordinates chrom, start, end (strand), then\n"
@@ -72,7 +73,8 @@ static int write_h5(const char *path, const PredictArgs *a, const Trained *t, co
     H5File *f = h5_create(path, err);
     if (!f)
         return -1;
-    int rc = h5_write_f32(f, "probabilities", 2, dims, probs, err) ||
+    const char *what = t->task == TASK_REGRESSION ? "values" : "probabilities";
+    int rc = h5_write_f32(f, what, 2, dims, probs, err) ||
              write_strings(f, "id", in->ids, in->n, err) ||
              write_strings(f, "target_names", names, t->targets, err) ||
              (in->coords.chrom && coords_write(f, &in->coords, err)) ||
@@ -80,6 +82,7 @@ static int write_h5(const char *path, const PredictArgs *a, const Trained *t, co
              h5_write_attr_string(f, "/", "checkpoint", a->checkpoint, err) ||
              h5_write_attr_string(f, "/", "data", a->data, err) ||
              h5_write_attr_string(f, "/", "task", task_name(t->task), err) ||
+             h5_write_attr_string(f, "/", "loss", loss_name(t->model.loss), err) ||
              h5_write_attr_int(f, "/", "length", t->length, err) ||
              h5_write_attr_string(f, "/", "padding", padding_name(in->padding), err) ||
              h5_write_attr_int(f, "/", "rc_average", a->rc_average, err)

@@ -294,13 +294,21 @@ static void on_epoch(void *ctx, const Trainer *t, const EpochReport *e)
         "samples_per_s", json_out_number(e->samples_per_s),
         "exchange_share", json_out_number(e->exchange_share),
         "seconds", json_out_number(e->seconds), "rss_mb", json_out_number(e->rss_bytes / 1e6));
+    int regression = t->model.task == TASK_REGRESSION;
+    if (regression) {
+        json_out_set(line, "val_pearson", json_out_number(e->val.pearson_mean));
+        json_out_set(line, "val_spearman", json_out_number(e->val.spearman_mean));
+        json_out_set(line, "val_mse", json_out_number(e->val.mse_mean));
+    }
     Error err;
     if (json_out_append_line(r->metrics, r->metrics_path, line, &err) != 0)
         die("%s", err.msg);
-    say(r, "epoch %d/%d: train loss %.4f, val loss %.4f, val auroc %.4f, val accuracy %.4f, "
+    say(r, "epoch %d/%d: train loss %.4f, val loss %.4f, val %s %.4f, val %s %.4f, "
            "lr %.3g, %.0f samples/s, %.1f s%s%s%s\n",
-        e->epoch, t->cfg->train.epochs, e->train_loss, e->val.loss, e->val.auroc_mean,
-        e->val.accuracy, e->lr, e->samples_per_s, e->seconds, e->improved ? " (best)" : "",
+        e->epoch, t->cfg->train.epochs, e->train_loss, e->val.loss,
+        regression ? "pearson" : "auroc", regression ? e->val.pearson_mean : e->val.auroc_mean,
+        regression ? "spearman" : "accuracy", regression ? e->val.spearman_mean : e->val.accuracy,
+        e->lr, e->samples_per_s, e->seconds, e->improved ? " (best)" : "",
         e->lr_cut ? " - lr cut" : "", e->stop_early ? " - early stop" : "");
 }
 
@@ -340,10 +348,20 @@ static void write_test_metrics(Report *r, Trainer *t, const DataTable *d, const 
         "best_epoch", t->state.best_epoch + 1, "loss", json_out_number(s.loss),
         "accuracy", json_out_number(s.accuracy), "auroc", json_out_number(s.auroc_mean),
         "oracle_auroc", json_out_number(oracle));
+    if (d->task == TASK_REGRESSION) {
+        json_out_set(json, "pearson", json_out_number(s.pearson_mean));
+        json_out_set(json, "spearman", json_out_number(s.spearman_mean));
+        json_out_set(json, "mse", json_out_number(s.mse_mean));
+    }
     if (json_out_write_file(path, json, &err) != 0)
         die("%s", err.msg);
-    say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, auroc %.4f, accuracy %.4f",
-        (long long)out.n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
+    if (d->task == TASK_REGRESSION)
+        say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, pearson %.4f, spearman "
+            "%.4f, mse %.4g", (long long)out.n, t->state.best_epoch + 1, s.loss, s.pearson_mean,
+            s.spearman_mean, s.mse_mean);
+    else
+        say(r, "test (%lld held-out samples, best epoch %d): loss %.4f, auroc %.4f, accuracy %.4f",
+            (long long)out.n, t->state.best_epoch + 1, s.loss, s.auroc_mean, s.accuracy);
     if (!isnan(oracle))
         say(r, "; the planted motifs' oracle reaches auroc %.4f", oracle);
     say(r, "\n");

@@ -53,7 +53,9 @@ static int read_options(int *argc, char ***argv, VariantsArgs *a, int *status)
         OPT_REQUIRED("out", "FILE", &a->out,
                      "E.tsv: one line per variant and target (chrom, pos, id, ref, alt,\n"
                      "target, ref_prob, alt_prob, diff, log2_odds); E.h5: /chrom, /pos,\n"
-                     "/id, /ref, /alt (N), /ref_prob, /alt_prob, /diff, /log2_odds (N, K)"),
+                     "/id, /ref, /alt (N), /ref_prob, /alt_prob, /diff, /log2_odds (N, K);\n"
+                     "regression: ref_value, alt_value, diff, and log2_fc for a softplus\n"
+                     "output only"),
         OPT_STRING("targets", "NAME,...|A:B", &a->targets,
                    "only these targets: names of the checkpoint's targets, or the\n"
                    "columns A to B-1 (0-based, as a Python slice; A: to the end)"),
@@ -429,7 +431,10 @@ static int job_open(Job *j, const Trained *t, Error *err)
     j->src.g = genome_open(j->a->genome, err);
     if (!j->src.g)
         return -1;
-    j->out = var_out_open(j->a->out, t->target_names, j->sel, j->n_sel, t->targets, err);
+    VarEffect effect = t->task != TASK_REGRESSION           ? VAR_PROBABILITIES
+                       : t->model.out_act == ACT_SOFTPLUS ? VAR_POSITIVE_VALUES
+                                                          : VAR_VALUES;
+    j->out = var_out_open(j->a->out, t->target_names, j->sel, j->n_sel, t->targets, effect, err);
     return j->out ? 0 : -1;
 }
 

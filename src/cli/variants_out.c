@@ -19,6 +19,9 @@
 struct VarOut {
     char path[4096], tmp[4200];
     int h5, K, n_sel;
+    VarEffect effect;
+    int n_values;  /* 4, or 3 without an effect column (VAR_VALUES) */
+    const char *const *value_names; /* (n_values) */
     int *sel;
     char **names;  /* (n_sel), borrowed */
     FILE *f;       /* TSV */
@@ -26,10 +29,12 @@ struct VarOut {
     int64_t rows;  /* written to the file */
     int held;      /* HDF5: rows in the buffers */
     VarRow *row;   /* (VAR_OUT_CHUNK) */
-    float *value;  /* (4, VAR_OUT_CHUNK, n_sel): ref, alt, diff, log2 odds */
+    float *value;  /* (4, VAR_OUT_CHUNK, n_sel): ref, alt, diff, log2 odds or fold change */
 };
 
-static const char *const VALUE_NAMES[4] = {"ref_prob", "alt_prob", "diff", "log2_odds"};
+static const char *const VALUE_NAMES[3][4] = {{"ref_prob", "alt_prob", "diff", "log2_odds"},
+                                              {"ref_value", "alt_value", "diff", "log2_fc"},
+                                              {"ref_value", "alt_value", "diff", NULL}};
 static const char *const STRING_NAMES[4] = {"chrom", "id", "ref", "alt"};
 
 int var_out_kind(const char *path)
@@ -52,6 +57,14 @@ double var_log2_odds(float ref, float alt)
     return log2(a / (1 - a)) - log2(r / (1 - r));
 }
 
+double var_log2_fc(float ref, float alt) { return log2((alt + 1e-6) / (ref + 1e-6)); }
+
+/* The fourth column: the log2 odds or fold change (not there for VAR_VALUES). */
+static double effect_of(const VarOut *o, float ref, float alt)
+{
+    return o->effect == VAR_PROBABILITIES ? var_log2_odds(ref, alt) : var_log2_fc(ref, alt);
+}
+
 static int h5_begin(VarOut *o, Error *err)
 {
     int64_t dims[2] = {0, o->n_sel}, maxd[2] = {-1, o->n_sel}, chunk[2] = {VAR_OUT_CHUNK, o->n_sel};
@@ -59,7 +72,8 @@ static int h5_begin(VarOut *o, Error *err)
     int rc = 0;
     for (int i = 0; i < 4 && rc == 0; i++)
         rc = h5_create_dataset(o->h, STRING_NAMES[i], H5IO_STR, 1, dims, maxd, chunk, 0, err) ||
-             h5_create_dataset(o->h, VALUE_NAMES[i], H5IO_F32, 2, dims, maxd, chunk, 0, err);
+             (i < o->n_values &&
+              h5_create_dataset(o->h, o->value_names[i], H5IO_F32, 2, dims, maxd, chunk, 0, err));
     if (rc == 0)
         rc = h5_create_dataset(o->h, "pos", H5IO_I64, 1, dims, maxd, chunk, 0, err) ||
              h5_create_dataset(o->h, "target_names", H5IO_STR, 1, &k, NULL, NULL, 0, err) ||
@@ -75,9 +89,12 @@ static int h5_begin(VarOut *o, Error *err)
 }
 
 VarOut *var_out_open(const char *path, char *const *names, const int *sel, int n_sel, int K,
-                     Error *err)
+                     VarEffect effect, Error *err)
 {
     VarOut *o = xcalloc(1, sizeof *o);
+    o->effect = effect;
+    o->value_names = VALUE_NAMES[effect];
+    o->n_values = effect == VAR_VALUES ? 3 : 4;
     snprintf(o->path, sizeof o->path, "%s", path);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
     o->h5 = var_out_kind(path) == 1, o->K = K, o->n_sel = n_sel;
@@ -102,7 +119,10 @@ VarOut *var_out_open(const char *path, char *const *names, const int *sel, int n
         var_out_abort(o);
         return NULL;
     }
-    fputs("#chrom\tpos\tid\tref\talt\ttarget\tref_prob\talt_prob\tdiff\tlog2_odds\n", o->f);
+    fputs("#chrom\tpos\tid\tref\talt\ttarget", o->f);
+    for (int i = 0; i < o->n_values; i++)
+        fprintf(o->f, "\t%s", o->value_names[i]);
+    fputc('\n', o->f);
     return o;
 }
 
@@ -123,9 +143,10 @@ static int h5_flush(VarOut *o, Error *err)
         }
         rc = h5_extend(o->h, STRING_NAMES[i], dims, err) ||
              h5_write_slab(o->h, STRING_NAMES[i], H5IO_STR, start, count, s, err) ||
-             h5_extend(o->h, VALUE_NAMES[i], dims, err) ||
-             h5_write_slab(o->h, VALUE_NAMES[i], H5IO_F32, start, count,
-                           o->value + (size_t)i * VAR_OUT_CHUNK * o->n_sel, err);
+             (i < o->n_values &&
+              (h5_extend(o->h, o->value_names[i], dims, err) ||
+               h5_write_slab(o->h, o->value_names[i], H5IO_F32, start, count,
+                             o->value + (size_t)i * VAR_OUT_CHUNK * o->n_sel, err)));
     }
     for (int64_t r = 0; r < n; r++)
         pos[r] = o->row[r].pos;
@@ -159,7 +180,7 @@ static void h5_hold(VarOut *o, const VarRow *w, const float *p)
         v[j] = ref;
         v[(size_t)VAR_OUT_CHUNK * S + j] = alt;
         v[(size_t)2 * VAR_OUT_CHUNK * S + j] = alt - ref;
-        v[(size_t)3 * VAR_OUT_CHUNK * S + j] = (float)var_log2_odds(ref, alt);
+        v[(size_t)3 * VAR_OUT_CHUNK * S + j] = (float)effect_of(o, ref, alt);
     }
 }
 
@@ -175,9 +196,12 @@ int var_out_write(VarOut *o, const VarRow *rows, const float *probs, int n, Erro
         }
         for (int j = 0; j < o->n_sel; j++) {
             float ref = p[o->sel[j]], alt = p[o->K + o->sel[j]];
-            fprintf(o->f, "%s\t%lld\t%s\t%s\t%s\t%s\t%.7g\t%.7g\t%.7g\t%.7g\n", rows[i].chrom,
+            fprintf(o->f, "%s\t%lld\t%s\t%s\t%s\t%s\t%.7g\t%.7g\t%.7g", rows[i].chrom,
                     (long long)rows[i].pos, rows[i].id, rows[i].ref, rows[i].alt, o->names[j],
-                    ref, alt, alt - ref, var_log2_odds(ref, alt));
+                    ref, alt, alt - ref);
+            if (o->n_values == 4)
+                fprintf(o->f, "\t%.7g", effect_of(o, ref, alt));
+            fputc('\n', o->f);
         }
         o->rows++;
     }
@@ -193,7 +217,10 @@ static int h5_attrs(VarOut *o, const char *checkpoint, const char *vcf, int leng
                    h5_write_attr_string(o->h, "/", "checkpoint", checkpoint, err) ||
                    h5_write_attr_string(o->h, "/", "vcf", vcf, err) ||
                    h5_write_attr_int(o->h, "/", "length", length, err) ||
-                   h5_write_attr_int(o->h, "/", "rc_average", rc_average, err)
+                   h5_write_attr_int(o->h, "/", "rc_average", rc_average, err) ||
+                   h5_write_attr_string(o->h, "/", "outputs",
+                                        o->effect == VAR_PROBABILITIES ? "probabilities" : "values",
+                                        err)
                ? -1
                : 0;
 }

@@ -116,8 +116,17 @@ void rowset_free(RowSet *r)
     r->n = 0;
 }
 
+/* Strata of the splits and folds: the classes (multiclass), else 4 (positives 0, 1, 2, 3+); one
+ * for regression, whose labels are values, not classes: a plain seeded split. */
+static int strata_of(const DataTable *t)
+{
+    return t->task == TASK_REGRESSION ? 1 : t->task == TASK_MULTICLASS ? t->targets : 4;
+}
+
 static int stratum_of(const DataTable *t, int64_t row)
 {
+    if (t->task == TASK_REGRESSION)
+        return 0;
     const float *y = data_labels(t, row);
     if (t->task == TASK_MULTICLASS) {
         int best = 0;
@@ -142,7 +151,7 @@ static int by_row(const void *a, const void *b)
 void split_stratified(const DataTable *t, const RowSet *from, double fraction, uint64_t seed,
                       uint32_t stream, RowSet *kept, RowSet *held)
 {
-    int strata = t->task == TASK_MULTICLASS ? t->targets : 4;
+    int strata = strata_of(t);
     int64_t *order = xmalloc((size_t)from->n + 1, sizeof(int64_t));
     kept->rows = xmalloc((size_t)from->n + 1, sizeof(int64_t));
     held->rows = xmalloc((size_t)from->n + 1, sizeof(int64_t));
@@ -180,7 +189,7 @@ void shuffle_rows(const RowSet *rows, uint64_t seed, uint32_t epoch, int64_t *or
 
 int assign_folds(const DataTable *t, const RowSet *from, int k, uint64_t seed, int *fold, Error *err)
 {
-    int strata = t->task == TASK_MULTICLASS ? t->targets : 4;
+    int strata = strata_of(t);
     int64_t *order = xmalloc((size_t)from->n + 1, sizeof(int64_t));
     RowSet positions = rowset_all(from->n); /* shuffle positions, not rows */
     shuffle_rows(&positions, seed, 0x5F000000u, order);
@@ -192,7 +201,7 @@ int assign_folds(const DataTable *t, const RowSet *from, int k, uint64_t seed, i
             if (stratum_of(t, from->rows[at]) == s)
                 fold[at] = (int)(dealt++ % k);
         }
-        if (dealt > 0 && dealt < k && t->task != TASK_MULTILABEL)
+        if (dealt > 0 && dealt < k && t->task != TASK_MULTILABEL && t->task != TASK_REGRESSION)
             rc = error_set(err, "%s: only %lld samples of %s %d for %d folds", t->path,
                            (long long)dealt, t->task == TASK_MULTICLASS ? "class" : "label", s, k);
     }

@@ -276,7 +276,8 @@ static int apply_data(Config *cfg, const ConfigEntry *e, Error *err)
         return parse_choice(cfg, e, ways, 2, "rows or chrom", &cfg->folds_by_chrom, err);
     }
     if (!strcmp(e->key, "task")) {
-        if (parse_choice(cfg, e, task_names, TASK_COUNT, "auto, binary, multilabel or multiclass", &v, err))
+        if (parse_choice(cfg, e, task_names, TASK_COUNT,
+                         "auto, binary, multilabel, multiclass or regression", &v, err))
             return -1;
         cfg->task = (Task)v;
         return 0;
@@ -339,6 +340,14 @@ static int apply_train_learning(Config *cfg, const ConfigEntry *e, Error *err)
         static const char *const names[] = {"none", "auto"};
         return parse_choice(cfg, e, names, 2, "none or auto", &t->class_weight_auto, err);
     }
+    if (!strcmp(k, "loss")) {
+        static const char *const names[] = {"auto", "bce", "softmax_ce", "mse", "poisson"};
+        if (parse_choice(cfg, e, names, 5, "auto, bce, softmax_ce, mse or poisson", &v, err))
+            return -1;
+        t->loss_auto = v == 0;
+        t->loss = v ? (LossKind)(v - 1) : LOSS_BCE;
+        return 0;
+    }
     return 1;
 }
 
@@ -374,9 +383,11 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
         return 0;
     }
     if (!strcmp(k, "monitor")) {
-        static const char *const monitors[] = {"val_loss", "val_auroc", "val_accuracy"};
+        static const char *const monitors[] = {"val_loss", "val_auroc", "val_accuracy",
+                                               "val_pearson"};
         int v = 0;
-        if (parse_choice(cfg, e, monitors, 3, "val_loss, val_auroc or val_accuracy", &v, err))
+        if (parse_choice(cfg, e, monitors, 4, "val_loss, val_auroc, val_accuracy or val_pearson",
+                         &v, err))
             return -1;
         snprintf(t->monitor, sizeof t->monitor, "%s", monitors[v]);
         return 0;
@@ -387,7 +398,7 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
     return unknown_key(err, cfg, e,
                        "[train] (batch, epochs, lr, beta_1, beta_2, epsilon, clip_norm, seed, "
                        "patience, min_delta, monitor, schedule, warmup_steps, plateau_factor, "
-                       "plateau_patience, min_lr, pos_weight, class_weight)");
+                       "plateau_patience, min_lr, pos_weight, class_weight, loss)");
 }
 
 static LayerSpec layer_defaults(const char *name, LayerKind kind, int line)
@@ -431,7 +442,7 @@ static int key_allowed(LayerKind kind, const char *key)
 
 static int apply_layer_key(Config *cfg, LayerSpec *s, const ConfigEntry *e, Error *err)
 {
-    static const char *const acts[] = {"linear", "relu", "sigmoid", "softmax", "auto"};
+    static const char *const acts[] = {"linear", "relu", "sigmoid", "softmax", "softplus", "auto"};
     static const char *const modes[] = {"last", "mean", "max"};
     const char *k = e->key;
     int v = 0;
@@ -469,7 +480,7 @@ static int apply_layer_key(Config *cfg, LayerSpec *s, const ConfigEntry *e, Erro
         return 0;
     }
     /* activation */
-    if (parse_choice(cfg, e, acts, 5, "linear, relu, sigmoid, softmax or auto", &v, err))
+    if (parse_choice(cfg, e, acts, 6, "linear, relu, sigmoid, softmax, softplus or auto", &v, err))
         return -1;
     s->act = (Activation)v;
     return 0;
@@ -537,6 +548,8 @@ static void train_defaults(TrainConfig *t)
     t->min_lr = 0.0f;
     t->pos_weight_auto = t->class_weight_auto = 0;
     t->n_pos_weight = 0;
+    t->loss_auto = 1;
+    t->loss = LOSS_BCE;
 }
 
 static int resolve_layer(Config *cfg, int sec, Error *err)
@@ -595,6 +608,60 @@ static int resolve(Config *cfg, Error *err)
     for (int i = 0; i < cfg->n_layers; i++)
         if (check_required(cfg, &cfg->layers[i], i == cfg->n_layers - 1, err))
             return -1;
+    return 0;
+}
+
+/* ---- the loss and the monitor, once the task is known ---- */
+
+Activation loss_activation(LossKind loss)
+{
+    static const Activation acts[LOSS_KIND_COUNT] = {ACT_SIGMOID, ACT_SOFTMAX, ACT_LINEAR,
+                                                     ACT_SOFTPLUS};
+    return acts[loss];
+}
+
+static LossKind auto_loss(Task task, Activation out_act)
+{
+    if (task == TASK_REGRESSION)
+        return out_act == ACT_SOFTPLUS ? LOSS_POISSON : LOSS_MSE;
+    return task == TASK_MULTICLASS ? LOSS_SOFTMAX_CE : LOSS_BCE;
+}
+
+int config_loss(const Config *cfg, Task task, Activation out_act, LossKind *loss, Error *err)
+{
+    const TrainConfig *t = &cfg->train;
+    *loss = t->loss_auto ? auto_loss(task, out_act) : t->loss;
+    int fits = task == TASK_REGRESSION   ? *loss == LOSS_MSE || *loss == LOSS_POISSON
+               : task == TASK_MULTICLASS ? *loss == LOSS_SOFTMAX_CE
+                                         : *loss == LOSS_BCE;
+    if (fits)
+        return 0;
+    char at[600];
+    snprintf(at, sizeof at, "%s", cfg->path);
+    for (int i = 0; i < cfg->n_entries; i++) /* the line that asked for it, or its --set */
+        if (!strcmp(cfg->entries[i].section, "train") && !strcmp(cfg->entries[i].key, "loss")) {
+            if (cfg->entries[i].line > 0)
+                snprintf(at, sizeof at, "%s:%d", cfg->path, cfg->entries[i].line);
+            else
+                snprintf(at, sizeof at, "--set train.loss=%s", cfg->entries[i].value);
+        }
+    return error_set(err, "%s: train.loss = %s does not fit a %s task (use %s)", at,
+                     loss_name(*loss), task_name(task),
+                     task == TASK_REGRESSION   ? "mse or poisson"
+                     : task == TASK_MULTICLASS ? "softmax_ce or auto"
+                                               : "bce or auto");
+}
+
+int config_check_monitor(const Config *cfg, Task task, Error *err)
+{
+    const char *m = cfg->train.monitor;
+    int regression = task == TASK_REGRESSION;
+    if (regression && (!strcmp(m, "val_auroc") || !strcmp(m, "val_accuracy")))
+        return error_set(err, "%s: train.monitor = %s means nothing for a regression task (use "
+                         "val_loss or val_pearson)", cfg->path, m);
+    if (!regression && !strcmp(m, "val_pearson"))
+        return error_set(err, "%s: train.monitor = val_pearson is for a regression task; this one "
+                         "is %s (use val_loss, val_auroc or val_accuracy)", cfg->path, task_name(task));
     return 0;
 }
 

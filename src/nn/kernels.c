@@ -371,6 +371,10 @@ void activation_forward(Activation act, float *x, size_t n, int width)
     case ACT_SOFTMAX:
         softmax_rows(x, n, width);
         break;
+    case ACT_SOFTPLUS: /* max(x, 0) + log1p(exp(-|x|)): no overflow for any x */
+        for (size_t i = 0; i < n; i++)
+            x[i] = fmaxf(x[i], 0.0f) + log1pf(expf(-fabsf(x[i])));
+        break;
     default:
         break;
     }
@@ -386,6 +390,10 @@ void activation_backward(Activation act, const float *y, float *d, size_t n)
     case ACT_SIGMOID:
         for (size_t i = 0; i < n; i++)
             d[i] *= y[i] * (1.0f - y[i]);
+        break;
+    case ACT_SOFTPLUS: /* softplus' = sigmoid = 1 - exp(-y) */
+        for (size_t i = 0; i < n; i++)
+            d[i] *= -expm1f(-y[i]);
         break;
     default:
         break;

@@ -33,6 +33,6 @@ int layer_kind_parse(const char *name, LayerKind *kind)
 
 const char *activation_name(Activation a)
 {
-    static const char *names[] = {"linear", "relu", "sigmoid", "softmax", "auto"};
+    static const char *names[] = {"linear", "relu", "sigmoid", "softmax", "softplus", "auto"};
     return names[a];
 }

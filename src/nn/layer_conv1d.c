@@ -49,7 +49,7 @@ static int conv1d_plan(Layer *l, Error *err)
     int k = l->spec.width, F = l->spec.filters;
     if (k <= 0 || F <= 0)
         return error_set(err, "conv1d needs positive filters and width, got %d and %d", F, k);
-    if (l->spec.act == ACT_SOFTMAX || l->spec.act == ACT_AUTO)
+    if (l->spec.act == ACT_SOFTMAX || l->spec.act == ACT_SOFTPLUS || l->spec.act == ACT_AUTO)
         return error_set(err, "conv1d activation must be relu, sigmoid or linear");
     if (l->in.t < k)
         return error_set(err, "conv1d width %d is longer than its input of %d steps", k, l->in.t);

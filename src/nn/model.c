@@ -44,14 +44,14 @@ static int plan_layers(Model *m, const Config *cfg, Error *err)
             if (l->spec.units != m->targets)
                 return error_set(err, "%s:%d: [%s] has %d units but the data has %d targets",
                                  cfg->path, l->spec.line, l->spec.name, l->spec.units, m->targets);
-            Activation want = m->task == TASK_MULTICLASS ? ACT_SOFTMAX : ACT_SIGMOID;
+            Activation want = m->out_act;
             if (l->spec.act == ACT_AUTO)
                 l->spec.act = want;
             if (l->spec.act != want)
-                return error_set(err, "%s:%d: [%s] activation %s does not fit a %s task (use %s)",
-                                 cfg->path, l->spec.line, l->spec.name,
+                return error_set(err, "%s:%d: [%s] activation %s does not fit a %s task with loss "
+                                 "%s (use %s or auto)", cfg->path, l->spec.line, l->spec.name,
                                  activation_name(l->spec.act), task_name(m->task),
-                                 activation_name(want));
+                                 loss_name(m->loss), activation_name(want));
         } else if (l->spec.act == ACT_AUTO) {
             l->spec.act = ACT_LINEAR; /* Keras's Dense default */
         }
@@ -164,14 +164,17 @@ static int plan_model(Model *m, const Config *cfg, int length, int targets, Task
         return error_set(err, "model needs a positive length, target count and batch (got %d, %d, %d)",
                          length, targets, max_batch);
     if (task == TASK_AUTO)
-        return error_set(err, "model needs a task (binary, multilabel or multiclass)");
+        return error_set(err, "model needs a task (binary, multilabel, multiclass or regression)");
     if (task == TASK_MULTICLASS && targets < 2)
         return error_set(err, "a multiclass task needs at least 2 classes, got %d", targets);
     m->length = length;
     m->targets = targets;
     m->task = task;
-    m->loss = task == TASK_MULTICLASS ? LOSS_SOFTMAX_CE : LOSS_BCE;
-    m->out_act = task == TASK_MULTICLASS ? ACT_SOFTMAX : ACT_SIGMOID;
+    /* the loss from train.loss and the task; the output activation follows from it */
+    Activation asked = cfg->n_layers ? cfg->layers[cfg->n_layers - 1].act : ACT_AUTO;
+    if (config_loss(cfg, task, asked, &m->loss, err) != 0)
+        return -1;
+    m->out_act = loss_activation(m->loss);
     m->max_batch = max_batch;
     m->n_layers = cfg->n_layers;
     m->layers = xcalloc((size_t)m->n_layers, sizeof *m->layers);

@@ -43,6 +43,7 @@ static int write_all(H5File *f, const Model *m, const Adam *adam, const TrainSta
         h5_write_attr_double(f, "/", "best_metric", s->best_metric, err) ||
         h5_write_attr_double(f, "/", "epoch_loss_sum", s->epoch_loss_sum, err) ||
         h5_write_attr_string(f, "/", "task", task_name(m->task), err) ||
+        h5_write_attr_string(f, "/", "loss", loss_name(m->loss), err) ||
         h5_write_attr_string(f, "/", "data_fingerprint", s->fingerprint, err) ||
         h5_write_attr_int(f, "/", "has_adam", adam != NULL, err) ||
         h5_write_attr_double(f, "/", "lr", s->sched.lr, err) ||
@@ -183,6 +184,23 @@ static int read_state(H5File *f, const char *path, TrainState *s, Error *err)
     return 0;
 }
 
+/* The loss the checkpoint was trained with, when it says (since regression), must be the one its
+ * config gives the model now. */
+static int check_loss(H5File *f, const char *path, const Model *m, Error *err)
+{
+    if (!h5_has_attr(f, "/", "loss"))
+        return 0;
+    char *name = h5_read_attr_string(f, "/", "loss", err);
+    if (!name)
+        return -1;
+    int rc = strcmp(name, loss_name(m->loss)) == 0
+                 ? 0
+                 : error_set(err, "%s: trained with loss %s, but its config gives the model %s "
+                             "(config and weights do not match)", path, name, loss_name(m->loss));
+    free(name);
+    return rc;
+}
+
 static int read_all(H5File *f, const char *path, Model *m, Adam *adam, TrainState *s, Error *err)
 {
     int64_t version, n_params, has_adam;
@@ -196,7 +214,7 @@ static int read_all(H5File *f, const char *path, Model *m, Adam *adam, TrainStat
     if ((size_t)n_params != m->n_params)
         return error_set(err, "%s: holds %lld parameters but the model has %zu (config and weights "
                          "do not match)", path, (long long)n_params, m->n_params);
-    if (h5_read_f32(f, "params", m->params, m->n_params, err))
+    if (check_loss(f, path, m, err) || h5_read_f32(f, "params", m->params, m->n_params, err))
         return -1;
     if (adam) {
         if (!has_adam)

@@ -528,18 +528,6 @@ void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L)
     }
 }
 
-/* Keras's loss of probabilities: cross-entropy with p clipped to [1e-7, 1 - 1e-7]. */
-static double loss_of_probs(LossKind kind, const float *p, const float *y, int n, int K)
-{
-    const double eps = 1e-7;
-    double sum = 0.0;
-    for (long i = 0; i < (long)n * K; i++) {
-        double q = fmin(fmax(p[i], eps), 1.0 - eps);
-        sum -= kind == LOSS_BCE ? y[i] * log(q) + (1.0 - y[i]) * log(1.0 - q) : y[i] * log(q);
-    }
-    return sum;
-}
-
 /* Probabilities of n rows of tokens (with rc, averaged with the reverse complement's); returns
  * the loss sum from the logits (without rc) when y is not NULL. */
 static double forward_block(Trained *t, const uint8_t *tokens, const uint32_t *index, int n,
@@ -557,7 +545,7 @@ static double forward_block(Trained *t, const uint8_t *tokens, const uint32_t *i
         for (size_t i = 0; i < (size_t)n * t->targets; i++)
             out[i] = 0.5f * (out[i] + rc_probs[i]);
         if (y)
-            loss = loss_of_probs(m->loss, out, y, n, t->targets);
+            loss = loss_sum_of_outputs(m->loss, out, y, n, t->targets);
     }
     return loss;
 }

@@ -1,5 +1,5 @@
 /* metrics.c: AUROC, AUPRC, their curves, accuracy and confusion matrices, exact and with ties as
- * scikit-learn handles them. See metrics.h. */
+ * scikit-learn handles them; Pearson, Spearman and MSE for regression. See metrics.h. */
 #include "train/metrics.h"
 
 #include <math.h>
@@ -71,6 +71,18 @@ double metric_accuracy(Task task, const float *probs, const float *labels, size_
 void metrics_summarise(Task task, const float *probs, const float *labels, size_t n, int K,
                        EvalSummary *out)
 {
+    out->pearson_mean = out->spearman_mean = out->mse_mean = NAN;
+    if (task == TASK_REGRESSION) {
+        RegressionMetrics r;
+        metrics_regression(probs, labels, n, K, &r);
+        out->accuracy = out->auroc_mean = NAN;
+        out->auroc_targets = 0;
+        out->pearson_mean = r.pearson_mean;
+        out->spearman_mean = r.spearman_mean;
+        out->mse_mean = r.mse_mean;
+        regression_metrics_free(&r);
+        return;
+    }
     out->accuracy = metric_accuracy(task, probs, labels, n, K);
     double sum = 0.0;
     int used = 0;
@@ -372,4 +384,137 @@ int metrics_confusion(Task task, const float *probs, const float *labels, size_t
         counts[truth * C + guess]++;
     }
     return C;
+}
+
+/* ---- regression ---- */
+
+/* Pearson's correlation of two double columns: means first, then the centred sums. */
+static double pearson_of(const double *a, const double *b, size_t n)
+{
+    if (n < 2)
+        return NAN;
+    double ma = 0.0, mb = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        ma += a[i];
+        mb += b[i];
+    }
+    ma /= (double)n;
+    mb /= (double)n;
+    double sab = 0.0, saa = 0.0, sbb = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double da = a[i] - ma, db = b[i] - mb;
+        sab += da * db;
+        saa += da * da;
+        sbb += db * db;
+    }
+    if (saa == 0.0 || sbb == 0.0)
+        return NAN;
+    double r = sab / sqrt(saa * sbb);
+    return r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r;
+}
+
+static void column_of(const float *v, size_t n, size_t stride, double *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = v[i * stride];
+}
+
+double metric_pearson(const float *pred, const float *labels, size_t n, size_t stride)
+{
+    double *a = xmalloc(n ? 2 * n : 1, sizeof(double)), *b = a + n;
+    column_of(pred, n, stride, a);
+    column_of(labels, n, stride, b);
+    double r = pearson_of(a, b, n);
+    free(a);
+    return r;
+}
+
+typedef struct {
+    double value;
+    size_t at;
+} Ranked;
+
+static int by_value(const void *a, const void *b)
+{
+    double x = ((const Ranked *)a)->value, y = ((const Ranked *)b)->value;
+    return (x > y) - (x < y);
+}
+
+/* The 1-based ranks of v (n) in place, ties sharing the average of their ranks; work holds n. */
+static void rank_average(double *v, size_t n, Ranked *work)
+{
+    for (size_t i = 0; i < n; i++)
+        work[i] = (Ranked){v[i], i};
+    qsort(work, n, sizeof *work, by_value);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && work[j].value == work[i].value)
+            j++;
+        double rank = 0.5 * (double)(i + 1 + j); /* average of ranks i+1 .. j */
+        for (size_t k = i; k < j; k++)
+            v[work[k].at] = rank;
+        i = j;
+    }
+}
+
+double metric_spearman(const float *pred, const float *labels, size_t n, size_t stride)
+{
+    double *a = xmalloc(n ? 2 * n : 1, sizeof(double)), *b = a + n;
+    Ranked *work = xmalloc(n ? n : 1, sizeof *work);
+    column_of(pred, n, stride, a);
+    column_of(labels, n, stride, b);
+    rank_average(a, n, work);
+    rank_average(b, n, work);
+    double r = pearson_of(a, b, n);
+    free(a);
+    free(work);
+    return r;
+}
+
+double metric_mse(const float *pred, const float *labels, size_t n, size_t stride)
+{
+    if (n == 0)
+        return NAN;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = (double)pred[i * stride] - labels[i * stride];
+        sum += e * e;
+    }
+    return sum / (double)n;
+}
+
+void metrics_regression(const float *pred, const float *labels, size_t n, int K,
+                        RegressionMetrics *out)
+{
+    *out = (RegressionMetrics){.K = K};
+    out->pearson = xmalloc((size_t)K, sizeof(double));
+    out->spearman = xmalloc((size_t)K, sizeof(double));
+    out->mse = xmalloc((size_t)K, sizeof(double));
+    double sums[3] = {0.0, 0.0, 0.0};
+    int spearman_defined = 0;
+    for (int k = 0; k < K; k++) {
+        out->pearson[k] = metric_pearson(pred + k, labels + k, n, (size_t)K);
+        out->spearman[k] = metric_spearman(pred + k, labels + k, n, (size_t)K);
+        out->mse[k] = metric_mse(pred + k, labels + k, n, (size_t)K);
+        if (!isnan(out->pearson[k])) {
+            sums[0] += out->pearson[k];
+            out->correlated++;
+        }
+        if (!isnan(out->spearman[k])) {
+            sums[1] += out->spearman[k];
+            spearman_defined++;
+        }
+        sums[2] += out->mse[k];
+    }
+    out->pearson_mean = out->correlated ? sums[0] / out->correlated : NAN;
+    out->spearman_mean = spearman_defined ? sums[1] / spearman_defined : NAN;
+    out->mse_mean = K ? sums[2] / K : NAN;
+}
+
+void regression_metrics_free(RegressionMetrics *r)
+{
+    free(r->pearson);
+    free(r->spearman);
+    free(r->mse);
+    *r = (RegressionMetrics){0};
 }

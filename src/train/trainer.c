@@ -17,6 +17,24 @@ static TrainerFaults faults;
 
 void trainer_test_faults(const TrainerFaults *f) { faults = f ? *f : (TrainerFaults){0, 0}; }
 
+/* Poisson needs counts: the first negative label of the rows held here (sharded: this rank's),
+ * named by file, row and column; the verdict is the same on every rank. */
+static int check_poisson_labels(const Trainer *t, const DataTable *d, Error *err)
+{
+    int bad = 0;
+    for (int64_t i = 0; t->model.loss == LOSS_POISSON && d && i < d->n_local && !bad; i++)
+        for (int k = 0; k < d->targets; k++) {
+            float y = d->labels[i * d->targets + k];
+            if (y < 0.0f) {
+                bad = error_set(err, "%s: row %lld, target %d: label %g is negative, but "
+                                "train.loss = poisson needs counts >= 0 (use mse)", d->path,
+                                (long long)(d->first_row + i), k, (double)y);
+                break;
+            }
+        }
+    return par_any_failed(t->comm, bad, err);
+}
+
 static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Error *err)
 {
     if (cfg->length && cfg->length != d->length)
@@ -29,7 +47,7 @@ static int resolve_shape(const Config *cfg, const DataTable *d, Task *task, Erro
         return error_set(err, "%s: [data] task = %s but %s is %s", cfg->path, task_name(cfg->task),
                          d->path, task_name(d->task));
     *task = d->task;
-    return 0;
+    return config_check_monitor(cfg, *task, err);
 }
 
 /* The model for the data's shape, placed by the update, with rank 0's seeded parameters. */
@@ -76,6 +94,9 @@ static int resolve_weights(Trainer *t, const RowSet *rows, int sharded, Error *e
     int want_pos = tc->pos_weight_auto || tc->n_pos_weight, want_class = tc->class_weight_auto;
     if (!want_pos && !want_class)
         return 0;
+    if (t->model.task == TASK_REGRESSION)
+        return error_set(err, "%s: train.%s is for classification; this data is regression "
+                         "(remove it)", t->cfg->path, want_pos ? "pos_weight" : "class_weight");
     if (want_pos && !bce)
         return error_set(err, "%s: train.pos_weight is for binary and multilabel data; this data is "
                          "multiclass: use train.class_weight = auto", t->cfg->path);
@@ -133,7 +154,8 @@ int trainer_init(Trainer *t, ParComm *comm, const Config *cfg, const DataTable *
     int cap = local_capacity(cfg->train.batch, par_size(comm));
     if (build_model(t, cap, opt->exchange, err) != 0)
         return -1;
-    if (resolve_weights(t, &plan->train, opt->sharded, err) != 0) {
+    if (check_poisson_labels(t, data, err) != 0 || check_poisson_labels(t, opt->valid_data, err) != 0 ||
+        resolve_weights(t, &plan->train, opt->sharded, err) != 0) {
         trainer_free(t);
         return -1;
     }
@@ -249,6 +271,8 @@ static double monitored(const Config *cfg, const EvalSummary *v)
         return -v->auroc_mean;
     if (!strcmp(cfg->train.monitor, "val_accuracy"))
         return -v->accuracy;
+    if (!strcmp(cfg->train.monitor, "val_pearson"))
+        return -v->pearson_mean;
     return v->loss;
 }
 
@@ -264,7 +288,8 @@ static void finish_epoch(Trainer *t, int epoch, double seconds, int samples)
     par_allreduce_max_f64(t->comm, most, 2);
     rep.exchange_share = most[0];
     rep.rss_bytes = most[1];
-    EvalSummary none = {NAN, NAN, NAN, 0};
+    EvalSummary none = {.loss = NAN, .accuracy = NAN, .auroc_mean = NAN, .pearson_mean = NAN,
+                        .spearman_mean = NAN, .mse_mean = NAN};
     const DataTable *vd = t->valid_data ? t->valid_data : t->data;
     rep.val = t->no_validation ? none : trainer_evaluate(t, vd, &t->valid, NULL);
     double score = t->no_validation ? -(double)epoch : monitored(t->cfg, &rep.val);
