@@ -198,4 +198,54 @@ printf 'chrShort\t0\t700\n' >"$D/black_all.bed"
 expect_fail all_left_out "$OUT" "no example: every bin is left out" -- \
     $BIN convert --genome "$G" --bigwig "$D/a.bw" --out "$OUT" --chroms chrShort --window 100 \
     --blacklist "$D/black_all.bed"
+# ---- synth --genome --signal: tracks drawn from the peaks, then the genome path with regression ----
+S=$T/synth
+expect_ok synth_signal "$S/p/signal.tsv" $BIN synth --genome "$S/g.fa" --peaks-out "$S/p" --targets 2 \
+    --chromosomes 4 --chrom-length 300000 --peaks-per-mb 500 --seed 4 --signal
+expect_ok synth_convert "$S/s.h5" $BIN convert --genome "$S/g.fa" --bigwig-file "$S/p/signal.tsv" \
+    --window 200 --out "$S/s.h5"
+# the expected means, from the BED files alone: a triangle of height 10 over each peak, its value
+# at the centre of each 10-base step, summed where peaks overlap
+if "$PY" - "$S" >"$T/py" 2>&1 <<'PYEOF'; then ok; else bad "synth --signal labels: $(tail -2 "$T/py")"; fi
+import sys, h5py, numpy as np
+S = sys.argv[1]
+f = h5py.File(f"{S}/s.h5", "r")
+names = list(f["target_names"].asstr()[:])
+y, chrom = f["y"][:], f["chrom"].asstr()[:]
+start, end = f["start"][:], f["end"][:]
+worst = 0.0
+for k, name in enumerate(names):
+    track = {}
+    for line in open(f"{S}/p/{name}.bed"):
+        c, a, b = line.split()[:3]
+        a, b = int(a), int(b)
+        v = track.setdefault(c, np.zeros(300000))
+        steps = np.arange(a // 10, (b + 9) // 10)
+        x = (steps + 0.5) * 10 - a
+        tri = np.where((x > 0) & (x < b - a), 10 * (1 - np.abs(x - (b - a) / 2) / ((b - a) / 2)), 0)
+        for j, t in zip(steps, tri):
+            v[j * 10:(j + 1) * 10] += np.float32(t)
+    for i in range(len(y)):
+        mid = (start[i] + end[i]) // 2
+        want = track[chrom[i]][mid - 100:mid + 100].mean() if chrom[i] in track else 0.0
+        worst = max(worst, abs(want - y[i, k]) / (1 + abs(want)))
+assert f.attrs["task"] == "regression" and y.shape == (6000, 2), (f.attrs["task"], y.shape)
+assert (y > 0).mean() > 0.1, "too few bins with signal"
+assert worst < 1e-5, f"labels differ from the peaks' triangles by {worst}"
+PYEOF
+# a model learns the signal from the planted motifs: chr4 held out for the test, chr3 to validate
+expect_ok synth_train "$S/run/best.h5" $BIN train --config jobs/configs/short_conv.ini \
+    --data "$S/s.h5" --out "$S/run" --quiet --set data.test_chroms=chr4 \
+    --set data.valid_chroms=chr3 --set train.epochs=8
+expect_ok synth_eval "$S/eval/metrics.json" $BIN eval --checkpoint "$S/run/best.h5" \
+    --data "$S/s.h5" --chroms chr4 --out "$S/eval" --quiet
+if "$PY" - "$S/eval/metrics.json" >"$T/py" 2>&1 <<'PYEOF'; then ok; else bad "synth signal: $(tail -1 "$T/py")"; fi
+import json, sys
+m = json.load(open(sys.argv[1]))
+print("    test Pearson on chr4:", m["pearson_mean"])
+assert m["pearson_mean"] > 0.4, m["pearson_mean"]  # 0.56 measured
+PYEOF
+cat "$T/py"
+expect_fail signal_no_genome "$T/x.h5" "--signal" "needs --genome" -- \
+    $BIN synth --out "$T/x.h5" --signal
 finish

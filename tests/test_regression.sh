@@ -17,49 +17,20 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 export OPENBLAS_NUM_THREADS=1
 T=$(mktemp -d /tmp/gseq_regression_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/lib.sh
+
+# run_logged NAME CMD...: the command must succeed; its output kept in $T/NAME.out and .err
+run_logged() {
+    name=$1
+    shift
+    if "$@" >"$T/$name.out" 2>"$T/$name.err"; then ok; else bad "$name: $(cat "$T/$name.err")"; fi
+}
 
 if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
     echo "skipped: $PY lacks h5py or numpy (apt-get install python3-h5py python3-numpy)"
     echo "0 passed, 0 failed"
     exit 0
 fi
-
-# run NAME CMD...: the command must succeed
-run() {
-    name=$1
-    shift
-    if "$@" >"$T/$name.out" 2>"$T/$name.err"; then ok; else bad "$name: $(cat "$T/$name.err")"; fi
-}
-
-# expect_fail NAME PATTERN... -- CMD...: exit 1 with one stderr line containing every PATTERN
-expect_fail() {
-    name=$1
-    shift
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    st=$?
-    lines=$(wc -l <"$T/stderr")
-    if [ "$st" -ne 1 ] || [ "$lines" -ne 1 ]; then
-        bad "$name: expected exit 1 and one line, got exit $st: $(cat "$T/stderr")"
-        return
-    fi
-    msg=$(cat "$T/stderr")
-    missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
-        [ -z "$p" ] && continue
-        case $msg in *"$p"*) ;; *) echo "'$p'" ;; esac
-    done)
-    if [ -n "$missing" ]; then bad "$name: message lacks $missing: $msg"; else ok; fi
-}
 
 # check NAME PYTHON-CODE [ARGS]: the code's exit status says whether the check passed
 check() {
@@ -122,10 +93,10 @@ EOF
 C="--config $T/reg.ini"
 
 # ---- training: mse, poisson on 1 and 2 ranks ----
-run train_mse $BIN train $C --data "$T/mse.h5" --out "$T/m1"
-run train_pois $BIN train $C --data "$T/pois.h5" --set train.loss=poisson --out "$T/p1"
-run train_pois_2 mpirun -np 2 $BIN train $C --data "$T/pois.h5" --set train.loss=poisson --out "$T/p2"
-run train_softplus $BIN train $C --data "$T/pois.h5" --set output.activation=softplus \
+run_logged train_mse $BIN train $C --data "$T/mse.h5" --out "$T/m1"
+run_logged train_pois $BIN train $C --data "$T/pois.h5" --set train.loss=poisson --out "$T/p1"
+run_logged train_pois_2 mpirun -np 2 $BIN train $C --data "$T/pois.h5" --set train.loss=poisson --out "$T/p2"
+run_logged train_softplus $BIN train $C --data "$T/pois.h5" --set output.activation=softplus \
     --set train.epochs=2 --out "$T/sp"
 check learns '
 import json, sys
@@ -163,13 +134,13 @@ with h5py.File(sys.argv[1] + "/sp/best.h5") as f:
 # ---- eval and predict against numpy and torch ----
 for m in m1 p1; do
     d=$([ $m = m1 ] && echo mse || echo pois)
-    run eval_$m $BIN eval --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/ev_$m" --quiet
+    run_logged eval_$m $BIN eval --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/ev_$m" --quiet
     if [ $m = m1 ]; then
-        run eval2_$m mpirun -np 2 $BIN eval --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/ev2_$m" --quiet
+        run_logged eval2_$m mpirun -np 2 $BIN eval --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/ev2_$m" --quiet
     else
         cp -r "$T/ev_$m" "$T/ev2_$m"
     fi
-    run predict_$m $BIN predict --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/pr_$m.h5" --quiet
+    run_logged predict_$m $BIN predict --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/pr_$m.h5" --quiet
     check eval_$m '
 import json, sys, h5py, numpy as np
 T, m, d = sys.argv[1:4]
@@ -225,7 +196,7 @@ with h5py.File(sys.argv[1] + "/mse.h5") as f, h5py.File(sys.argv[1] + "/const.h5
     g["y"] = y
     g.attrs["task"] = "regression"
 ' "$T" || bad "writing const.h5"
-run eval_const $BIN eval --checkpoint "$T/m1/best.h5" --data "$T/const.h5" --out "$T/ev_c" --rc-average --quiet
+run_logged eval_const $BIN eval --checkpoint "$T/m1/best.h5" --data "$T/const.h5" --out "$T/ev_c" --rc-average --quiet
 check eval_const '
 import json, sys
 def refuse(c):
@@ -238,7 +209,7 @@ assert e["pearson_mean"] == e["targets"][0]["pearson"] and e["rc_average"] is Tr
 ' "$T"
 
 # ---- cv ----
-run cv $BIN cv $C --data "$T/mse.h5" --folds 2 --set train.epochs=5 --set train.monitor=val_pearson --out "$T/cv"
+run_logged cv $BIN cv $C --data "$T/mse.h5" --folds 2 --set train.epochs=5 --set train.monitor=val_pearson --out "$T/cv"
 check cv '
 import json, sys
 T = sys.argv[1]
@@ -262,8 +233,8 @@ with open(f"{T}/v.vcf", "w") as f:
         alt = "A" if g[pos - 1] != "A" else "C"
         f.write(f"chr1\t{pos}\tv{pos}\t{g[pos - 1]}\t{alt}\t.\t.\t.\n")
 EOF
-run variants_pois $BIN variants --checkpoint "$T/p1/best.h5" --vcf "$T/v.vcf" --genome "$T/g.fa" --out "$T/vp.tsv"
-run variants_mse $BIN variants --checkpoint "$T/m1/best.h5" --vcf "$T/v.vcf" --genome "$T/g.fa" --out "$T/vm.h5"
+run_logged variants_pois $BIN variants --checkpoint "$T/p1/best.h5" --vcf "$T/v.vcf" --genome "$T/g.fa" --out "$T/vp.tsv"
+run_logged variants_mse $BIN variants --checkpoint "$T/m1/best.h5" --vcf "$T/v.vcf" --genome "$T/g.fa" --out "$T/vm.h5"
 check variants '
 import sys, math, h5py
 T = sys.argv[1]
@@ -277,29 +248,28 @@ for l in lines[1:]:
 with h5py.File(f"{T}/vm.h5") as f:
     assert "log2_fc" not in f and "log2_odds" not in f and f["ref_value"].shape == (3, 2), list(f)
 ' "$T"
-run ism $BIN mutagenesis --checkpoint "$T/p1/best.h5" --data "$T/pois.h5" --out "$T/ism.h5" --window 0:5 --quiet
-run attribute $BIN attribute --checkpoint "$T/m1/best.h5" --data "$T/mse.h5" --out "$T/att.h5" --quiet
+run_logged ism $BIN mutagenesis --checkpoint "$T/p1/best.h5" --data "$T/pois.h5" --out "$T/ism.h5" --window 0:5 --quiet
+run_logged attribute $BIN attribute --checkpoint "$T/m1/best.h5" --data "$T/mse.h5" --out "$T/att.h5" --quiet
 
 # ---- bad combinations: one line each ----
 $BIN synth --mode binary --n 200 --seed 3 --out "$T/bin.h5" >/dev/null || bad "synth"
-expect_fail poisson_negative "neg.h5" "row 37" "target 1" "negative" "poisson" -- \
+expect_fail poisson_negative - "neg.h5" "row 37" "target 1" "negative" "poisson" -- \
     $BIN train $C --data "$T/neg.h5" --set train.loss=poisson --out "$T/x1"
-expect_fail poisson_on_binary "train.loss = poisson" "binary" -- \
+expect_fail poisson_on_binary - "train.loss = poisson" "binary" -- \
     $BIN train $C --data "$T/bin.h5" --set train.loss=poisson --out "$T/x2"
-expect_fail bce_on_regression "train.loss = bce" "regression" -- \
+expect_fail bce_on_regression - "train.loss = bce" "regression" -- \
     $BIN train $C --data "$T/mse.h5" --set train.loss=bce --out "$T/x3"
-expect_fail auroc_on_regression "train.monitor = val_auroc" "regression" -- \
+expect_fail auroc_on_regression - "train.monitor = val_auroc" "regression" -- \
     $BIN train $C --data "$T/mse.h5" --set train.monitor=val_auroc --out "$T/x4"
-expect_fail pearson_on_binary "val_pearson" "binary" -- \
+expect_fail pearson_on_binary - "val_pearson" "binary" -- \
     $BIN train $C --data "$T/bin.h5" --set train.monitor=val_pearson --out "$T/x5"
-expect_fail pos_weight_on_regression "train.pos_weight" "regression" -- \
+expect_fail pos_weight_on_regression - "train.pos_weight" "regression" -- \
     $BIN train $C --data "$T/mse.h5" --set train.pos_weight=2 --out "$T/x6"
-expect_fail sigmoid_on_regression "activation sigmoid" "regression" "mse" -- \
+expect_fail sigmoid_on_regression - "activation sigmoid" "regression" "mse" -- \
     $BIN train $C --data "$T/mse.h5" --set output.activation=sigmoid --out "$T/x7"
-expect_fail softplus_with_mse "activation softplus" "mse" "linear" -- \
+expect_fail softplus_with_mse - "activation softplus" "mse" "linear" -- \
     $BIN train $C --data "$T/mse.h5" --set output.activation=softplus --set train.loss=mse --out "$T/x8"
-expect_fail loss_name "train.loss" "auto, bce, softmax_ce, mse or poisson" -- \
+expect_fail loss_name - "train.loss" "auto, bce, softmax_ce, mse or poisson" -- \
     $BIN train $C --data "$T/mse.h5" --set train.loss=huber --out "$T/x9"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -55,7 +55,12 @@ int synth_pick_motifs(MotifSet *set, const char *list, int K, int width, Motif *
 
 /* A genome FASTA of chromosomes chr1..chrN of i.i.d. bases (GC content gc) and, per target, peaks
  * at random places with an instance of the target's JASPAR motif planted at each peak's centre;
- * the peaks are written as BED files, one per target, with a targets file naming them all. */
+ * the peaks are written as BED files, one per target, with a targets file naming them all. With
+ * signal, also a bigWig per target: a triangle over each peak rising from 0 at its ends to
+ * SYNTH_SIGNAL_HEIGHT at its centre, in steps of SYNTH_SIGNAL_STEP bases (overlapping peaks
+ * add), 0 elsewhere; and DIR/signal.tsv naming them (for convert --bigwig-file). */
+#define SYNTH_SIGNAL_HEIGHT 10.0
+#define SYNTH_SIGNAL_STEP 10
 typedef struct {
     const char *fasta;      /* the genome to write (its old .fai and .gzi are removed) */
     const char *peaks_dir;  /* DIR/<target>.bed and DIR/targets.tsv (created if missing) */
@@ -68,6 +73,7 @@ typedef struct {
     const char *motifs;     /* as SynthSettings */
     const char *motif_file;
     uint64_t seed;
+    int signal;             /* also DIR/<target>.bw and DIR/signal.tsv */
 } SynthGenomeSettings;
 
 /* 0, or -1 with one line naming the setting or file at fault. */

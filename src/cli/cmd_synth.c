@@ -80,6 +80,8 @@ int cmd_synth(int argc, char **argv)
         OPT_DOUBLE("peaks-per-mb", "R", &g.peaks_per_mb, 0, 1e5,
                    "--genome: peaks of each target per Mb (50)"),
         OPT_INT("peak-width", "BP", &g.peak_width, 1, 1 << 20, "--genome: peak width (300)"),
+        OPT_FLAG("signal", &g.signal, "--genome: also DIR/<target>.bw, a coverage track: a triangle\n"
+                 "of height 10 over each peak, and DIR/signal.tsv (for --bigwig-file)"),
         OPT_END,
     };
     const OptCommand cmd = {"synth", synth_usage, options};
@@ -96,6 +98,10 @@ int cmd_synth(int argc, char **argv)
             error_set(&err, "--peaks-out needs --genome FASTA");
         else if (synth_genome_command(&g, &st, &err) == 0)
             return 0;
+        return report_error("synth", &err);
+    }
+    if (g.signal) {
+        error_set(&err, "--signal writes coverage tracks of a genome's peaks: it needs --genome");
         return report_error("synth", &err);
     }
     if (!st.out) {

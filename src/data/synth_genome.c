@@ -3,7 +3,8 @@
  * can be tested and benchmarked without a download. Every draw is keyed (rng.h) by (seed, what,
  * chromosome or target, element): the output depends on the settings only. One chromosome is held
  * at a time; the peaks of all targets are kept (8 bytes each). Motifs of targets whose peaks
- * overlap are planted in target order, a later one over an earlier one. */
+ * overlap are planted in target order, a later one over an earlier one. The signal bigWigs are
+ * drawn from the peaks alone (synth.h), one chromosome of steps at a time. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/rng.h"
+#include "data/bigwig.h"
 #include "data/dataset.h"
 #include "data/motif.h"
 #include "data/synth.h"
@@ -198,6 +200,88 @@ static int write_peaks(const GenomeSynth *g, Error *err)
     return rc;
 }
 
+/* Chromosome c of target k's signal: steps of SYNTH_SIGNAL_STEP bases (S of them), each the
+ * triangle's value at the step's centre, summed over the peaks. */
+static void signal_steps(const GenomeSynth *g, int k, int c, float *v, int64_t S)
+{
+    const SynthGenomeSettings *st = g->st;
+    const double half = st->peak_width / 2.0;
+    memset(v, 0, (size_t)S * sizeof *v);
+    const int64_t *s = g->start + ((int64_t)k * st->chroms + c) * g->npeaks;
+    for (int64_t i = 0; i < g->npeaks; i++)
+        for (int64_t j = s[i] / SYNTH_SIGNAL_STEP; j < S; j++) {
+            double x = (j + 0.5) * SYNTH_SIGNAL_STEP - (double)s[i]; /* from the peak's start */
+            if (x >= st->peak_width)
+                break;
+            if (x > 0)
+                v[j] += (float)(SYNTH_SIGNAL_HEIGHT * (1 - fabs(x - half) / half));
+        }
+}
+
+/* DIR/<name>.bw of target k: the non-zero steps as bedGraph intervals. */
+static int write_signal(const GenomeSynth *g, int k, const char *path, Error *err)
+{
+    const SynthGenomeSettings *st = g->st;
+    const int C = st->chroms;
+    char **names = xmalloc((size_t)C, sizeof *names);
+    uint32_t *len = xmalloc((size_t)C, sizeof *len);
+    for (int c = 0; c < C; c++) {
+        names[c] = xmalloc(16, 1);
+        snprintf(names[c], 16, "chr%d", c + 1);
+        len[c] = (uint32_t)st->length;
+    }
+    const int64_t S = (st->length + SYNTH_SIGNAL_STEP - 1) / SYNTH_SIGNAL_STEP;
+    float *v = xmalloc((size_t)S, sizeof *v), *val = xmalloc((size_t)S, sizeof *val);
+    uint32_t *a = xmalloc((size_t)S, sizeof *a), *b = xmalloc((size_t)S, sizeof *b);
+    BigWigWriter *w = bigwig_create(path, C, (const char *const *)names, len, err);
+    int rc = w ? 0 : -1;
+    for (int c = 0; c < C && rc == 0; c++) {
+        signal_steps(g, k, c, v, S);
+        uint32_t n = 0;
+        for (int64_t j = 0; j < S; j++)
+            if (v[j] != 0) {
+                a[n] = (uint32_t)(j * SYNTH_SIGNAL_STEP);
+                b[n] = (uint32_t)((j + 1) * SYNTH_SIGNAL_STEP < st->length ?
+                                  (j + 1) * SYNTH_SIGNAL_STEP : st->length);
+                val[n++] = v[j];
+            }
+        if (n > 0)
+            rc = bigwig_add(w, names[c], n, a, b, val, err);
+    }
+    if (w && bigwig_finish(w, rc == 0 ? err : NULL) != 0)
+        rc = -1;
+    if (rc != 0)
+        unlink(path); /* no half-written track */
+    for (int c = 0; c < C; c++)
+        free(names[c]);
+    free(names), free(len), free(v), free(val), free(a), free(b);
+    return rc;
+}
+
+/* Every target's bigWig and DIR/signal.tsv. */
+static int write_signals(const GenomeSynth *g, Error *err)
+{
+    const SynthGenomeSettings *st = g->st;
+    size_t dl = strlen(st->peaks_dir);
+    char *path = xmalloc(dl + 300, 1);
+    int rc = 0;
+    for (int k = 0; k < st->targets && rc == 0; k++) {
+        snprintf(path, dl + 300, "%s/%s.bw", st->peaks_dir, g->name[k]);
+        rc = write_signal(g, k, path, err);
+    }
+    snprintf(path, dl + 300, "%s/signal.tsv", st->peaks_dir);
+    FILE *tsv = rc == 0 ? out_open(path, err) : NULL;
+    if (tsv) {
+        for (int k = 0; k < st->targets; k++)
+            fprintf(tsv, "%s\t%s.bw\n", g->name[k], g->name[k]);
+        rc = out_close(tsv, path, err);
+    } else {
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
 /* An old index beside the FASTA would describe another genome. */
 static int remove_old_index(const char *fasta, Error *err)
 {
@@ -247,6 +331,8 @@ int synth_genome_write(const SynthGenomeSettings *st, Error *err)
     }
     if (rc == 0)
         rc = write_peaks(&g, err);
+    if (rc == 0 && st->signal)
+        rc = write_signals(&g, err);
     if (rc == 0)
         rc = write_fasta(&g, err);
     for (int k = 0; g.name && k < st->targets; k++)
