@@ -209,12 +209,16 @@ touch -d '2000-01-01' "$T/stale.fa.fai"
 printf 'chr1\t12\t16\n' >"$T/stale.bed"
 expect_ok stale_rebuilt "$OUT" $BIN convert --genome "$T/stale.fa" --peaks "$T/stale.bed" \
     --out "$OUT" --bin 2 --window 4
-if [ "$(id -u)" -ne 0 ]; then
-    mkdir -p "$T/ro" && cp "$G" "$T/ro/g.fa" && chmod a-w "$T/ro"
-    expect_fail index_readonly "$OUT" "$T/ro/g.fa: no index" "samtools faidx $T/ro/g.fa" -- \
-        $BIN convert --genome "$T/ro/g.fa" --peaks "$P1" --out "$OUT"
+# a folder the user cannot write (as root, the command runs as nobody: root writes anywhere)
+AS=""
+[ "$(id -u)" -ne 0 ] || AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+if [ -z "$AS" ] || command -v setpriv >/dev/null; then
+    mkdir -p "$T/ro" "$T/rw" && cp "$G" "$T/ro/g.fa" && chmod a-w "$T/ro" && chmod 777 "$T/rw" &&
+        chmod a+rx "$T" "$T/ro" && chmod a+r "$T/ro/g.fa" "$P1"
+    expect_fail index_readonly "$T/rw/out.h5" "$T/ro/g.fa: no index" "samtools faidx $T/ro/g.fa" -- \
+        $AS $BIN convert --genome "$T/ro/g.fa" --peaks "$P1" --out "$T/rw/out.h5"
 else
-    skip "a read-only genome folder: root writes anywhere"
+    skip "a read-only genome folder: root writes anywhere, and no setpriv to run as nobody"
 fi
 
 # ---- real data ----
