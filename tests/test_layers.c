@@ -185,6 +185,9 @@ static Case cases[] = {
     {"lstm sequences masked, 136 units (dz U^T in blocks of terms)", .in = {4, 3}, 1, 0, 5},
     {"maxpool1d 13, 37 channels (vectors of 16 and a tail)", .in = {28, 37}, 0, 0, 2},
     {"dense softplus", .in = {1, 7}, 0, 0, 4},
+    {"conv1d relu, 40 channels x 13, 20 filters (direct, 512-term chunks)", .in = {16, 40}, 0, 0, 4},
+    {"conv1d sigmoid, 12 channels, 70 filters (direct, 48-row blocks)", .in = {30, 12}, 0, 0, 3},
+    {"conv1d relu, 10 channels, 200 steps (im2col in 512-row chunks)", .in = {200, 10}, 0, 0, 3},
 };
 
 static void fill_case_specs(void)
@@ -228,6 +231,13 @@ static void fill_case_specs(void)
     cases[32].spec = lstm_spec(136, 1, 0); /* 4 x 144 packed gate columns: over 4 x BACK_KB */
     cases[33].spec = pool_spec(LAYER_MAXPOOL1D, 13, POOL_LAST);
     cases[34].spec = with_act(LAYER_DENSE, ACT_SOFTPLUS);
+    cases[35].spec = with_act(LAYER_CONV1D, ACT_RELU);
+    cases[35].spec.filters = 20;
+    cases[35].spec.width = 13;
+    cases[36].spec = with_act(LAYER_CONV1D, ACT_SIGMOID);
+    cases[36].spec.filters = 70;
+    cases[36].spec.width = 5;
+    cases[37].spec = with_act(LAYER_CONV1D, ACT_RELU);
 }
 
 /* ---- losses ---- */
