@@ -78,9 +78,9 @@ expect_fail missing_dataset "$OUT" "full.h5" "dataset train_in: missing" -- \
     $BIN convert --basset "$T/full.h5" --out "$OUT"
 
 # ---- options ----
-expect_fail unknown_option "$OUT" "unknown option --fastq" -- $BIN convert --fastq x --out "$OUT"
+expect_status unknown_option 2 "$OUT" "unknown option --fastq" -- $BIN convert --fastq x --out "$OUT"
 expect_fail no_out "$OUT" "--out FILE is required" -- $BIN convert --fasta "$T/a.fa" --labels "$T/a.tsv"
-expect_fail bad_padding "$OUT" "--padding 'middle'" -- \
+expect_status bad_padding 2 "$OUT" "--padding 'middle'" -- \
     $BIN convert --fasta "$T/a.fa" --labels "$T/a.tsv" --padding middle --out "$OUT"
 expect_fail two_inputs "$OUT" "give one input" -- $BIN convert --fasta "$T/a.fa" --deepsea x --out "$OUT"
 
@@ -252,6 +252,6 @@ expect_ok synth_multilabel "$T/m.h5" $BIN synth --mode multilabel --n 200 --targ
 $BIN synth --mode multilabel --n 200 --targets 4 --out "$T/m2.h5"
 if cmp -s "$T/m.h5" "$T/m2.h5"; then ok; else bad "synth multilabel not deterministic"; fi
 expect_ok synth_background "$T/bg.h5" $BIN synth --n 100 --background "$T/long.fa.gz" --out "$T/bg.h5"
-expect_fail synth_bad_mode "$OUT" "--mode 'regression'" -- $BIN synth --mode regression --out "$OUT"
+expect_status synth_bad_mode 2 "$OUT" "--mode 'regression'" -- $BIN synth --mode regression --out "$OUT"
 
 finish

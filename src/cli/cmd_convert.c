@@ -175,7 +175,7 @@ int cmd_convert(int argc, char **argv)
     const OptCommand cmd = {"convert", convert_usage, options};
     if (par_launched())
         par_init(&argc, &argv);
-    int r = opt_read(&cmd, argc, argv, speaks(), 1);
+    int r = opt_read(&cmd, argc, argv, speaks(), 2);
     if (r >= 0)
         return convert_end(r, NULL);
     Error err = {{0}};

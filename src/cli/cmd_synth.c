@@ -85,7 +85,7 @@ int cmd_synth(int argc, char **argv)
         OPT_END,
     };
     const OptCommand cmd = {"synth", synth_usage, options};
-    int r = opt_read(&cmd, argc, argv, 1, 1);
+    int r = opt_read(&cmd, argc, argv, 1, 2);
     if (r >= 0)
         return r;
     Error err = {{0}};
