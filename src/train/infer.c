@@ -311,7 +311,7 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
         in->padding = info->padding;
         if (info->length != t->length)
             rc = error_set(err, "%s: rows of %d tokens, but %s was trained on %d (convert the data "
-                           "with --length %d, or give predict the FASTA)", path, info->length,
+                           "with --length %d, or give the FASTA instead)", path, info->length,
                            t->path, t->length, t->length);
         else if (info->targets != t->targets)
             rc = error_set(err, "%s: %d target%s, but %s predicts %d", path, info->targets,
