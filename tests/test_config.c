@@ -47,6 +47,18 @@ static void test_danq_counts(void **state)
     model_free(&m);
 }
 
+/* DeepSEA's published count, the same as tools/bench_torch.py's PyTorch model's */
+static void test_deepsea_counts(void **state)
+{
+    Model m = build_shipped("jobs/configs/deepsea.ini", 1000, 919, TASK_MULTILABEL);
+    assert_int_equal(m.layers[1].out.t, 993);  /* 1000 - 8 + 1 */
+    assert_int_equal(m.layers[4].out.t, 241);  /* 248 - 8 + 1 after pool 4 */
+    assert_int_equal(m.layers[7].out.t, 53);   /* 60 - 8 + 1 after pool 4 */
+    assert_int_equal(m.layers[10].n_params, 53 * 960 * 925 + 925);
+    assert_int_equal(m.n_params, 52843119);
+    model_free(&m);
+}
+
 static void test_seed_lstm_counts(void **state)
 {
     Model m = build_shipped("jobs/configs/seed_lstm.ini", 190, 1, TASK_BINARY);
@@ -238,6 +250,7 @@ int main(void)
     enum { NBAD = sizeof bad / sizeof bad[0], NFIXED = 7 };
     struct CMUnitTest tests[NBAD + NFIXED] = {
         cmocka_unit_test(test_danq_book_counts), cmocka_unit_test(test_danq_counts),
+        cmocka_unit_test(test_deepsea_counts),
         cmocka_unit_test(test_seed_lstm_counts), cmocka_unit_test(test_short_conv_counts),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_missing_file),

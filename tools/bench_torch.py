@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch's training speed on the models of jobs/configs, for `make bench` (tools/bench.sh).
 
-    /usr/bin/python3 tools/bench_torch.py --model seed|danq|danq_book --data FILE --threads T
+    /usr/bin/python3 tools/bench_torch.py --model seed|danq|danq_book|deepsea --data FILE --threads T
                                           [--batch B] [--steps S] [--warmup W] [--repeat R]
                                           [--label TEXT]
 
@@ -10,6 +10,9 @@ Builds the same model as gseq_mpi (Debian's python3-torch, float32, batch-first)
   danq       one-hot -> Conv1D(320, 26, relu) -> MaxPool(13) -> Dropout 0.2 -> BiLSTM(320)
              -> Dropout 0.5 -> Flatten -> Dense(925, relu) -> Dense(K)
   danq_book  the same with MaxPool(2) and Dense(695)
+  deepsea    one-hot -> Conv1D(320, 8, relu) -> MaxPool(4) -> Dropout 0.2 -> Conv1D(480, 8, relu)
+             -> MaxPool(4) -> Dropout 0.2 -> Conv1D(960, 8, relu) -> Dropout 0.5 -> Flatten
+             -> Dense(925, relu) -> Dense(K)
 with binary cross-entropy on logits and Adam (Keras's epsilon 1e-7), and times whole training steps
 (forward, backward, Adam) on the rows of a gseq data file (`gseq_mpi synth` makes it), after W
 warm-up steps, the best of R timings of S steps. Prints one line `RESULT {json}` with samples/s and peak resident memory.
@@ -39,7 +42,7 @@ def set_ftz_daz(lib):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True, choices=["seed", "danq", "danq_book"])
+    ap.add_argument("--model", required=True, choices=["seed", "danq", "danq_book", "deepsea"])
     ap.add_argument("--data", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=0)
@@ -68,7 +71,7 @@ def main():
     y_all = torch.from_numpy(y_np.reshape(len(y_np), -1))
     n_rows, length = x_all.shape
     K = y_all.shape[1]
-    batch = a.batch or {"seed": 400, "danq": 100, "danq_book": 64}[a.model]
+    batch = a.batch or {"seed": 400, "danq": 100, "danq_book": 64, "deepsea": 100}[a.model]
 
     class Seed(nn.Module):
         def __init__(self):
@@ -105,7 +108,25 @@ def main():
             x = F.dropout(x, 0.5, self.training).flatten(1)
             return self.out(F.relu(self.dense(x)))
 
-    model = {"seed": Seed, "danq": lambda: DanQ(13, 925), "danq_book": lambda: DanQ(2, 695)}[a.model]()
+    class DeepSEA(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.c2, self.c3 = nn.Conv1d(4, 320, 8), nn.Conv1d(320, 480, 8), nn.Conv1d(480, 960, 8)
+            steps = ((length - 7) // 4 - 7) // 4 - 7
+            self.dense = nn.Linear(steps * 960, 925)
+            self.out = nn.Linear(925, K)
+
+        def forward(self, tok):
+            table = torch.tensor([[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
+                                  [0, 0, 0, 1], [.25, .25, .25, .25]], dtype=torch.float32)
+            x = table[tok].transpose(1, 2)  # (N, 4, L)
+            x = F.dropout(F.max_pool1d(F.relu(self.c1(x)), 4), 0.2, self.training)
+            x = F.dropout(F.max_pool1d(F.relu(self.c2(x)), 4), 0.2, self.training)
+            x = F.dropout(F.relu(self.c3(x)), 0.5, self.training)
+            return self.out(F.relu(self.dense(x.transpose(1, 2).flatten(1))))
+
+    model = {"seed": Seed, "danq": lambda: DanQ(13, 925), "danq_book": lambda: DanQ(2, 695),
+             "deepsea": DeepSEA}[a.model]()
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     n_params = sum(p.numel() for p in model.parameters())
