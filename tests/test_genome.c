@@ -10,11 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "data/bed.h"
+#include "data/convert.h"
+#include "data/converter.h"
 #include "data/dataset.h"
 #include "data/genome.h"
 #include "data/h5io.h"
@@ -308,6 +312,60 @@ static void test_dataset_no_coords(void **state)
     assert_contains(err.msg, "dataset /start: missing");
 }
 
+/* The deal of chromosomes over ranks: contiguous runs in FASTA order, every rank's share near
+ * the total / P, unused chromosomes to nobody, and rank 0 first. */
+static void test_genome_deal(void **state)
+{
+    const int64_t load[7] = {250, 240, 200, 50, -1, 130, 130}; /* 1000 bases, chr5 unused */
+    int owner[7];
+    genome_deal(7, load, 2, owner);
+    const int want2[7] = {0, 0, 1, 1, -1, 1, 1}; /* middles 125, 370 | 590, 715, 805, 935 */
+    for (int c = 0; c < 7; c++)
+        assert_int_equal(owner[c], want2[c]);
+    genome_deal(7, load, 3, owner);
+    const int want3[7] = {0, 1, 1, 2, -1, 2, 2}; /* thirds at 333 and 667: middles 125 | 370, 590 | 715, 805, 935 */
+    for (int c = 0; c < 7; c++)
+        assert_int_equal(owner[c], want3[c]);
+    genome_deal(7, load, 1, owner);
+    for (int c = 0; c < 7; c++)
+        assert_int_equal(owner[c], c == 4 ? -1 : 0);
+    genome_deal(7, load, 16, owner); /* more ranks than chromosomes: some get none */
+    for (int c = 1; c < 7; c++)
+        assert_true(owner[c] == -1 || owner[c] >= owner[c - 1 == 4 ? 3 : c - 1]);
+}
+
+/* A signal removes the guarded parts, and only them. */
+static void test_guard_parts(void **state)
+{
+    char dir[] = "/tmp/gseq_guard_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    const int mine[3] = {0, 3, 12};
+    for (int c = 0; c < 14; c++) {
+        snprintf(path, sizeof path, "%s/o.h5.tmp-chrom%d", dir, c);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s/o.h5.tmp-chrom", dir);
+        guard_parts(prefix, mine, 3);
+        raise(SIGTERM);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    for (int c = 0; c < 14; c++) {
+        snprintf(path, sizeof path, "%s/o.h5.tmp-chrom%d", dir, c);
+        int gone = access(path, F_OK) != 0;
+        assert_int_equal(gone, c == 0 || c == 3 || c == 12);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +377,8 @@ int main(void)
         cmocka_unit_test(test_genome_fasta),
         cmocka_unit_test(test_dataset_coords),
         cmocka_unit_test(test_dataset_no_coords),
+        cmocka_unit_test(test_genome_deal),
+        cmocka_unit_test(test_guard_parts),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fx_cleanup();

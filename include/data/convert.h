@@ -31,8 +31,9 @@ int parse_range(const char *name, const char *text, int64_t total, int64_t *firs
 
 /* Removes `path` if the process is stopped by SIGINT, SIGTERM or SIGHUP before guard_temp(NULL). */
 void guard_temp(const char *path);
-/* A second path removed likewise, for a finished part of a conversion over ranks (NULL: none). */
-void guard_part(const char *path);
+/* The parts of a conversion over ranks removed likewise: prefix<i> for each of the n indices
+ * (the chromosomes a rank owns; finished parts wait there for rank 0). NULL: none. */
+void guard_parts(const char *prefix, const int *index, int n);
 
 /* Prints "gseq_mpi: <command>: <message>" for an Error and returns the exit status 1. */
 int report_error(const char *command, const Error *err);

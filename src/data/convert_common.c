@@ -93,14 +93,30 @@ int parse_range(const char *name, const char *text, int64_t total, int64_t *firs
     return 0;
 }
 
-static char guarded_path[4096], guarded_part[4096];
+static char guarded_path[4096], guarded_prefix[4096];
+static int *guarded_index, guarded_n;
+
+/* prefix<i> unlinked, the path built by hand (snprintf is not async-signal-safe). */
+static void unlink_part(int i)
+{
+    char path[4096 + 16], digits[16];
+    size_t n = strlen(guarded_prefix), d = 0;
+    memcpy(path, guarded_prefix, n);
+    do
+        digits[d++] = (char)('0' + i % 10);
+    while ((i /= 10) > 0);
+    while (d > 0)
+        path[n++] = digits[--d];
+    path[n] = '\0';
+    unlink(path);
+}
 
 static void on_signal(int sig)
 {
     if (guarded_path[0])
         unlink(guarded_path); /* async-signal-safe */
-    if (guarded_part[0])
-        unlink(guarded_part);
+    for (int i = 0; guarded_prefix[0] && i < guarded_n; i++)
+        unlink_part(guarded_index[i]);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -117,7 +133,19 @@ static void guard_slot(char *slot, size_t size, const char *path)
     signal(SIGHUP, on_signal);
 }
 
-void guard_part(const char *path) { guard_slot(guarded_part, sizeof guarded_part, path); }
+void guard_parts(const char *prefix, const int *index, int n)
+{
+    guarded_prefix[0] = '\0'; /* off while the list changes */
+    free(guarded_index);
+    guarded_index = NULL;
+    guarded_n = 0;
+    if (!prefix || n <= 0 || strlen(prefix) >= sizeof guarded_prefix)
+        return;
+    guarded_index = xmalloc((size_t)n, sizeof *guarded_index);
+    memcpy(guarded_index, index, (size_t)n * sizeof *index);
+    guarded_n = n;
+    guard_slot(guarded_prefix, sizeof guarded_prefix, prefix);
+}
 
 void guard_temp(const char *path) { guard_slot(guarded_path, sizeof guarded_path, path); }
 

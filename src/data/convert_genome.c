@@ -692,6 +692,18 @@ void genome_deal(int C, const int64_t *load, int nranks, int *owner)
     }
 }
 
+static void guard_owned_parts(const GenomeJob *j)
+{
+    int *mine = xmalloc((size_t)j->v.C, sizeof *mine), n = 0;
+    for (int c = 0; c < j->v.C; c++)
+        if (j->owner[c] == j->rank)
+            mine[n++] = c;
+    char prefix[4200];
+    snprintf(prefix, sizeof prefix, "%s.tmp-chrom", j->s.out);
+    guard_parts(prefix, mine, n);
+    free(mine);
+}
+
 GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, int rank,
                            int nranks, GenomeReport *rep, Error *err)
 {
@@ -715,13 +727,15 @@ GenomeJob *genome_job_open(const ConvertSettings *s, const GenomeSettings *gs, i
     j->owner = xmalloc((size_t)v->C, sizeof *j->owner);
     genome_deal(v->C, load, nranks, j->owner);
     free(load);
+    if (rank != 0) /* this rank's finished parts, until rank 0 takes them, go on a signal */
+        guard_owned_parts(j);
     return j;
 }
 
 int genome_job_chroms(const GenomeJob *j) { return j->v.C; }
 int genome_job_owner(const GenomeJob *j, int c) { return j->owner[c]; }
 
-/* Chromosome c's part: <out>.tmp-chrom<c>. */
+/* Chromosome c's part: <out>.tmp-chrom<c> (guard_owned_parts names them the same way). */
 static void part_path(const GenomeJob *j, int c, char *buf, size_t size)
 {
     snprintf(buf, size, "%s.tmp-chrom%d", j->s.out, c);
@@ -765,8 +779,6 @@ static int chrom_to_part(GenomeJob *j, int c, int64_t *rows, Error *err)
         rc = flush_rows(v, err);
     if (rc == 0 && *rows > 0)
         rc = sink_finish(&v->sink, v->gs->genome, "part", err);
-    if (rc == 0 && *rows > 0)
-        guard_part(path); /* until rank 0 (or genome_job_close) removes it */
     output_free(v);
     return rc;
 }
@@ -866,7 +878,7 @@ void genome_job_close(GenomeJob *j)
             part_path(j, c, path, sizeof path);
             unlink(path);
         }
-    guard_part(NULL);
+    guard_parts(NULL, NULL, 0);
     conv_free(&j->v);
     free(j->owner);
     free(j);
