@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
+#include "data/chrom_table.h"
 
 typedef struct Genome Genome; /* opaque */
 
@@ -28,19 +29,6 @@ int genome_find(const Genome *g, const char *name); /* index of a chromosome, -1
 uint8_t *genome_fetch(const Genome *g, int i, int64_t start, int64_t end, int64_t *len,
                       Error *err);
 
-/* A table of chromosome names and lengths (the genome's, or a test's), looked up by name. */
-typedef struct {
-    int n;
-    char **name;     /* (n) */
-    int64_t *length; /* (n) */
-    int *slot, cap;  /* open-addressing hash of indexes (-1 empty) */
-} ChromTable;
-
-void chrom_table_init(ChromTable *t);
-/* Adds a chromosome: its index, or -1 if the name is already there. */
-int chrom_table_add(ChromTable *t, const char *name, int64_t length);
-int chrom_table_find(const ChromTable *t, const char *name);
-void chrom_table_free(ChromTable *t);
 /* The genome's chromosomes (valid while g is open). */
 const ChromTable *genome_chroms(const Genome *g);
 

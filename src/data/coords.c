@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/chrom_table.h"
 #include "data/dataset.h"
 
 #define COORD_BLOCK 65536
@@ -127,68 +128,13 @@ int coords_write(H5File *f, const Coords *c, Error *err)
 
 /* ---- the chromosome index ---- */
 
-static uint64_t hash_name(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-/* An open-addressing table of name indices (-1 = empty), kept at most half full. */
-typedef struct {
-    int32_t *slot;
-    size_t size; /* a power of two */
-} NameTable;
-
-static int32_t *table_slot(const NameTable *t, const ChromIndex *ix, const char *name)
-{
-    size_t i = (size_t)hash_name(name) & (t->size - 1);
-    while (t->slot[i] >= 0 && strcmp(ix->names[t->slot[i]], name) != 0)
-        i = (i + 1) & (t->size - 1);
-    return &t->slot[i];
-}
-
-static void table_grow(NameTable *t, const ChromIndex *ix)
-{
-    NameTable bigger = {xmalloc(t->size * 2, sizeof(int32_t)), t->size * 2};
-    memset(bigger.slot, 0xff, sizeof(int32_t) * bigger.size);
-    for (int k = 0; k < ix->n_names; k++)
-        *table_slot(&bigger, ix, ix->names[k]) = k;
-    free(t->slot);
-    *t = bigger;
-}
-
-/* The index of name, added when new. */
-static int32_t index_of(NameTable *t, ChromIndex *ix, int *cap, const char *name)
-{
-    int32_t *s = table_slot(t, ix, name);
-    if (*s >= 0)
-        return *s;
-    if (ix->n_names == *cap) {
-        *cap *= 2;
-        char **names = xmalloc((size_t)*cap, sizeof(char *));
-        int64_t *rows = xcalloc((size_t)*cap, sizeof(int64_t));
-        memcpy(names, ix->names, sizeof(char *) * (size_t)ix->n_names);
-        memcpy(rows, ix->rows, sizeof(int64_t) * (size_t)ix->n_names);
-        free(ix->names), free(ix->rows);
-        ix->names = names, ix->rows = rows;
-    }
-    int32_t k = ix->n_names++;
-    ix->names[k] = dup_string(name);
-    *s = k;
-    if ((size_t)ix->n_names * 2 > t->size)
-        table_grow(t, ix);
-    return k;
-}
-
+/* The rows' chromosomes in order of first appearance; the table counts each one's rows in its
+ * length field, and hands its names and counts over to ix. */
 static int index_rows(Dataset *d, int64_t n, ChromIndex *ix, Error *err)
 {
-    int cap = 64, rc = 0;
-    NameTable table = {xmalloc(128, sizeof(int32_t)), 128};
-    memset(table.slot, 0xff, sizeof(int32_t) * table.size);
-    ix->names = xmalloc((size_t)cap, sizeof(char *));
-    ix->rows = xcalloc((size_t)cap, sizeof(int64_t));
+    int rc = 0;
+    ChromTable t;
+    chrom_table_init(&t);
     ix->of_row = xmalloc((size_t)n + 1, sizeof(int32_t));
     char **block = xcalloc(COORD_BLOCK, sizeof(char *));
     for (int64_t at = 0; at < n && rc == 0; at += COORD_BLOCK) {
@@ -197,9 +143,11 @@ static int index_rows(Dataset *d, int64_t n, ChromIndex *ix, Error *err)
             break;
         for (int64_t i = 0; i < count; i++) {
             int32_t k = i > 0 && !strcmp(block[i], block[i - 1]) ? ix->of_row[at + i - 1]
-                                                                  : index_of(&table, ix, &cap, block[i]);
+                                                                  : chrom_table_find(&t, block[i]);
+            if (k < 0)
+                k = chrom_table_add(&t, block[i], 0);
             ix->of_row[at + i] = k;
-            ix->rows[k]++;
+            t.length[k]++;
         }
         for (int64_t i = 0; i < count; i++) {
             free(block[i]);
@@ -207,7 +155,10 @@ static int index_rows(Dataset *d, int64_t n, ChromIndex *ix, Error *err)
         }
     }
     free(block);
-    free(table.slot);
+    ix->n_names = t.n;
+    ix->names = t.name;
+    ix->rows = t.length;
+    free(t.slot);
     return rc;
 }
 
