@@ -2,7 +2,7 @@
 # test has set T, its temporary folder: the counts (ok, bad, skip, finish), a command that must
 # succeed (run, expect_ok, contains) and one that must fail the way gseq_mpi's errors do
 # (expect_fail, expect_status: the exit status, exactly one line on stderr holding every pattern,
-# and no output or temporary file left behind). Each test keeps its own Python checks.
+# and no output or temporary file left behind), and a Python check (py_check).
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -33,6 +33,13 @@ expect_ok() {
     else
         bad "$name: expected success and $out; stderr: $(cat "$T/stderr")"
     fi
+}
+
+# py_check NAME CODE [ARGS...]: $PY -c CODE ARGS exits 0 (what it prints is shown either way)
+py_check() {
+    name=$1 code=$2
+    shift 2
+    if "$PY" -c "$code" "$@" >"$T/py" 2>&1; then ok; cat "$T/py"; else bad "$name: $(cat "$T/py")"; fi
 }
 
 # contains NAME FILE TEXT: FILE has TEXT

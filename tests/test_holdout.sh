@@ -21,11 +21,6 @@ if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
     exit 0
 fi
 
-# check NAME PYTHON-CODE: the code's exit status says whether the check passed (it prints why not)
-check() {
-    name=$1
-    if "$PY" -c "$2" >"$T/py" 2>&1; then ok; else bad "$name: $(cat "$T/py")"; fi
-}
 
 # ---- the fixture: 600 rows on 7 chromosomes (interleaved, not sorted), with coordinates ----
 D=$T/d.h5
@@ -68,10 +63,10 @@ ROWS="import h5py, collections; c = collections.Counter(x.decode() for x in h5py
 # ---- train: the test and validation rows are exactly the rows of the named chromosomes ----
 HOLD="--set data.test_chroms=chr5,chrX --set data.valid_chroms=chr2"
 if $TRAIN $HOLD --out "$T/p1" >"$T/p1.out" 2>&1; then ok; else bad "train 1 rank: $(cat "$T/p1.out")"; fi
-check "test rows are chr5 and chrX" "$ROWS
+py_check "test rows are chr5 and chrX" "$ROWS
 import json; n = json.load(open('$T/p1/test_metrics.json'))['n']
 assert n == c['chr5'] + c['chrX'], (n, c)"
-check "training rows are the other chromosomes" "$ROWS
+py_check "training rows are the other chromosomes" "$ROWS
 import re; m = re.search(r'\((\d+) samples, (\d+) for training\)', open('$T/p1/train.log').read())
 assert int(m.group(2)) == sum(c.values()) - c['chr5'] - c['chrX'] - c['chr2'], (m.group(0), c)"
 if $MPIRUN 2 $TRAIN $HOLD --out "$T/p2" >"$T/p2.out" 2>&1; then ok; else bad "train 2 ranks: $(cat "$T/p2.out")"; fi
@@ -84,14 +79,14 @@ for x, y in zip(a, b):
         assert abs(x[k] - y[k]) <= 1e-4 * abs(x[k]), (k, x[k], y[k])
 s, t = json.load(open('$T/p1/test_metrics.json')), json.load(open('$T/pX/test_metrics.json'))
 assert s['n'] == t['n'] and abs(s['loss'] - t['loss']) <= 1e-4 * abs(s['loss']), (s, t)"
-check "2 ranks train as 1" "$(echo "$SAME" | sed "s|$T/pX|$T/p2|g")"
+py_check "2 ranks train as 1" "$(echo "$SAME" | sed "s|$T/pX|$T/p2|g")"
 # sharded, each rank plans its own rows: the same chromosomes are held out over all shards
 if $MPIRUN 2 $TRAIN $HOLD --data-mode shard --out "$T/s2" >"$T/s2.out" 2>&1; then ok; else bad "train shard: $(cat "$T/s2.out")"; fi
-check "shards hold out the same rows" "$ROWS
+py_check "shards hold out the same rows" "$ROWS
 import json; assert json.load(open('$T/s2/test_metrics.json'))['n'] == c['chr5'] + c['chrX']"
 # valid_chroms alone: test_fraction of the other rows, never one on chr2
 if $TRAIN --set data.valid_chroms=chr2 --set data.test_fraction=0.25 --out "$T/v1" >"$T/v1.out" 2>&1; then ok; else bad "valid_chroms alone: $(cat "$T/v1.out")"; fi
-check "valid_chroms alone" "$ROWS
+py_check "valid_chroms alone" "$ROWS
 import json, re; n = json.load(open('$T/v1/test_metrics.json'))['n']
 other = sum(c.values()) - c['chr2']
 m = re.search(r'(\d+) for training', open('$T/v1/train.log').read())
@@ -100,7 +95,7 @@ assert abs(n - 0.25 * other) <= 2 and int(m.group(1)) == other - n, (n, other, m
 # ---- cv --folds-by chrom: folds of whole chromosomes, balanced, the same when trained alone ----
 CV="$BIN cv --config $T/conv.ini --data $D --quiet --set data.test_chroms=chrX"
 if $CV --folds 3 --folds-by chrom --out "$T/cv" >"$T/cv.out" 2>&1; then ok; else bad "cv --folds-by chrom: $(cat "$T/cv.out")"; fi
-check "folds.tsv: every chromosome in one fold, chrX the test" "$ROWS
+py_check "folds.tsv: every chromosome in one fold, chrX the test" "$ROWS
 rows = [l.rstrip('\n').split('\t') for l in open('$T/cv/folds.tsv')][1:]
 fold = {ch: int(k) for k, ch, n in rows}
 assert sorted(fold) == sorted(c) and len(rows) == len(c), rows
@@ -111,7 +106,7 @@ assert min(sizes) > 0 and max(sizes) - min(sizes) <= max(c.values()), sizes"
 # and gives the cv task's result
 if $TRAIN --set data.test_chroms=chrX --set data.folds_by=chrom --folds 3 --fold 2 --out "$T/f2" \
     >"$T/f2.out" 2>&1; then ok; else bad "train --fold by chrom: $(cat "$T/f2.out")"; fi
-check "a fold trained alone" "$ROWS
+py_check "a fold trained alone" "$ROWS
 import re
 rows = [l.rstrip('\n').split('\t') for l in open('$T/cv/folds.tsv')][1:]
 held = sum(c[ch] for k, ch, n in rows if k in ('0', '2'))
@@ -163,7 +158,7 @@ if $BIN eval --checkpoint "$CK" --data "$D" --chroms chr5,chrX --out "$T/ev" --q
 else
     bad "eval --chroms"
 fi
-check "eval --chroms = train's test" "import json
+py_check "eval --chroms = train's test" "import json
 t = json.load(open('$T/p1/test_metrics.json'))
 for d in ('$T/ev', '$T/ev2'):
     e = json.load(open(d + '/metrics.json'))
@@ -181,14 +176,14 @@ if $BIN predict --checkpoint "$CK" --data "$D" --out "$T/pred.h5" --quiet &&
 else
     bad "predict"
 fi
-check "predict HDF5 coordinates" "import h5py, numpy as np
+py_check "predict HDF5 coordinates" "import h5py, numpy as np
 a, b = h5py.File('$D'), h5py.File('$T/pred.h5')
 for k in ('chrom', 'strand'):
     assert list(a[k].asstr()[:]) == list(b[k].asstr()[:]), k
 for k in ('start', 'end'):
     assert b[k].dtype == np.int64 and (a[k][:] == b[k][:]).all(), k
 assert b['probabilities'].shape == (600, 1) and b['id'].shape == (600,)"
-check "predict TSV: chrom, start, end, strand, then the targets" "import h5py, numpy as np
+py_check "predict TSV: chrom, start, end, strand, then the targets" "import h5py, numpy as np
 a, p = h5py.File('$D'), h5py.File('$T/pred.h5')
 lines = [l.rstrip('\n').split('\t') for l in open('$T/pred.tsv')]
 assert lines[0][:4] == ['#chrom', 'start', 'end', 'strand'] and len(lines[0]) == 5, lines[0]

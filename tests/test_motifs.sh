@@ -23,12 +23,6 @@ if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
     exit 0
 fi
 
-# check NAME PYTHON-CODE ARGS...: the code's exit status says whether the check passed
-check() {
-    name=$1 code=$2
-    shift 2
-    if "$PY" -c "$code" "$@" >"$T/py" 2>&1; then ok; else bad "$name: $(cat "$T/py")"; fi
-}
 
 # ---- data and a trained model ----
 D=$T/data.h5
@@ -46,7 +40,7 @@ if $BIN motifs --checkpoint "$C" --data "$D" --out "$T/m1" >"$T/m1.log" 2>&1 &&
 else
     bad "motifs: $(cat "$T/m1.log")"
 fi
-check "planted motifs among the top 5 of some filter, q < 0.05" '
+py_check "planted motifs among the top 5 of some filter, q < 0.05" '
 import sys, h5py
 planted = [m.split()[0] for m in h5py.File(sys.argv[1]).attrs["synth_motifs"].split(",")]
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])][1:]
@@ -57,7 +51,7 @@ for filt, rank, tid, name, off, strand, overlap, score, p, q in rows:
 print("best q of each planted motif:", best)
 sys.exit(0 if all(best.get(m, 1.0) < 0.05 for m in planted) else 1)
 ' "$D" "$T/m1/matches.tsv"
-check "filters.meme is MEME minimal format and agrees with filters.tsv" '
+py_check "filters.meme is MEME minimal format and agrees with filters.tsv" '
 import sys, math
 lines = open(sys.argv[1]).read().splitlines()
 assert lines[0] == "MEME version 4" and "ALPHABET= ACGT" in lines and "strands: + -" in lines

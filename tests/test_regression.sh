@@ -32,12 +32,6 @@ if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
     exit 0
 fi
 
-# check NAME PYTHON-CODE [ARGS]: the code's exit status says whether the check passed
-check() {
-    name=$1 code=$2
-    shift 2
-    if "$PY" -c "$code" "$@" >"$T/py" 2>&1; then ok; cat "$T/py"; else bad "$name: $(cat "$T/py")"; fi
-}
 
 # ---- the data and the model ----
 "$PY" - "$T" <<'EOF' || bad "writing the data"
@@ -98,7 +92,7 @@ run_logged train_pois $BIN train $C --data "$T/pois.h5" --set train.loss=poisson
 run_logged train_pois_2 mpirun -np 2 $BIN train $C --data "$T/pois.h5" --set train.loss=poisson --out "$T/p2"
 run_logged train_softplus $BIN train $C --data "$T/pois.h5" --set output.activation=softplus \
     --set train.epochs=2 --out "$T/sp"
-check learns '
+py_check learns '
 import json, sys
 for d, need in (("m1", 0.8), ("p1", 0.55)):
     m = json.load(open(f"{sys.argv[1]}/{d}/test_metrics.json"))
@@ -106,7 +100,7 @@ for d, need in (("m1", 0.8), ("p1", 0.55)):
     assert m["pearson"] > need and m["spearman"] > need - 0.1, m
     assert m["auroc"] is None and m["accuracy"] is None, m
 ' "$T"
-check rank_count '
+py_check rank_count '
 import json, sys
 T = sys.argv[1]
 a = [json.loads(l) for l in open(f"{T}/p1/metrics.jsonl")]
@@ -124,7 +118,7 @@ print(f"    1 and 2 ranks: worst difference over 40 epochs and the test {worst:.
 assert worst < 1e-5
 ' "$T"
 grep -q "val pearson" "$T/train_mse.out" && ok || bad "the training log does not report val pearson"
-check softplus_means_poisson '
+py_check softplus_means_poisson '
 import sys, h5py
 with h5py.File(sys.argv[1] + "/sp/best.h5") as f:
     v = f.attrs["loss"]
@@ -141,7 +135,7 @@ for m in m1 p1; do
         cp -r "$T/ev_$m" "$T/ev2_$m"
     fi
     run_logged predict_$m $BIN predict --checkpoint "$T/$m/best.h5" --data "$T/$d.h5" --out "$T/pr_$m.h5" --quiet
-    check eval_$m '
+    py_check eval_$m '
 import json, sys, h5py, numpy as np
 T, m, d = sys.argv[1:4]
 def refuse(c):
@@ -197,7 +191,7 @@ with h5py.File(sys.argv[1] + "/mse.h5") as f, h5py.File(sys.argv[1] + "/const.h5
     g.attrs["task"] = "regression"
 ' "$T" || bad "writing const.h5"
 run_logged eval_const $BIN eval --checkpoint "$T/m1/best.h5" --data "$T/const.h5" --out "$T/ev_c" --rc-average --quiet
-check eval_const '
+py_check eval_const '
 import json, sys
 def refuse(c):
     raise ValueError("not JSON: " + c)
@@ -210,7 +204,7 @@ assert e["pearson_mean"] == e["targets"][0]["pearson"] and e["rc_average"] is Tr
 
 # ---- cv ----
 run_logged cv $BIN cv $C --data "$T/mse.h5" --folds 2 --set train.epochs=5 --set train.monitor=val_pearson --out "$T/cv"
-check cv '
+py_check cv '
 import json, sys
 T = sys.argv[1]
 head = open(f"{T}/cv/cv.tsv").readline().split()
@@ -235,7 +229,7 @@ with open(f"{T}/v.vcf", "w") as f:
 EOF
 run_logged variants_pois $BIN variants --checkpoint "$T/p1/best.h5" --vcf "$T/v.vcf" --genome "$T/g.fa" --out "$T/vp.tsv"
 run_logged variants_mse $BIN variants --checkpoint "$T/m1/best.h5" --vcf "$T/v.vcf" --genome "$T/g.fa" --out "$T/vm.h5"
-check variants '
+py_check variants '
 import sys, math, h5py
 T = sys.argv[1]
 lines = [l.rstrip("\n").split("\t") for l in open(f"{T}/vp.tsv")]
