@@ -12,7 +12,8 @@ typedef enum {
     RNG_INIT = 1,    /* weight initialisation: stream = layer << 8 | tensor */
     RNG_DROPOUT = 2, /* dropout masks: stream = layer, counter = (epoch, sample) */
     RNG_SHUFFLE = 3, /* sample order: stream = epoch */
-    RNG_DATA = 4     /* synthetic data and tests */
+    RNG_DATA = 4,    /* synthetic data and tests */
+    RNG_AUGMENT = 5  /* reverse-complement augmentation: stream = epoch, element = the row */
 } RngDomain;
 
 /* Philox4x32 with 10 rounds: four 32-bit outputs for a 128-bit counter and a 64-bit key. */

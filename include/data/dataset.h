@@ -38,6 +38,10 @@ int padding_parse(const char *s, Padding *out);
  * (RYSWKMBDHV) to 5; -1 for anything else. */
 int token_of_base(int c);
 extern const char TOKEN_LETTERS[7]; /* "-ACGTN": the letter of each token, for printing */
+/* The reverse complement of n rows of L tokens: within each row's real span (first to last base)
+ * the order is reversed and A<->T, C<->G swapped; N stays N and padding stays where it was, so a
+ * pre-padded row stays right-aligned. */
+void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L);
 
 typedef struct {
     int64_t n;            /* N: rows (samples) */

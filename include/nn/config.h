@@ -51,6 +51,9 @@ typedef struct {
     int pos_weight_auto, class_weight_auto;
     int n_pos_weight;                    /* 0 = unweighted, 1 = the same for every target, or K */
     float pos_weight[CONFIG_MAX_WEIGHTS];
+    /* rc_augment: each epoch, each training row is read as its reverse complement with
+     * probability 1/2 (a keyed draw of seed, epoch and row: the same whatever the rank count) */
+    int rc_augment;
 } TrainConfig;
 
 typedef struct {

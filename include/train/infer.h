@@ -83,9 +83,5 @@ void infer_input_free(InferInput *in);
 int infer_run(ParComm *c, Trained *t, const InferInput *in, int rc_average, float *probs,
               float *labels, float *oracle, double *loss, Error *err);
 
-/* The reverse complement of n rows of L tokens: within each row's real span (first to last base)
- * the order is reversed and A<->T, C<->G swapped; N stays N and padding stays where it was, so a
- * pre-padded row stays right-aligned. */
-void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L);
 
 #endif

@@ -500,6 +500,9 @@ static void announce(Report *r, ParComm *c, const Config *cfg, const DataTable *
         say(r, "learning rate: %s from %g%s, warmup %d steps\n", schedule_name(cfg->train.schedule),
             cfg->train.adam.lr, cfg->train.min_lr > 0 ? " (at least min_lr)" : "",
             cfg->train.warmup_steps);
+    if (cfg->train.rc_augment)
+        say(r, "augmentation: each epoch, about half the training rows as their reverse "
+               "complements (train.rc_augment)\n");
     report_data_memory(r, c, data, (DataMode)a->data_mode);
 }
 

@@ -44,6 +44,23 @@ int token_of_base(int c)
     }
 }
 
+void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L)
+{
+    static const uint8_t complement[6] = {TOKEN_PAD, TOKEN_T, TOKEN_G, TOKEN_C, TOKEN_A, TOKEN_N};
+    for (int64_t r = 0; r < n; r++) {
+        const uint8_t *a = x + r * L;
+        uint8_t *b = y + r * L;
+        int s = 0, e = L;
+        while (s < L && a[s] == TOKEN_PAD)
+            s++;
+        while (e > s && a[e - 1] == TOKEN_PAD)
+            e--;
+        memcpy(b, a, (size_t)L); /* padding outside [s, e) stays */
+        for (int j = s; j < e; j++)
+            b[j] = complement[a[s + e - 1 - j] <= TOKEN_N ? a[s + e - 1 - j] : TOKEN_N];
+    }
+}
+
 /* ---- one-hot decoding ---- */
 
 #define DEFINE_ONEHOT_DECODE(NAME, T)                                                              \

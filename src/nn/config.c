@@ -382,6 +382,8 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
         t->seed = v;
         return 0;
     }
+    if (!strcmp(k, "rc_augment"))
+        return parse_bool(cfg, e, &t->rc_augment, err);
     if (!strcmp(k, "monitor")) {
         static const char *const monitors[] = {"val_loss", "val_auroc", "val_accuracy",
                                                "val_pearson"};
@@ -398,7 +400,7 @@ static int apply_train(Config *cfg, const ConfigEntry *e, Error *err)
     return unknown_key(err, cfg, e,
                        "[train] (batch, epochs, lr, beta_1, beta_2, epsilon, clip_norm, seed, "
                        "patience, min_delta, monitor, schedule, warmup_steps, plateau_factor, "
-                       "plateau_patience, min_lr, pos_weight, class_weight, loss)");
+                       "plateau_patience, min_lr, pos_weight, class_weight, loss, rc_augment)");
 }
 
 static LayerSpec layer_defaults(const char *name, LayerKind kind, int line)

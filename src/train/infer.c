@@ -511,23 +511,6 @@ int infer_input_open_bed(ParComm *c, const char *bed, const char *genome, const 
 
 /* ---- inference ---- */
 
-void tokens_reverse_complement(const uint8_t *x, uint8_t *y, int64_t n, int L)
-{
-    static const uint8_t complement[6] = {TOKEN_PAD, TOKEN_T, TOKEN_G, TOKEN_C, TOKEN_A, TOKEN_N};
-    for (int64_t r = 0; r < n; r++) {
-        const uint8_t *a = x + r * L;
-        uint8_t *b = y + r * L;
-        int s = 0, e = L;
-        while (s < L && a[s] == TOKEN_PAD)
-            s++;
-        while (e > s && a[e - 1] == TOKEN_PAD)
-            e--;
-        memcpy(b, a, (size_t)L); /* padding outside [s, e) stays */
-        for (int j = s; j < e; j++)
-            b[j] = complement[a[s + e - 1 - j] <= TOKEN_N ? a[s + e - 1 - j] : TOKEN_N];
-    }
-}
-
 /* Probabilities of n rows of tokens (with rc, averaged with the reverse complement's); returns
  * the loss sum from the logits (without rc) when y is not NULL. */
 static double forward_block(Trained *t, const uint8_t *tokens, const uint32_t *index, int n,

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/rng.h"
+#include "data/dataset.h"
 #include "nn/loss.h"
 #include "nn/schedule.h"
 #include "train/trainer_faults.h"
@@ -197,12 +199,26 @@ void trainer_free(Trainer *t)
     free(t->my_rows);
 }
 
-/* Copies the rows of this rank's part of a batch into the local buffers. */
-static int gather_rows(Trainer *t, const DataTable *d, const int64_t *rows, int n)
+/* Whether row r is read as its reverse complement in this epoch (train.rc_augment): a keyed
+ * draw of the seed, the epoch and the row, so the same rows flip whatever the rank count. */
+static int flipped(const Trainer *t, uint32_t epoch, int64_t r)
+{
+    return t->cfg->train.rc_augment &&
+           (rng_u64_at(t->cfg->train.seed, RNG_AUGMENT, epoch, 0, (uint64_t)r) & 1);
+}
+
+/* Copies the rows of this rank's part of a batch into the local buffers; a training batch
+ * (augment) with the rows flipped() gives as their reverse complements. */
+static int gather_rows(Trainer *t, const DataTable *d, const int64_t *rows, int n, int augment,
+                       uint32_t epoch)
 {
     for (int i = 0; i < n; i++) {
         int64_t r = rows[i];
-        memcpy(t->batch_tokens + (size_t)i * d->length, data_tokens(d, r), (size_t)d->length);
+        uint8_t *dst = t->batch_tokens + (size_t)i * d->length;
+        if (augment && flipped(t, epoch, r))
+            tokens_reverse_complement(data_tokens(d, r), dst, 1, d->length);
+        else
+            memcpy(dst, data_tokens(d, r), (size_t)d->length);
         memcpy(t->batch_labels + (size_t)i * d->targets, data_labels(d, r), sizeof(float) * d->targets);
         t->batch_index[i] = (uint32_t)r;
     }
@@ -233,7 +249,7 @@ static int rows_of_step(Trainer *t, int k, int nb)
 static double train_step(Trainer *t, const int64_t *rows, int n, int nb, uint32_t epoch, int *stop)
 {
     Model *m = &t->model;
-    gather_rows(t, t->data, rows, n);
+    gather_rows(t, t->data, rows, n, 1, epoch);
     double t0 = now_seconds();
     Pass p = {.n = n, .training = 1, .tokens = t->batch_tokens, .sample_index = t->batch_index,
               .seed = t->cfg->train.seed, .epoch = epoch};
@@ -408,7 +424,7 @@ EvalSummary trainer_evaluate(Trainer *t, const DataTable *d, const RowSet *rows,
     double sums[2] = {0.0, (double)mine};
     for (int64_t at = lo; at < hi; at += m->max_batch) {
         int n = (int)(hi - at < m->max_batch ? hi - at : m->max_batch);
-        gather_rows(t, d, rows->rows + at, n);
+        gather_rows(t, d, rows->rows + at, n, 0, 0);
         Pass p = {.n = n, .tokens = t->batch_tokens, .sample_index = t->batch_index};
         const float *logits = model_forward(m, &p);
         sums[0] += model_loss(m, &p, t->batch_labels);
