@@ -277,6 +277,59 @@ expect_ok synth_convert "$OUT" $BIN convert --genome "$S/g.fa" --targets-file "$
     --out "$OUT"
 ref synth_convert bins "$OUT" "$S" 200 1000 0.5 0.1 1 0 a="$S/peaks/CTCF.bed" \
     b="$S/peaks/Gata1.bed" c="$S/peaks/FOXA1.bed"
+# --oracle: the planted motifs' scores (synth wrote motifs.tsv), against numpy from the JASPAR counts
+for f in motifs.tsv; do [ -s "$S/peaks/$f" ] || bad "synth --genome: no $S/peaks/$f"; done
+expect_ok oracle "$T/orc.h5" $BIN convert --genome "$S/g.fa" --targets-file "$S/peaks/targets.tsv" \
+    --oracle "$S/peaks/motifs.tsv" --out "$T/orc.h5"
+if "$PY" - "$T/orc.h5" "$S/peaks/motifs.tsv" data/jaspar_vertebrates.pfm >"$T/py" 2>&1 <<'PYEOF'; then ok; else bad "oracle: $(tail -2 "$T/py")"; fi
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+x, y, o = f["x"][:], f["y"][:], f["oracle"][:]
+names = list(f["target_names"].asstr()[:])
+ids = dict(l.split() for l in open(sys.argv[2]))
+text = open(sys.argv[3]).read()
+bg = np.array([0.295, 0.205, 0.205, 0.295])
+worst = 0.0
+for k, name in enumerate(names):
+    rows = text.split(">" + ids[name])[1].split("\n")[1:5]
+    c = np.array([[float(v) for v in r.split()] for r in rows]).T       # (W, 4)
+    llr = np.log((c + 0.2) / (c.sum(1, keepdims=True) + 0.8) / bg)
+    W = len(llr)
+    for i in range(0, len(x), 7):
+        t = x[i].astype(int)
+        sc = []
+        for p in range(len(t) - W + 1):
+            w = t[p:p + W]
+            ok = (w >= 1) & (w <= 4)
+            b = np.where(ok, w - 1, 0)
+            sc.append(np.sum(np.where(ok, llr[np.arange(W), b], 0)))
+            sc.append(np.sum(np.where(ok, llr[W - 1 - np.arange(W), 3 - b], 0)))
+        sc = np.array(sc)
+        want = sc.max() + np.log(np.mean(np.exp(sc - sc.max())))
+        worst = max(worst, abs(want - o[i, k]))
+    pos, neg = o[y[:, k] == 1, k], o[y[:, k] == 0, k]
+    auc = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert auc > 0.8, (name, auc)
+assert o.shape == y.shape and worst < 2e-3, (o.shape, worst)
+PYEOF
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+expect_ok oracle_np2 "$T/orc2.h5" mpirun -np 2 $BIN convert --genome "$S/g.fa" \
+    --targets-file "$S/peaks/targets.tsv" --oracle "$S/peaks/motifs.tsv" --out "$T/orc2.h5"
+cmp -s "$T/orc.h5" "$T/orc2.h5" && ok || bad "oracle over 2 ranks: not the bytes of one process"
+expect_ok oracle_train "$T/orun/best.h5" $BIN train --config jobs/configs/tiny_conv.ini \
+    --data "$T/orc.h5" --out "$T/orun" --set train.epochs=2 --set data.test_chroms=chr3
+contains oracle_reported "$T/stdout" "the planted motifs' oracle reaches auroc"
+printf 'CTCF\tMA0139.1\nGata1\tMA0035.3\n' >"$T/two.tsv"
+expect_fail oracle_missing "$OUT" "--oracle $T/two.tsv: no motif for target 'FOXA1'" -- \
+    $BIN convert --genome "$S/g.fa" --targets-file "$S/peaks/targets.tsv" --oracle "$T/two.tsv" --out "$OUT"
+printf 'CTCF\tMA0139.1\nGata1\tNOPE\nFOXA1 MA0148.3\n' >"$T/bad.tsv"
+expect_fail oracle_line "$OUT" "$T/bad.tsv line 3: expected 'target<TAB>motif'" -- \
+    $BIN convert --genome "$S/g.fa" --targets-file "$S/peaks/targets.tsv" --oracle "$T/bad.tsv" --out "$OUT"
+printf 'CTCF\tMA0139.1\nGata1\tNOPE\nFOXA1\tMA0148.3\n' >"$T/bad.tsv"
+expect_fail oracle_motif "$OUT" "target 'Gata1': no motif 'NOPE'" -- \
+    $BIN convert --genome "$S/g.fa" --targets-file "$S/peaks/targets.tsv" --oracle "$T/bad.tsv" --out "$OUT"
+expect_fail oracle_no_genome "$OUT" "--oracle needs --genome" -- \
+    $BIN convert --oracle "$T/bad.tsv" --out "$OUT"
 # ten targets: label bits past the first byte
 S10=$T/sg10
 expect_ok synth_genome_10 "$S10/g.fa" $BIN synth --genome "$S10/g.fa" --peaks-out "$S10/peaks" \

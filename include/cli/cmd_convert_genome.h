@@ -12,7 +12,7 @@
 #include "parallel/par.h"
 
 typedef struct {
-    const char *genome, *regions, *blacklist, *chroms, *targets_file, *bigwig_file;
+    const char *genome, *regions, *blacklist, *chroms, *targets_file, *bigwig_file, *oracle;
     OptList peaks, bigwig;
     int bin, window, gc_match, skip_unknown, signal_window; /* signal_window 0: not given */
     double min_overlap, negatives, max_n; /* negatives < 0: not given */
@@ -53,7 +53,10 @@ typedef struct {
     OPT_STRING("chroms", "A,B,...", &(ga).chroms, "use these chromosomes only (all)"),            \
     OPT_INT64("seed", "S", &(ga).seed, 0, INT64_MAX, "seed of the negatives' draw (1)"),          \
     OPT_FLAG("skip-unknown-chroms", &(ga).skip_unknown,                                           \
-             "skip BED lines on chromosomes not in the genome (counted)")
+             "skip BED lines on chromosomes not in the genome (counted)"),                        \
+    OPT_STRING("oracle", "TSV", &(ga).oracle,                                                     \
+               "/oracle: each row's score of a JASPAR motif per target, lines\n"                   \
+               "'target<TAB>motif ID or name' (synth --genome writes DIR/motifs.tsv)")
 
 /* The checks between the genome options (given without --genome, regions with negatives). */
 int genome_check_args(const GenomeArgs *ga, Error *err);

@@ -29,9 +29,10 @@ typedef struct {
  * y_name name the input and its labels in messages. */
 int sink_open(Sink *s, const ConvertSettings *st, DatasetSpec *spec, const char *in_name,
               const char *y_name, Error *err);
-/* Checks the block's labels (naming the input row) and appends it; bytes: input read so far. */
+/* Checks the block's labels (naming the input row) and appends it, with the spec's extra
+ * dataset's rows (NULL without one); bytes: input read so far. */
 int sink_append(Sink *s, int64_t count, const uint8_t *tok, const float *y, const int32_t *len,
-                const char *const *ids, int64_t bytes, Error *err);
+                const char *const *ids, const float *extra, int64_t bytes, Error *err);
 /* Records the source file and format as attributes and renames the file into place. */
 int sink_finish(Sink *s, const char *source, const char *format, Error *err);
 /* Frees the sink; a file not finished is removed. Safe on a zeroed or finished sink. */
@@ -49,6 +50,8 @@ typedef struct {
     int64_t *off; /* (B) id offsets in arena */
     char *arena;
     size_t arena_len, arena_cap;
+    float *extra; /* (B, extra width) rows of the spec's extra dataset, or NULL: set by the
+                   * caller after sink_block_alloc, freed by sink_block_free */
 } SinkBlock;
 
 /* Sequences of length L a block holds: about CONVERT_BLOCK_VALUES / 4 / L, 1..65536. */

@@ -78,6 +78,7 @@ typedef struct {
     const char *const *track_name;  /* (T) */
     const char *const *track_path;  /* (T) bigWig files */
     int signal_window;              /* bp of signal averaged, centred on the bin (region) */
+    const char *oracle;             /* TSV of a motif per target: the /oracle scores, or NULL */
 } GenomeSettings;
 
 /* What a genome conversion did, for the log. */

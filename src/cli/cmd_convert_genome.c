@@ -22,7 +22,7 @@ int genome_check_args(const GenomeArgs *ga, Error *err)
                            ga->bigwig.n ? "--bigwig" : ga->bigwig_file ? "--bigwig-file" :
                            ga->signal_window ? "--signal-window" :
                            ga->regions ? "--regions" : ga->blacklist ? "--blacklist" :
-                           ga->chroms ? "--chroms" : NULL;
+                           ga->chroms ? "--chroms" : ga->oracle ? "--oracle" : NULL;
         if (flag)
             return error_set(err, "%s needs --genome FASTA", flag);
         return 0;
@@ -359,7 +359,7 @@ int convert_genome_command(ParComm *c, const ConvertSettings *s, const GenomeArg
                         .skip_unknown = ga->skip_unknown, .seed = (uint64_t)ga->seed,
                         .tracks = tracks.n, .track_name = (const char *const *)tracks.name,
                         .track_path = (const char *const *)tracks.path,
-                        .signal_window = ga->signal_window};
+                        .signal_window = ga->signal_window, .oracle = ga->oracle};
     GenomeReport rep = {0};
     double t0 = now_seconds();
     const int ranks = c ? par_size(c) : 1;

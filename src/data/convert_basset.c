@@ -105,7 +105,7 @@ static int write_samples(const Basset *d, char **names, const ConvertSettings *s
                       d->xname, (long long)(s0 + bi), bj);
             goto done;
         }
-        if (sink_append(&sink, b, tok, y, NULL, NULL, 0, err) != 0)
+        if (sink_append(&sink, b, tok, y, NULL, NULL, NULL, 0, err) != 0)
             goto done;
     }
     rc = sink_finish(&sink, d->path, "basset", err);

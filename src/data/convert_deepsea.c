@@ -129,7 +129,7 @@ static int write_samples(const DeepSea *d, const ConvertSettings *s, Error *err)
         for (int64_t i = 0; i < b; i++) /* (K, b) -> (b, K) */
             for (int64_t k = 0; k < K; k++)
                 y[i * K + k] = ybuf[k * b + i];
-        if (sink_append(&sink, b, tok, y, NULL, NULL, 0, err) != 0)
+        if (sink_append(&sink, b, tok, y, NULL, NULL, NULL, 0, err) != 0)
             goto done;
     }
     rc = sink_finish(&sink, d->path, "deepsea", err);

@@ -24,6 +24,7 @@
 
 #include "base/rng.h"
 #include "data/bed.h"
+#include "data/convert_oracle.h"
 #include "data/convert_signal.h"
 #include "data/convert_sink.h"
 #include "data/genome.h"
@@ -47,6 +48,7 @@ typedef struct {
     int64_t *start, *end;
     const char **strand;
     SignalSet sig;      /* sig.T tracks: the labels (else the peaks') */
+    Oracle orc;         /* orc.K motifs, one per output target: the /oracle scores (--oracle) */
     int64_t npend;      /* rows queued for their signal (at most blk.B) */
     int64_t *pend_centre; /* (blk.B) their window centres */
     char *pend_strand;  /* (blk.B) */
@@ -98,6 +100,8 @@ static int put_row(Conv *v, int c, const uint8_t *tok, int64_t ws, char strand, 
     char id[512];
     snprintf(id, sizeof id, "%s:%lld-%lld", name, (long long)ws, (long long)(ws + W));
     int64_t b = v->blk.b;
+    if (v->orc.K)
+        oracle_scores(&v->orc, tok + ws, W, v->blk.extra + b * v->orc.K);
     sink_block_add(&v->blk, PAD_PRE, id, tok + ws, W);
     v->chrom[b] = name;
     v->start[b] = ws;
@@ -490,6 +494,9 @@ static int load_inputs(Conv *v, Error *err)
     if (gs->tracks &&
         signal_open(&v->sig, gs, v->g, v->use, sink_block_rows(gs->window), err) != 0)
         return -1;
+    if (gs->oracle) /* a motif for each output target: the tracks, else the peaks */
+        return oracle_open(&v->orc, gs->oracle, gs->tracks ? gs->tracks : v->K,
+                           gs->tracks ? gs->track_name : gs->target_name, err);
     return 0;
 }
 
@@ -520,12 +527,15 @@ static int output_targets(const Conv *v, const ConvertSettings *s, DatasetSpec *
 static int open_output(Conv *v, const ConvertSettings *s, Error *err)
 {
     DatasetSpec spec = {.n = -1, .length = v->gs->window, .with_ids = 1, .with_coords = 1,
-                        .with_strand = v->gs->regions && v->regions.stranded};
+                        .with_strand = v->gs->regions && v->regions.stranded,
+                        .extra_name = v->orc.K ? "/oracle" : NULL, .extra_width = v->orc.K};
     if (output_targets(v, s, &spec, err) != 0 ||
         sink_open(&v->sink, s, &spec, v->gs->genome, v->sig.T ? "signal" : "labels", err) != 0)
         return -1;
     int64_t B = sink_block_rows(v->gs->window);
     sink_block_alloc(&v->blk, B, v->gs->window, spec.targets, 1);
+    if (v->orc.K)
+        v->blk.extra = xmalloc((size_t)B * (size_t)v->orc.K, sizeof *v->blk.extra);
     if (v->sig.T) {
         v->pend_centre = xmalloc((size_t)B, sizeof *v->pend_centre);
         v->pend_strand = xmalloc((size_t)B, 1);
@@ -609,6 +619,7 @@ static void conv_free(Conv *v)
     free(v->end);
     free(v->strand);
     signal_close(&v->sig);
+    oracle_close(&v->orc);
     free(v->pend_centre);
     free(v->pend_strand);
     free(v->pend_y);
@@ -798,6 +809,7 @@ typedef struct {
     char **ids;    /* (B) */
     int64_t *start, *end;
     char *strand;  /* (B) */
+    float *oracle; /* (B, orc.K), or NULL without --oracle */
 } Stage;
 
 /* Rows [0, n) of a part, all of chromosome c, onto the output's block. */
@@ -810,12 +822,16 @@ static int copy_rows(Conv *v, Dataset *d, Stage *st, int64_t n, int c, Error *er
         if (dataset_read_rows(d, r, m, st->tok, st->y, err) != 0 ||
             dataset_read_ids(d, r, m, st->ids, err) != 0)
             return -1;
-        int rc = dataset_read_coords(d, r, m, NULL, st->start, st->end, err);
+        int rc = dataset_read_coords(d, r, m, NULL, st->start, st->end, err), O = v->orc.K, w;
         if (rc == 0 && has_strand)
             rc = dataset_read_strand(d, r, m, st->strand, err);
+        if (rc == 0 && O)
+            rc = dataset_read_extra(d, "/oracle", r, m, st->oracle, &w, err);
         for (int64_t i = 0; i < m; i++) {
             int64_t b = v->blk.b;
             memcpy(v->blk.y + b * K, st->y + i * K, (size_t)K * sizeof *st->y);
+            if (O)
+                memcpy(v->blk.extra + b * O, st->oracle + i * O, (size_t)O * sizeof *st->oracle);
             sink_block_add(&v->blk, PAD_PRE, st->ids[i], st->tok + i * W, W);
             free(st->ids[i]);
             v->chrom[b] = genome_name(v->g, c);
@@ -852,10 +868,12 @@ int genome_job_take(GenomeJob *j, int c, int64_t rows, Error *err)
                 .y = xmalloc((size_t)B * (size_t)v->blk.K, sizeof *st.y),
                 .ids = xcalloc((size_t)B, sizeof *st.ids),
                 .start = xmalloc((size_t)B, sizeof *st.start),
-                .end = xmalloc((size_t)B, sizeof *st.end), .strand = xmalloc((size_t)B, 1)};
+                .end = xmalloc((size_t)B, sizeof *st.end), .strand = xmalloc((size_t)B, 1),
+                .oracle = v->orc.K ? xmalloc((size_t)B * (size_t)v->orc.K, sizeof(float)) : NULL};
     if (rc == 0)
         rc = copy_rows(v, d, &st, rows, c, err);
     free(st.tok), free(st.y), free(st.ids), free(st.start), free(st.end), free(st.strand);
+    free(st.oracle);
     dataset_close(d);
     unlink(path);
     return rc;

@@ -159,7 +159,7 @@ static int write_samples(Arrays *a, const ConvertSettings *s, const char *xpath,
         for (int64_t i = 0; i < b; i++)
             for (int64_t k = 0; k < K; k++)
                 y[i * K + k] = yall[i * T + a->first + k];
-        if (sink_append(&sink, b, tok, y, NULL, NULL, npy_bytes_in(a->xr), err) != 0)
+        if (sink_append(&sink, b, tok, y, NULL, NULL, NULL, npy_bytes_in(a->xr), err) != 0)
             goto done;
     }
     rc = sink_finish(&sink, xpath, "numpy", err);

@@ -51,11 +51,11 @@ static int sink_check(const Sink *s, int64_t first, int64_t count, const float *
 }
 
 int sink_append(Sink *s, int64_t count, const uint8_t *tok, const float *y, const int32_t *len,
-                const char *const *ids, int64_t bytes, Error *err)
+                const char *const *ids, const float *extra, int64_t bytes, Error *err)
 {
     int64_t first = dataset_writer_rows(s->w);
     if (sink_check(s, first, count, y, err) != 0 ||
-        dataset_writer_append(s->w, count, tok, y, len, ids, NULL, err) != 0)
+        dataset_writer_append(s->w, count, tok, y, len, ids, extra, err) != 0)
         return -1;
     progress_update(&s->prog, first + count, bytes);
     return 0;
@@ -115,6 +115,7 @@ void sink_block_free(SinkBlock *k)
     free(k->ids);
     free(k->off);
     free(k->arena);
+    free(k->extra);
     memset(k, 0, sizeof *k);
 }
 
@@ -154,7 +155,8 @@ int sink_block_flush(SinkBlock *k, Sink *sink, int64_t bytes, Error *err)
 {
     for (int64_t q = 0; k->ids && q < k->b; q++)
         k->ids[q] = k->arena + k->off[q];
-    if (sink_append(sink, k->b, k->tok, k->y, k->len, (const char *const *)k->ids, bytes, err) != 0)
+    if (sink_append(sink, k->b, k->tok, k->y, k->len, (const char *const *)k->ids, k->extra, bytes,
+                    err) != 0)
         return -1;
     k->b = 0;
     k->arena_len = 0;

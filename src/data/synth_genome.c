@@ -196,6 +196,15 @@ static int write_peaks(const GenomeSynth *g, Error *err)
     } else {
         rc = -1;
     }
+    snprintf(path, dl + 300, "%s/motifs.tsv", st->peaks_dir); /* for convert --oracle */
+    FILE *mot = rc == 0 ? out_open(path, err) : NULL;
+    if (mot) {
+        for (int k = 0; k < st->targets; k++)
+            fprintf(mot, "%s\t%s\n", g->name[k], g->motif[k]->id);
+        rc = out_close(mot, path, err);
+    } else {
+        rc = -1;
+    }
     free(path);
     return rc;
 }
