@@ -26,8 +26,10 @@ void util_set_die_hook(DieHook hook);
 #define xmalloc(n, size) xmalloc_at((n), (size), __FILE__, __LINE__)
 #define xcalloc(n, size) xcalloc_at((n), (size), __FILE__, __LINE__)
 #define xalloc_floats(n) xalloc_floats_at((n), __FILE__, __LINE__)
+#define xstrdup(s) xstrdup_at((s), __FILE__, __LINE__)
 void *xmalloc_at(size_t n, size_t size, const char *file, int line);
 void *xcalloc_at(size_t n, size_t size, const char *file, int line);
+char *xstrdup_at(const char *s, const char *file, int line); /* a malloc'd copy of s */
 /* 64-byte aligned, zeroed floats: the buffers the BLAS kernels work on. Free with free(). */
 float *xalloc_floats_at(size_t n, const char *file, int line);
 

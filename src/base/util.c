@@ -54,6 +54,12 @@ void *xcalloc_at(size_t n, size_t size, const char *file, int line)
     return p;
 }
 
+char *xstrdup_at(const char *s, const char *file, int line)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc_at(n, 1, file, line), s, n);
+}
+
 float *xalloc_floats_at(size_t n, const char *file, int line)
 {
     size_t bytes = checked_bytes(n ? n : 1, sizeof(float), file, line);

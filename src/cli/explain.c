@@ -13,14 +13,6 @@
 
 #define EXPLAIN_FORMAT_VERSION 1
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 /* "A:B" with nothing else: 1 and the two numbers. */
 static int parse_range(const char *spec, long *a, long *b)
 {
@@ -102,7 +94,7 @@ int explain_targets(ParComm *c, const char *spec, const Trained *t, const InferI
     if (root) {
         out->names = xcalloc((size_t)out->K2, sizeof(char *));
         for (int k = 0; k < out->K2; k++)
-            out->names[k] = dup_string(names[out->index[k]]);
+            out->names[k] = xstrdup(names[out->index[k]]);
     }
     return 0;
 }

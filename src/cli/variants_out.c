@@ -162,18 +162,12 @@ static int h5_flush(VarOut *o, Error *err)
     return rc ? -1 : 0;
 }
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n, 1), s, n);
-}
-
 /* HDF5: one row into the buffers (its strings copied). */
 static void h5_hold(VarOut *o, const VarRow *w, const float *p)
 {
     int i = o->held++, S = o->n_sel;
-    o->row[i] = (VarRow){dup_string(w->chrom), dup_string(w->id), dup_string(w->ref),
-                         dup_string(w->alt), w->pos};
+    o->row[i] = (VarRow){xstrdup(w->chrom), xstrdup(w->id), xstrdup(w->ref),
+                         xstrdup(w->alt), w->pos};
     float *v = o->value + (size_t)i * S;
     for (int j = 0; j < S; j++) {
         float ref = p[o->sel[j]], alt = p[o->K + o->sel[j]];

@@ -111,14 +111,6 @@ static int check_layout(FILE *f, const char *path, Error *err)
     return 0;
 }
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 BigWig *bigwig_open(const char *path, Error *err)
 {
     if (library_ready(err) != 0)
@@ -143,7 +135,7 @@ BigWig *bigwig_open(const char *path, Error *err)
     }
     BigWig *bw = xcalloc(1, sizeof *bw);
     bw->fp = fp;
-    bw->path = dup_string(path);
+    bw->path = xstrdup(path);
     chrom_table_init(&bw->chroms);
     for (int64_t i = 0; i < fp->cl->nKeys; i++)
         if (chrom_table_add(&bw->chroms, fp->cl->chrom[i], fp->cl->len[i]) < 0) {
@@ -174,7 +166,7 @@ int bigwig_find(const BigWig *bw, const char *name) { return chrom_table_find(&b
 char *bigwig_target_name(const char *path)
 {
     const char *base = strrchr(path, '/');
-    char *name = dup_string(base ? base + 1 : path);
+    char *name = xstrdup(base ? base + 1 : path);
     static const char *ext[] = {".bw", ".bigWig", ".bigwig", ".bigWIG", ".BW"};
     size_t n = strlen(name);
     for (size_t e = 0; e < sizeof ext / sizeof *ext; e++) {
@@ -289,7 +281,7 @@ BigWigWriter *bigwig_create(const char *path, int n, const char *const *name,
     }
     BigWigWriter *w = xcalloc(1, sizeof *w);
     w->fp = fp;
-    w->path = dup_string(path);
+    w->path = xstrdup(path);
     return w;
 }
 

@@ -7,14 +7,6 @@
 
 #include "base/util.h"
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 static uint32_t name_hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -70,7 +62,7 @@ int chrom_table_add(ChromTable *t, const char *name, int64_t length)
         table_rehash(t, cap);
     }
     int i = t->n++;
-    t->name[i] = dup_string(name);
+    t->name[i] = xstrdup(name);
     t->length[i] = length;
     uint32_t h = name_hash(name) & (uint32_t)(t->cap - 1);
     while (t->slot[h] >= 0)

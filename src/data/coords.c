@@ -12,14 +12,6 @@
 
 #define COORD_BLOCK 65536
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 int coords_present(const char *path, Error *err)
 {
     H5File *f = h5_open(path, 0, err);
@@ -41,7 +33,7 @@ static int read_block(Dataset *d, int64_t at, int64_t count, char *strand, Coord
     if (dataset_read_strand(d, at, count, strand, err) != 0)
         return -1;
     for (int64_t i = 0; i < count; i++)
-        c->strand[at + i] = dup_string((char[2]){strand[i], '\0'});
+        c->strand[at + i] = xstrdup(((char[2]){strand[i], '\0'}));
     return 0;
 }
 

@@ -104,14 +104,6 @@ struct Dataset {
     int32_t *lengths; /* (N) when /length is present */
 };
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 static const char *plural(int64_t n) { return n == 1 ? "" : "s"; }
 
 /* Checks /x and fills n, L, x_onehot, x_u8. */

@@ -25,14 +25,6 @@ struct Genome {
     ChromTable chroms;
 };
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 /* ---- opening ---- */
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
@@ -104,7 +96,7 @@ static int scan_headers(const char *path, Error *err)
 /* The folder of path is writable (where the index goes). */
 static int folder_writable(const char *path)
 {
-    char *dir = dup_string(path);
+    char *dir = xstrdup(path);
     char *slash = strrchr(dir, '/');
     if (slash)
         *(slash == dir ? slash + 1 : slash) = '\0';
@@ -211,7 +203,7 @@ Genome *genome_open(const char *path, Error *err)
         return NULL;
     }
     Genome *g = xcalloc(1, sizeof *g);
-    g->path = dup_string(path);
+    g->path = xstrdup(path);
     chrom_table_init(&g->chroms);
     if (genome_load(g, c == 2, err) != 0) {
         genome_close(g);

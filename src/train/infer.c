@@ -15,14 +15,6 @@
 #include "data/genome.h"
 #include "data/h5io.h"
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xmalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 static void free_strings(char **s, int64_t n)
 {
     for (int64_t i = 0; s && i < n; i++)
@@ -80,7 +72,7 @@ static void probe_training_data(Trained *t)
     for (int k = 0; k < t->targets; k++) {
         char name[32];
         snprintf(name, sizeof name, "target_%d", k);
-        t->target_names[k] = dup_string(t->data_found ? info->target_names[k] : name);
+        t->target_names[k] = xstrdup(t->data_found ? info->target_names[k] : name);
     }
     if (d)
         dataset_close(d);
@@ -202,7 +194,7 @@ static int read_fasta(ParComm *c, const char *path, InferInput *in, Error *err)
                 free(in->ids);
                 in->ids = more;
             }
-            in->ids[in->n] = dup_string(id);
+            in->ids[in->n] = xstrdup(id);
         }
         in->trimmed += len > in->length;
         in->padded += len < in->length;
@@ -330,7 +322,7 @@ static int read_hdf5(ParComm *c, const char *path, const Trained *t, int want_la
         if (rc == 0) {
             in->target_names = xcalloc((size_t)in->targets, sizeof(char *));
             for (int k = 0; k < in->targets; k++)
-                in->target_names[k] = dup_string(info->target_names[k]);
+                in->target_names[k] = xstrdup(info->target_names[k]);
             int width = 0;
             Error probe;
             has_oracle = want_labels &&
@@ -443,13 +435,13 @@ static void window_names(const BedSet *set, const Genome *g, int L, InferInput *
         char id[300], strand[2] = {iv->strand, 0};
         c->start[i] = window_start(iv, L);
         c->end[i] = c->start[i] + L;
-        c->chrom[i] = dup_string(genome_name(g, iv->chrom));
+        c->chrom[i] = xstrdup(genome_name(g, iv->chrom));
         if (c->strand)
-            c->strand[i] = dup_string(strand);
+            c->strand[i] = xstrdup(strand);
         snprintf(id, sizeof id, "%s:%lld-%lld%s%s", genome_name(g, iv->chrom),
                  (long long)c->start[i], (long long)c->end[i], set->stranded ? ":" : "",
                  set->stranded ? strand : "");
-        in->ids[i] = dup_string(id);
+        in->ids[i] = xstrdup(id);
     }
 }
 
